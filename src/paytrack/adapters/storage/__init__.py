@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 Core tables, the unit of work, repositories and migrations."""

@@ -1,0 +1,217 @@
+"""The ledger in the database: accounts, journal entries, postings and running balances.
+
+House accounts and other unbounded accounts are never locked: a posting to them appends a
+row to ``balance_deltas``, which readers add to the account's stored balance and ``fold``
+later folds in. Only bounded accounts (a seller's available balance) are updated in place,
+with a conditional UPDATE that refuses to go below zero, in id order to avoid deadlocks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import case, delete, func, insert, select, text, tuple_, update
+from sqlalchemy.engine import Connection
+
+from paytrack.adapters.storage.sql import insert_ignore, is_postgres
+from paytrack.adapters.storage.tables import accounts, balance_deltas, journal_entries, postings
+from paytrack.domain.errors import InsufficientFunds
+from paytrack.domain.ids import new_id
+from paytrack.domain.ledger import AccountSpec, JournalEntry, spec_for
+
+AccountKey = tuple[str, str]  # (code, currency)
+
+_pending = (
+    select(func.sum(balance_deltas.c.amount))
+    .where(balance_deltas.c.account_id == accounts.c.id)
+    .scalar_subquery()
+)
+CURRENT_BALANCE = (accounts.c.balance + func.coalesce(_pending, 0)).label("current_balance")
+
+
+class LedgerRepository:
+    def __init__(self, conn: Connection, known_ids: dict[AccountKey, int],
+                 new_ids: dict[AccountKey, int]) -> None:
+        self.conn = conn
+        self._known = known_ids  # shared by the process, only ever holds committed ids
+        self._new = new_ids  # ids seen in this transaction, published on commit
+
+    # -- accounts --------------------------------------------------------------------
+
+    def account_ids(self, wanted: dict[AccountKey, AccountSpec],
+                    now: datetime) -> dict[AccountKey, int]:
+        found = {k: self._known.get(k) or self._new.get(k) for k in wanted}
+        missing = [k for k, v in found.items() if v is None]
+        if missing:
+            found.update(self._select_ids(missing))
+            absent = [k for k in missing if found.get(k) is None]
+            if absent:
+                self.conn.execute(
+                    insert_ignore(self.conn, accounts),
+                    [_account_row(wanted[k], k[1], now) for k in absent],
+                )
+                found.update(self._select_ids(absent))
+            self._new.update({k: found[k] for k in missing})
+        return found  # type: ignore[return-value]
+
+    def _select_ids(self, keys: list[AccountKey]) -> dict[AccountKey, int]:
+        rows = self.conn.execute(
+            select(accounts.c.code, accounts.c.currency, accounts.c.id)
+            .where(tuple_(accounts.c.code, accounts.c.currency).in_(keys))
+        )
+        return {(r.code, r.currency): r.id for r in rows}
+
+    def accounts(self, *, code: str | None = None, code_prefix: str | None = None,
+                 currency: str | None = None, seller_id: str | None = None) -> list[dict]:
+        query = select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
+                       accounts.c.seller_id, CURRENT_BALANCE)
+        if code is not None:
+            query = query.where(accounts.c.code == code)
+        if code_prefix is not None:
+            query = query.where(accounts.c.code.startswith(code_prefix, autoescape=True))
+        if currency is not None:
+            query = query.where(accounts.c.currency == currency)
+        if seller_id is not None:
+            query = query.where(accounts.c.seller_id == seller_id)
+        rows = self.conn.execute(query.order_by(accounts.c.code, accounts.c.currency))
+        return [dict(r._mapping) for r in rows]
+
+    # -- posting ---------------------------------------------------------------------
+
+    def post(self, entry: JournalEntry, now: datetime) -> str:
+        entry.check_balanced()
+        wanted = {(p.account.code, p.currency): p.account for p in entry.postings}
+        ids = self.account_ids(wanted, now)
+        bounded: dict[int, int] = defaultdict(int)
+        unbounded: dict[int, int] = defaultdict(int)
+        for p in entry.postings:
+            account_id = ids[(p.account.code, p.currency)]
+            target = bounded if p.account.non_negative else unbounded
+            target[account_id] += p.amount_minor * p.account.sign
+        for account_id in sorted(bounded):
+            self._change_bounded(account_id, bounded[account_id])
+
+        entry_id = new_id("je")
+        self.conn.execute(insert(journal_entries).values(
+            id=entry_id, kind=entry.kind, description=entry.description,
+            payment_id=entry.payment_id, refund_id=entry.refund_id, created_at=now,
+        ))
+        self.conn.execute(insert(postings), [
+            {"entry_id": entry_id, "account_id": ids[(p.account.code, p.currency)],
+             "currency": p.currency, "amount": p.amount_minor}
+            for p in entry.postings
+        ])
+        deltas = [{"account_id": a, "amount": d} for a, d in unbounded.items() if d]
+        if deltas:
+            self.conn.execute(insert(balance_deltas), deltas)
+        return entry_id
+
+    def _change_bounded(self, account_id: int, delta: int) -> None:
+        if delta == 0:
+            return
+        after = accounts.c.balance + delta
+        result = self.conn.execute(
+            update(accounts).where(accounts.c.id == account_id, after >= 0).values(balance=after)
+        )
+        if result.rowcount == 0:
+            code = self.conn.execute(
+                select(accounts.c.code).where(accounts.c.id == account_id)).scalar_one()
+            raise InsufficientFunds(f"{code} cannot go below zero", account=code)
+
+    # -- reading and checking --------------------------------------------------------
+
+    def trial_balance(self) -> list[dict]:
+        debit = func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0))
+        credit = func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0))
+        rows = self.conn.execute(
+            select(postings.c.currency, debit.label("debits"), credit.label("credits"))
+            .group_by(postings.c.currency).order_by(postings.c.currency)
+        )
+        return [{"currency": r.currency, "debits": int(r.debits), "credits": int(r.credits)}
+                for r in rows]
+
+    def unbalanced_entries(self) -> list[dict]:
+        rows = self.conn.execute(
+            select(postings.c.entry_id, postings.c.currency,
+                   func.sum(postings.c.amount).label("sum"))
+            .group_by(postings.c.entry_id, postings.c.currency)
+            .having(func.sum(postings.c.amount) != 0)
+        )
+        return [{"entry_id": r.entry_id, "currency": r.currency, "sum": int(r.sum)} for r in rows]
+
+    def balance_differences(self) -> list[dict]:
+        """Every account whose running balance differs from the sum of its postings."""
+        posted = (
+            select(postings.c.account_id, func.sum(postings.c.amount).label("total"))
+            .group_by(postings.c.account_id).subquery()
+        )
+        rows = self.conn.execute(
+            select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
+                   CURRENT_BALANCE, func.coalesce(posted.c.total, 0).label("posted"))
+            .outerjoin(posted, posted.c.account_id == accounts.c.id)
+            .order_by(accounts.c.code, accounts.c.currency)
+        )
+        differences = []
+        for r in rows:
+            expected = int(r.posted) * spec_for(r.code).sign
+            if int(r.current_balance) != expected:
+                differences.append({"account_id": r.id, "code": r.code, "currency": r.currency,
+                                    "stored": int(r.current_balance), "expected": expected})
+        return differences
+
+    def fold(self) -> int:
+        """Fold appended deltas into the stored balances; returns how many were folded."""
+        rows = self.conn.execute(
+            delete(balance_deltas).returning(balance_deltas.c.account_id, balance_deltas.c.amount)
+        ).all()
+        sums: dict[int, int] = defaultdict(int)
+        for r in rows:
+            sums[r.account_id] += r.amount
+        for account_id in sorted(sums):
+            self.conn.execute(update(accounts).where(accounts.c.id == account_id)
+                              .values(balance=accounts.c.balance + sums[account_id]))
+        return len(rows)
+
+    def rebuild(self) -> list[dict]:
+        """Recompute every stored balance from postings; returns what was corrected."""
+        if is_postgres(self.conn):
+            # Hold off new postings while balances are rewritten.
+            self.conn.execute(text("LOCK TABLE postings, balance_deltas IN SHARE ROW EXCLUSIVE MODE"))
+        self.fold()
+        corrections = self.balance_differences()
+        for c in corrections:
+            self.conn.execute(update(accounts).where(accounts.c.id == c["account_id"])
+                              .values(balance=c["expected"]))
+        return corrections
+
+    def entries(self, *, limit: int, before_id: str | None = None,
+                payment_id: str | None = None) -> list[dict]:
+        query = select(journal_entries)
+        if before_id:
+            query = query.where(journal_entries.c.id < before_id)
+        if payment_id:
+            query = query.where(journal_entries.c.payment_id == payment_id)
+        found = [dict(r._mapping) for r in
+                 self.conn.execute(query.order_by(journal_entries.c.id.desc()).limit(limit))]
+        if not found:
+            return found
+        by_entry: dict[str, list[dict]] = defaultdict(list)
+        rows = self.conn.execute(
+            select(postings.c.entry_id, accounts.c.code, postings.c.currency, postings.c.amount)
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .where(postings.c.entry_id.in_([e["id"] for e in found]))
+            .order_by(postings.c.id)
+        )
+        for r in rows:
+            by_entry[r.entry_id].append({"account": r.code, "currency": r.currency,
+                                         "amount": int(r.amount)})
+        for e in found:
+            e["postings"] = by_entry[e["id"]]
+        return found
+
+
+def _account_row(spec: AccountSpec, currency: str, now: datetime) -> dict:
+    return {"code": spec.code, "currency": currency, "normal": str(spec.normal),
+            "non_negative": spec.non_negative, "balance": 0, "seller_id": spec.seller_id,
+            "created_at": now}

@@ -1,0 +1,104 @@
+"""Payments and refunds. Every status move is a conditional UPDATE guarded by the states it
+may come from, so two racing writers can never both move the same row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, and_, case, insert, select, update
+from sqlalchemy.engine import Connection
+
+from paytrack.adapters.storage.tables import payments, refunds
+from paytrack.domain.states import CAPTURED_STATES, PaymentStatus
+
+
+class _Rows:
+    table: Table
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self.conn.execute(insert(self.table).values(**row))
+
+    def get(self, object_id: str, *, for_update: bool = False) -> dict | None:
+        query = select(self.table).where(self.table.c.id == object_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def transition(self, object_id: str, sources: Iterable[str], target: str,
+                   values: dict[str, Any]) -> dict | None:
+        """Move to ``target`` only from one of ``sources``; None if the row was not there."""
+        row = self.conn.execute(
+            update(self.table)
+            .where(self.table.c.id == object_id, self.table.c.status.in_(list(sources)))
+            .values(status=target, **values)
+            .returning(*self.table.c)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def list(self, *, filters: dict[str, Any], limit: int, before_id: str | None = None,
+             created_gte: datetime | None = None, created_lt: datetime | None = None) -> list[dict]:
+        """Newest first; ``before_id`` is the cursor (ids sort by creation time)."""
+        query = select(self.table)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(self.table.c[name] == value)
+        if before_id:
+            query = query.where(self.table.c.id < before_id)
+        if created_gte:
+            query = query.where(self.table.c.created_at >= created_gte)
+        if created_lt:
+            query = query.where(self.table.c.created_at < created_lt)
+        rows = self.conn.execute(query.order_by(self.table.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+
+class PaymentRepository(_Rows):
+    table = payments
+
+    def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
+        """Add ``amount`` to ``refunded_amount`` only if it stays within the total.
+
+        One statement, so concurrent refunds serialize on the row and the guard is
+        re-checked against the latest committed value (and backed by a CHECK)."""
+        after = payments.c.refunded_amount + amount
+        row = self.conn.execute(
+            update(payments)
+            .where(
+                payments.c.id == payment_id,
+                payments.c.status.in_([str(s) for s in CAPTURED_STATES]),
+                after <= payments.c.total,
+            )
+            .values(
+                refunded_amount=after,
+                status=case(
+                    (after == payments.c.total, str(PaymentStatus.REFUNDED)),
+                    else_=str(PaymentStatus.PARTIALLY_REFUNDED),
+                ),
+                refunded_at=now,
+                updated_at=now,
+            )
+            .returning(*payments.c)
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def by_gateway_id(self, gateway: str, gateway_payment_id: str) -> dict | None:
+        row = self.conn.execute(
+            select(payments).where(
+                and_(payments.c.gateway == gateway,
+                     payments.c.gateway_payment_id == gateway_payment_id)
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+
+class RefundRepository(_Rows):
+    table = refunds
+
+    def update(self, refund_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(**values))

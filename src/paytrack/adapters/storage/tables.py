@@ -1,0 +1,321 @@
+"""The schema. The database guards the invariants itself: CHECK constraints on amounts and
+statuses, unique keys for dedupe and idempotency, and (on PostgreSQL) a deferred trigger
+that refuses an unbalanced journal entry (see the first migration).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from paytrack.domain.states import PaymentStatus, RefundStatus
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None:
+            assert value.tzinfo is not None, "store aware datetimes"
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys.
+SerialKey = BigInteger().with_variant(Integer(), "sqlite")
+Money = BigInteger  # integer minor units, never a float or a DECIMAL column
+Id = String(40)  # our prefixed ids
+ExternalId = String(100)  # the platform's own ids for parties and items
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def _timestamps() -> list[Column]:
+    return [
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("updated_at", UTCDateTime, nullable=False),
+    ]
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", ExternalId, primary_key=True),
+    Column("name", String(200)),
+    Column("email", String(320)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+)
+
+sellers = Table(
+    "sellers",
+    metadata,
+    Column("id", ExternalId, primary_key=True),
+    Column("name", String(200)),
+    Column("email", String(320)),
+    # Decimal string fraction ("0.15"); NULL means the platform default applies.
+    Column("commission_rate", String(10)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("item_type", String(40), primary_key=True),
+    Column("id", ExternalId, primary_key=True),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("title", String(300)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", ExternalId, ForeignKey("customers.id"), nullable=False),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("item_type", String(40), nullable=False),
+    Column("item_id", ExternalId, nullable=False),
+    Column("order_id", ExternalId),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("discount", Money, nullable=False),
+    Column("tax", Money, nullable=False),
+    Column("shipping", Money, nullable=False),
+    Column("total", Money, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("coupon_code", String(64)),
+    Column("commission_rate", String(10), nullable=False),
+    Column("commission_base", String(8), nullable=False),
+    Column("platform_fee", Money, nullable=False),
+    Column("seller_amount", Money, nullable=False),
+    Column("tax_collected", Money, nullable=False),
+    Column("shipping_collected", Money, nullable=False),
+    Column("gateway_fee", Money, nullable=False, default=0),
+    Column("gateway_fee_bearer", String(10), nullable=False),
+    Column("refunded_amount", Money, nullable=False, default=0),
+    Column("gateway_payment_id", String(200)),
+    Column("description", String(500)),
+    Column("metadata", Json, nullable=False, default=dict),
+    Column("billing_details", Json),
+    Column("ip_address", String(45)),
+    Column("provider_response", Json),
+    Column("failure_reason", String(500)),
+    Column("reconciled", Boolean, nullable=False, default=False),
+    *_timestamps(),
+    Column("processing_at", UTCDateTime),
+    Column("succeeded_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("canceled_at", UTCDateTime),
+    Column("refunded_at", UTCDateTime),
+    ForeignKeyConstraint(["item_type", "item_id"], ["items.item_type", "items.id"]),
+    CheckConstraint("subtotal > 0", name="subtotal_positive"),
+    CheckConstraint("discount >= 0 AND tax >= 0 AND shipping >= 0", name="parts_non_negative"),
+    CheckConstraint("discount <= subtotal", name="discount_within_subtotal"),
+    CheckConstraint("total = subtotal - discount + tax + shipping", name="total_is_breakdown"),
+    CheckConstraint("total > 0", name="total_positive"),
+    CheckConstraint(
+        "platform_fee >= 0 AND seller_amount >= 0 AND tax_collected >= 0 "
+        "AND shipping_collected >= 0",
+        name="split_non_negative",
+    ),
+    CheckConstraint(
+        "seller_amount + platform_fee + tax_collected + shipping_collected = total",
+        name="split_is_total",
+    ),
+    CheckConstraint("gateway_fee >= 0", name="gateway_fee_non_negative"),
+    CheckConstraint(
+        "refunded_amount >= 0 AND refunded_amount <= total", name="refunded_within_total"
+    ),
+    CheckConstraint(_in("status", PaymentStatus), name="status_known"),
+    UniqueConstraint("gateway", "gateway_payment_id"),
+    Index(None, "seller_id", "id"),
+    Index(None, "customer_id", "id"),
+    Index(None, "status", "id"),
+    Index(None, "item_type", "item_id"),
+    Index(None, "created_at"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("payment_id", Id, ForeignKey("payments.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("requested_by", String(120), nullable=False),
+    Column("decided_by", String(120)),
+    Column("rejection_reason", String(500)),
+    Column("failure_reason", String(500)),
+    # Filled when the refund succeeds: how much came back from each leg of the split.
+    Column("seller_part", Money),
+    Column("platform_part", Money),
+    Column("tax_part", Money),
+    Column("shipping_part", Money),
+    Column("gateway_refund_id", String(200)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+    Column("approved_at", UTCDateTime),
+    Column("rejected_at", UTCDateTime),
+    Column("succeeded_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(_in("status", RefundStatus), name="status_known"),
+    CheckConstraint(
+        "status <> 'succeeded' OR "
+        "(seller_part + platform_part + tax_part + shipping_part = amount)",
+        name="parts_are_amount",
+    ),
+    UniqueConstraint("payment_id", "gateway_refund_id"),
+    Index(None, "payment_id", "id"),
+    Index(None, "status", "id"),
+)
+
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("object_type", String(20), nullable=False),
+    Column("object_id", Id, nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("reason", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "object_type", "object_id", "id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("code", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("normal", String(6), nullable=False),
+    Column("non_negative", Boolean, nullable=False),
+    # The running balance in the normal direction. Bounded accounts keep it exact under a
+    # row lock; for the others, pending rows in balance_deltas are added on read.
+    Column("balance", Money, nullable=False, default=0),
+    Column("seller_id", ExternalId),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("code", "currency"),
+    UniqueConstraint("id", "currency"),
+    CheckConstraint("normal IN ('debit', 'credit')", name="normal_known"),
+    CheckConstraint("NOT non_negative OR balance >= 0", name="bounded_balance_non_negative"),
+    Index(None, "seller_id"),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("payment_id", Id),
+    Column("refund_id", Id),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "payment_id"),
+    Index(None, "created_at"),
+)
+
+postings = Table(
+    "postings",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("entry_id", Id, ForeignKey("journal_entries.id"), nullable=False),
+    Column("account_id", SerialKey, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", Money, nullable=False),  # debit > 0, credit < 0
+    # A posting's currency must be its account's currency.
+    ForeignKeyConstraint(["account_id", "currency"], ["accounts.id", "accounts.currency"]),
+    CheckConstraint("amount <> 0", name="amount_non_zero"),
+    Index(None, "account_id"),
+    Index(None, "entry_id"),
+)
+
+balance_deltas = Table(
+    "balance_deltas",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("account_id", SerialKey, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", Money, nullable=False),  # in the account's normal direction
+    Index(None, "account_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("object_type", String(20), nullable=False),
+    Column("object_id", String(100), nullable=False),
+    Column("before", Json),
+    Column("after", Json),
+    Index(None, "object_type", "object_id"),
+    Index(None, "created_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("scope", String(100), nullable=False),  # the API key the request came with
+    Column("key", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("response_status", Integer),  # NULL while the first request is in flight
+    Column("response_body", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("scope", "key"),
+    Index(None, "created_at"),
+)

@@ -1,0 +1,69 @@
+"""The unit of work: one database transaction, rolled back unless ``commit()`` is called."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
+from paytrack.adapters.storage.parties import PartyRepository
+from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
+from paytrack.adapters.storage.records import RecordRepository
+from paytrack.domain.splits import Policy
+
+
+class Storage:
+    """What lives as long as the process: the engine, the policy and the account-id cache."""
+
+    def __init__(self, engine: Engine, policy: Policy | None = None) -> None:
+        self.engine = engine
+        self.policy = policy or Policy()
+        self.account_ids: dict[AccountKey, int] = {}
+
+    def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, readonly=readonly)
+
+    def forget_cached_ids(self) -> None:
+        """After tables were emptied behind our back (tests)."""
+        self.account_ids.clear()
+
+
+class UnitOfWork:
+    def __init__(self, storage: Storage, *, readonly: bool = False) -> None:
+        self.storage = storage
+        self.policy = storage.policy
+        self.readonly = readonly
+        self._new_account_ids: dict[AccountKey, int] = {}
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self.storage.engine.connect()
+        if self.readonly:
+            self.conn.execution_options(readonly=True)
+        self._tx = self.conn.begin()
+        self.parties = PartyRepository(self.conn)
+        self.payments = PaymentRepository(self.conn)
+        self.refunds = RefundRepository(self.conn)
+        self.records = RecordRepository(self.conn)
+        self.ledger = LedgerRepository(self.conn, self.storage.account_ids,
+                                       self._new_account_ids)
+        return self
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def commit(self) -> None:
+        self._tx.commit()
+        self.storage.account_ids.update(self._new_account_ids)
+
+    def rollback(self) -> None:
+        self._tx.rollback()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self.conn.close()

@@ -1,0 +1,38 @@
+"""Configuration from the environment (``PAYTRACK_*``), with defaults that just work."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
+
+DEFAULT_DATABASE_URL = "sqlite:///paytrack.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PAYTRACK_", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    commission_rate: str = "0.20"  # PLATFORM_FEE_RATE of the Django seed
+    commission_base: CommissionBase = CommissionBase.TOTAL
+    shipping_collected_by: Bearer = Bearer.SELLER
+    gateway_fee_bearer: Bearer = Bearer.PLATFORM
+
+    @field_validator("commission_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy(
+            commission_rate=Decimal(self.commission_rate),
+            commission_base=self.commission_base,
+            shipping_collected_by=self.shipping_collected_by,
+            gateway_fee_bearer=self.gateway_fee_bearer,
+        )

@@ -1,0 +1,1 @@
+"""Pure business rules: money, ledger, state machines, errors. No framework imports."""

@@ -1,0 +1,102 @@
+"""Every domain error, each with a stable machine ``code`` and an HTTP status.
+
+    PaytrackError
+    ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
+    │   ├── InvalidAmount
+    │   ├── InvalidCurrency
+    │   └── InvalidRate
+    ├── Forbidden (403)
+    ├── NotFound (404)
+    ├── Conflict (409)
+    │   ├── InvalidTransition            a move the state machine does not allow
+    │   ├── RefundExceedsCaptured
+    │   ├── InsufficientFunds            a bounded account would go below zero
+    │   ├── DuplicateGatewayPayment
+    │   └── CurrencyMismatch
+    └── LedgerError (500)               an unbalanced entry: a programming error, never input
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PaytrackError(Exception):
+    code = "paytrack_error"
+    status = 400
+    title = "Request failed"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ValidationFailed(PaytrackError):
+    code = "validation_failed"
+    status = 422
+    title = "Invalid input"
+
+
+class InvalidAmount(ValidationFailed):
+    code = "invalid_amount"
+    title = "Invalid amount"
+
+
+class InvalidCurrency(ValidationFailed):
+    code = "invalid_currency"
+    title = "Unknown currency"
+
+
+class InvalidRate(ValidationFailed):
+    code = "invalid_rate"
+    title = "Invalid rate"
+
+
+class Forbidden(PaytrackError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class NotFound(PaytrackError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(PaytrackError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    title = "State does not allow this"
+
+
+class RefundExceedsCaptured(Conflict):
+    code = "refund_exceeds_captured"
+    title = "Refund exceeds the refundable amount"
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+    title = "Insufficient funds"
+
+
+class DuplicateGatewayPayment(Conflict):
+    code = "duplicate_gateway_payment"
+    title = "Gateway payment already recorded"
+
+
+class CurrencyMismatch(Conflict):
+    code = "currency_mismatch"
+    title = "Currencies do not match"
+
+
+class LedgerError(PaytrackError):
+    code = "ledger_error"
+    status = 500
+    title = "Ledger invariant violated"

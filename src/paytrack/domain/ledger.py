@@ -1,0 +1,131 @@
+"""The chart of accounts and balanced journal entries.
+
+Postings are signed: a debit is positive, a credit negative, so every entry sums to zero
+per currency. Balances are shown in each account's normal direction: what the platform
+owes a seller or has earned is positive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from paytrack.domain.errors import LedgerError
+
+
+class Normal(StrEnum):
+    DEBIT = "debit"
+    CREDIT = "credit"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    code: str
+    normal: Normal
+    # A bounded account may never go below zero in its normal direction. Its running
+    # balance is updated in place under a row lock; unbounded ones append deltas instead.
+    non_negative: bool = False
+
+    @property
+    def seller_id(self) -> str | None:
+        if not self.code.startswith("seller:"):
+            return None
+        return self.code.removeprefix("seller:").rpartition(":")[0]
+
+    @property
+    def sign(self) -> int:
+        """Multiply a signed posting by this to get its effect in the normal direction."""
+        return 1 if self.normal is Normal.DEBIT else -1
+
+
+def gateway_clearing(gateway: str) -> AccountSpec:
+    return AccountSpec(f"gateway:{gateway}:clearing", Normal.DEBIT)
+
+
+def seller_pending(seller_id: str) -> AccountSpec:
+    return AccountSpec(f"seller:{seller_id}:pending", Normal.CREDIT)
+
+
+def seller_available(seller_id: str) -> AccountSpec:
+    return AccountSpec(f"seller:{seller_id}:available", Normal.CREDIT, non_negative=True)
+
+
+def seller_in_transit(seller_id: str) -> AccountSpec:
+    return AccountSpec(f"seller:{seller_id}:payout_in_transit", Normal.CREDIT)
+
+
+PLATFORM_REVENUE = AccountSpec("platform:revenue", Normal.CREDIT)
+PLATFORM_TAX_PAYABLE = AccountSpec("platform:tax_payable", Normal.CREDIT)
+PLATFORM_SHIPPING = AccountSpec("platform:shipping", Normal.CREDIT)
+PLATFORM_FEES = AccountSpec("platform:fees", Normal.DEBIT)
+PLATFORM_DISPUTES = AccountSpec("platform:disputes", Normal.DEBIT)
+
+_HOUSE = {a.code: a for a in (PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING,
+                              PLATFORM_FEES, PLATFORM_DISPUTES)}
+
+
+def spec_for(code: str) -> AccountSpec:
+    """Recover an account's rules from its code (used when reading accounts back)."""
+    if code in _HOUSE:
+        return _HOUSE[code]
+    kind, _, rest = code.partition(":")
+    name, _, suffix = rest.rpartition(":")
+    if kind == "gateway" and suffix == "clearing":
+        return gateway_clearing(name)
+    if kind == "seller":
+        builders = {"pending": seller_pending, "available": seller_available,
+                    "payout_in_transit": seller_in_transit}
+        if suffix in builders:
+            return builders[suffix](name)
+    raise LedgerError(f"unknown account code {code!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: AccountSpec
+    currency: str
+    amount_minor: int  # debit > 0, credit < 0
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """An entry under construction; ``postings`` must balance before it is stored."""
+
+    kind: str
+    description: str
+    payment_id: str | None = None
+    refund_id: str | None = None
+    postings: list[Posting] = field(default_factory=list)
+
+    def debit(self, account: AccountSpec, currency: str, amount_minor: int) -> JournalEntry:
+        if amount_minor:
+            assert amount_minor > 0, "debit a positive amount"
+            self.postings.append(Posting(account, currency, amount_minor))
+        return self
+
+    def credit(self, account: AccountSpec, currency: str, amount_minor: int) -> JournalEntry:
+        if amount_minor:
+            assert amount_minor > 0, "credit a positive amount"
+            self.postings.append(Posting(account, currency, -amount_minor))
+        return self
+
+    def post(self, account: AccountSpec, currency: str, signed_minor: int) -> JournalEntry:
+        """A signed posting: positive debits, negative credits, zero is skipped."""
+        if signed_minor:
+            self.postings.append(Posting(account, currency, signed_minor))
+        return self
+
+    def check_balanced(self) -> None:
+        sums: dict[str, int] = defaultdict(int)
+        for p in self.postings:
+            sums[p.currency] += p.amount_minor
+        unbalanced = {c: s for c, s in sums.items() if s}
+        if unbalanced or not self.postings:
+            raise LedgerError(f"journal entry {self.kind!r} does not balance: {unbalanced}")
+
+    def reversed(self, kind: str, description: str) -> JournalEntry:
+        """The correcting entry: the same postings with their signs flipped."""
+        entry = JournalEntry(kind, description, self.payment_id, self.refund_id)
+        entry.postings = [Posting(p.account, p.currency, -p.amount_minor) for p in self.postings]
+        return entry

@@ -1,0 +1,80 @@
+"""One transition table per entity. A move not in the table is an ``InvalidTransition``.
+
+Webhooks and retries may repeat a move or arrive out of order; ``can_move`` lets callers
+treat a repeat as a no-op, and ``move`` refuses anything that would make state regress.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from paytrack.domain.errors import InvalidTransition
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+    CHARGED_BACK = "charged_back"
+
+
+class RefundStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+P = PaymentStatus
+R = RefundStatus
+
+PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
+    P.PENDING: frozenset({P.PROCESSING, P.SUCCEEDED, P.FAILED, P.CANCELED}),
+    P.PROCESSING: frozenset({P.SUCCEEDED, P.FAILED, P.CANCELED}),
+    P.SUCCEEDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
+    P.PARTIALLY_REFUNDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
+    # A dispute ends either back where the payment was, or charged back.
+    P.DISPUTED: frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.CHARGED_BACK}),
+    P.FAILED: frozenset(),
+    P.CANCELED: frozenset(),
+    P.REFUNDED: frozenset(),
+    P.CHARGED_BACK: frozenset(),
+}
+
+# Payments whose captured money is still (partly) held: refundable and disputable.
+CAPTURED_STATES = frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED})
+
+REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
+    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED}),
+    R.APPROVED: frozenset({R.SUCCEEDED, R.FAILED}),
+    R.REJECTED: frozenset(),
+    R.SUCCEEDED: frozenset(),
+    R.FAILED: frozenset(),
+}
+
+
+def can_move(table: dict, current: str, target: str) -> bool:
+    return target in table.get(current, frozenset())
+
+
+def move(table: dict, entity: str, current: str, target: str) -> str:
+    """Return ``target`` if the table allows ``current -> target``, else raise."""
+    if not can_move(table, current, target):
+        allowed = ", ".join(sorted(table.get(current, ()))) or "nothing"
+        raise InvalidTransition(
+            f"{entity} is {current}; it cannot become {target} (allowed next: {allowed})",
+            current=current,
+            target=target,
+        )
+    return target
+
+
+def sources_of(table: dict, target: str) -> frozenset[str]:
+    """Every state from which ``target`` may be reached: the guard of a conditional UPDATE."""
+    return frozenset(str(s) for s, nexts in table.items() if target in nexts)
