@@ -7,10 +7,10 @@ everywhere: a float cannot say 0.10 exactly, so accepting one would make money i
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
-from typing import Sequence
 
 from babel.numbers import get_currency_precision, list_currencies
 
@@ -46,7 +46,7 @@ def parse_amount(value: object, currency: str) -> int:
     yen has no minor unit. Floats and booleans are refused outright.
     """
     exponent = currency_exponent(currency)
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise InvalidAmount(
             f"{value!r} is a {type(value).__name__}; send integer minor units or a decimal string"
         )

@@ -177,13 +177,26 @@ class LedgerRepository:
         """Recompute every stored balance from postings; returns what was corrected."""
         if is_postgres(self.conn):
             # Hold off new postings while balances are rewritten.
-            self.conn.execute(text("LOCK TABLE postings, balance_deltas IN SHARE ROW EXCLUSIVE MODE"))
+            self.conn.execute(
+                text("LOCK TABLE postings, balance_deltas IN SHARE ROW EXCLUSIVE MODE")
+            )
         self.fold()
         corrections = self.balance_differences()
         for c in corrections:
             self.conn.execute(update(accounts).where(accounts.c.id == c["account_id"])
                               .values(balance=c["expected"]))
         return corrections
+
+    def paid_out(self, in_transit_code: str) -> dict[str, int]:
+        """Per currency, what left a seller's in-transit account in paid payouts."""
+        rows = self.conn.execute(
+            select(postings.c.currency, func.sum(postings.c.amount).label("paid"))
+            .join(accounts, accounts.c.id == postings.c.account_id)
+            .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
+            .where(accounts.c.code == in_transit_code, journal_entries.c.kind == "payout.paid")
+            .group_by(postings.c.currency)
+        )
+        return {r.currency: int(r.paid) for r in rows}
 
     def entries(self, *, limit: int, before_id: str | None = None,
                 payment_id: str | None = None) -> list[dict]:

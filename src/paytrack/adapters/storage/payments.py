@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, insert, select, update
+from sqlalchemy import Select, Table, and_, case, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from paytrack.adapters.storage.tables import payments, refunds
+from paytrack.domain.errors import DuplicateGatewayPayment
 from paytrack.domain.states import CAPTURED_STATES, PaymentStatus
 
 
@@ -36,15 +38,16 @@ class _Rows:
         row = self.conn.execute(
             update(self.table)
             .where(self.table.c.id == object_id, self.table.c.status.in_(list(sources)))
-            .values(status=target, **values)
+            .values(previous_status=self.table.c.status, status=target, **values)
             .returning(*self.table.c)
         ).first()
         return dict(row._mapping) if row else None
 
     def list(self, *, filters: dict[str, Any], limit: int, before_id: str | None = None,
-             created_gte: datetime | None = None, created_lt: datetime | None = None) -> list[dict]:
+             created_gte: datetime | None = None, created_lt: datetime | None = None,
+             query: Select | None = None) -> list[dict]:
         """Newest first; ``before_id`` is the cursor (ids sort by creation time)."""
-        query = select(self.table)
+        query = select(self.table) if query is None else query
         for name, value in filters.items():
             if value is not None:
                 query = query.where(self.table.c[name] == value)
@@ -61,6 +64,16 @@ class _Rows:
 class PaymentRepository(_Rows):
     table = payments
 
+    def insert(self, row: dict[str, Any]) -> None:
+        try:
+            super().insert(row)
+        except IntegrityError as exc:
+            if "gateway_payment_id" in str(exc.orig):
+                raise DuplicateGatewayPayment(
+                    f"{row['gateway']} payment {row['gateway_payment_id']} is already recorded"
+                ) from None
+            raise
+
     def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
         """Add ``amount`` to ``refunded_amount`` only if it stays within the total.
 
@@ -75,6 +88,7 @@ class PaymentRepository(_Rows):
                 after <= payments.c.total,
             )
             .values(
+                previous_status=payments.c.status,
                 refunded_amount=after,
                 status=case(
                     (after == payments.c.total, str(PaymentStatus.REFUNDED)),
@@ -99,6 +113,18 @@ class PaymentRepository(_Rows):
 
 class RefundRepository(_Rows):
     table = refunds
+
+    def list(self, *, seller_id: str | None = None, customer_id: str | None = None,
+             **kwargs: Any) -> list[dict]:
+        """Refunds, optionally only those on one seller's or one customer's payments."""
+        query = select(refunds)
+        if seller_id is not None or customer_id is not None:
+            query = query.join(payments, payments.c.id == refunds.c.payment_id)
+            if seller_id is not None:
+                query = query.where(payments.c.seller_id == seller_id)
+            if customer_id is not None:
+                query = query.where(payments.c.customer_id == customer_id)
+        return super().list(query=query, **kwargs)
 
     def update(self, refund_id: str, values: dict[str, Any]) -> None:
         self.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(**values))

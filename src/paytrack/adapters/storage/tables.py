@@ -131,6 +131,7 @@ payments = Table(
     Column("gateway", String(20), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),  # set by every move: history and dispute returns
     Column("coupon_code", String(64)),
     Column("commission_rate", String(10), nullable=False),
     Column("commission_base", String(8), nullable=False),
@@ -191,6 +192,7 @@ refunds = Table(
     Column("currency", String(3), nullable=False),
     Column("amount", Money, nullable=False),
     Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
     Column("reason", String(500), nullable=False),
     Column("requested_by", String(120), nullable=False),
     Column("decided_by", String(120)),

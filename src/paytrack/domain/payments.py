@@ -1,0 +1,78 @@
+"""Payment vocabulary and the journal entries a payment's money movements post."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from paytrack.domain.ledger import (
+    PLATFORM_FEES,
+    PLATFORM_REVENUE,
+    PLATFORM_SHIPPING,
+    PLATFORM_TAX_PAYABLE,
+    JournalEntry,
+    gateway_clearing,
+    seller_pending,
+)
+from paytrack.domain.splits import Bearer, Split
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    PAYPAL = "paypal"
+    STRIPE = "stripe"
+    BANK_TRANSFER = "bank_transfer"
+    UPI = "upi"
+    WALLET = "wallet"
+    NET_BANKING = "net_banking"
+    COD = "cod"
+    CRYPTO = "crypto"
+    OTHER = "other"
+
+
+class Gateway(StrEnum):
+    MANUAL = "manual"
+    SIMULATOR = "simulator"
+    STRIPE = "stripe"
+    PAYPAL = "paypal"
+    RAZORPAY = "razorpay"
+
+
+class PaymentKind(StrEnum):
+    ONE_TIME = "one_time"
+    SUBSCRIPTION = "subscription"
+    RENEWAL = "renewal"
+    UPGRADE = "upgrade"
+
+
+def _split_legs(seller_id: str):
+    return [seller_pending(seller_id), PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING]
+
+
+def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: str,
+                  split: Split, gateway_fee: int, fee_bearer: Bearer) -> JournalEntry:
+    """Debit the gateway's clearing account with the total; credit each leg of the split.
+
+    A gateway fee is money the gateway keeps: it leaves clearing and is borne by the
+    platform (``platform:fees``) or, by policy, taken from the seller's share.
+    """
+    entry = JournalEntry("payment.captured", f"capture of {payment_id}", payment_id=payment_id)
+    clearing = gateway_clearing(gateway)
+    entry.debit(clearing, currency, split.total)
+    for account, amount in zip(_split_legs(seller_id), split.legs, strict=True):
+        entry.credit(account, currency, amount)
+    if gateway_fee:
+        bearer = PLATFORM_FEES if fee_bearer is Bearer.PLATFORM else seller_pending(seller_id)
+        entry.debit(bearer, currency, gateway_fee)
+        entry.credit(clearing, currency, gateway_fee)
+    return entry
+
+
+def refund_entry(*, payment_id: str, refund_id: str, gateway: str, seller_id: str,
+                 currency: str, parts: Split) -> JournalEntry:
+    """The mirror of the capture for the refunded part, leg by leg."""
+    entry = JournalEntry("refund.succeeded", f"refund {refund_id} of {payment_id}",
+                         payment_id=payment_id, refund_id=refund_id)
+    for account, amount in zip(_split_legs(seller_id), parts.legs, strict=True):
+        entry.post(account, currency, amount)
+    entry.credit(gateway_clearing(gateway), currency, parts.total)
+    return entry

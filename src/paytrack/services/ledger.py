@@ -1,0 +1,79 @@
+"""Reading the ledger and proving it: balances, the trial balance and the rebuild check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paytrack.adapters.storage.uow import UnitOfWork
+from paytrack.domain.actors import Actor, Role
+from paytrack.domain.errors import Forbidden
+from paytrack.domain.ledger import seller_available, seller_in_transit, seller_pending
+
+SELLER_BUCKETS = {"pending": seller_pending, "available": seller_available,
+                  "in_transit": seller_in_transit}
+
+
+def trial_balance(uow: UnitOfWork) -> dict[str, Any]:
+    currencies = uow.ledger.trial_balance()
+    return {"balanced": all(c["debits"] == c["credits"] for c in currencies),
+            "currencies": currencies}
+
+
+def list_accounts(uow: UnitOfWork, *, code: str | None = None, code_prefix: str | None = None,
+                  currency: str | None = None) -> list[dict[str, Any]]:
+    return [{"code": a["code"], "currency": a["currency"], "balance": int(a["current_balance"])}
+            for a in uow.ledger.accounts(code=code, code_prefix=code_prefix, currency=currency)]
+
+
+def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
+    """What the platform owes one seller, per currency, in each stage."""
+    if actor.role is Role.SELLER and actor.id != seller_id:
+        raise Forbidden("a seller key reads only its own balance")
+    if actor.role is Role.CUSTOMER:
+        raise Forbidden("customers cannot read seller balances")
+    by_currency: dict[str, dict[str, int]] = {}
+    codes = {spec(seller_id).code: bucket for bucket, spec in SELLER_BUCKETS.items()}
+    for account in uow.ledger.accounts(seller_id=seller_id):
+        bucket = codes.get(account["code"])
+        if bucket is None:
+            continue
+        row = by_currency.setdefault(account["currency"], {
+            "currency": account["currency"], "pending": 0, "available": 0, "in_transit": 0,
+            "paid_out": 0})
+        row[bucket] = int(account["current_balance"])
+    for currency, paid in uow.ledger.paid_out(seller_in_transit(seller_id).code).items():
+        by_currency.setdefault(currency, {"currency": currency, "pending": 0, "available": 0,
+                                          "in_transit": 0, "paid_out": 0})["paid_out"] = paid
+    return {"seller_id": seller_id, "balances": sorted(by_currency.values(),
+                                                       key=lambda r: r["currency"])}
+
+
+def list_entries(uow: UnitOfWork, *, limit: int = 20, cursor: str | None = None,
+                 payment_id: str | None = None) -> list[dict[str, Any]]:
+    return uow.ledger.entries(limit=limit, before_id=cursor, payment_id=payment_id)
+
+
+def verify_ledger(uow: UnitOfWork) -> dict[str, Any]:
+    """Recompute every balance from postings and report each difference (changes nothing)."""
+    balance = trial_balance(uow)
+    differences = uow.ledger.balance_differences()
+    unbalanced = uow.ledger.unbalanced_entries()
+    return {"ok": balance["balanced"] and not differences and not unbalanced,
+            "trial_balance": balance, "differences": differences,
+            "unbalanced_entries": unbalanced}
+
+
+def rebuild_balances(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Rewrite running balances from postings (the postings are the truth)."""
+    actor.require_admin("rebuild ledger balances")
+    corrections = uow.ledger.rebuild()
+    if corrections:
+        uow.records.audit(str(actor), "ledger.rebuilt", "ledger", "balances",
+                          {"differences": corrections}, None, uow.now())
+    return corrections
+
+
+def fold_balances(uow: UnitOfWork) -> int:
+    """Fold appended balance deltas into account rows (a worker runs this periodically)."""
+    return uow.ledger.fold()
+

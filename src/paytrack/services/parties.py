@@ -1,0 +1,78 @@
+"""Customers, sellers and items: created on first reference, editable later."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paytrack.adapters.storage.uow import UnitOfWork
+from paytrack.domain.actors import Actor
+from paytrack.domain.errors import NotFound
+from paytrack.domain.splits import parse_rate
+from paytrack.services._common import require_text
+
+EDITABLE = {"customer": ("name", "email", "metadata"),
+            "seller": ("name", "email", "metadata", "commission_rate")}
+
+
+def upsert_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor,
+                 **fields: Any) -> dict[str, Any]:
+    """Create the customer or seller if it is new, then apply the given fields."""
+    require_text(party_id, f"{kind}_id", max_length=100)
+    unknown = set(fields) - set(EDITABLE[kind])
+    assert not unknown, f"not editable: {unknown}"
+    if fields.get("commission_rate") is not None:
+        fields["commission_rate"] = str(parse_rate(fields["commission_rate"]))
+    now = uow.now()
+    before = uow.parties.get(kind, party_id)
+    if before is None:
+        uow.parties.ensure(kind, party_id, now)
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if changes:
+        uow.parties.update(kind, party_id, now, **changes)
+    after = uow.parties.get(kind, party_id)
+    uow.records.audit(str(actor), f"{kind}.{'updated' if before else 'created'}", kind,
+                      party_id, _plain(before), _plain(after), now)
+    return after
+
+
+def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
+    """Back to the platform default rate."""
+    before = get_party(uow, "seller", seller_id)
+    now = uow.now()
+    uow.parties.update("seller", seller_id, now, commission_rate=None)
+    after = uow.parties.get("seller", seller_id)
+    uow.records.audit(str(actor), "seller.updated", "seller", seller_id, _plain(before),
+                      _plain(after), now)
+    return after
+
+
+def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, actor: Actor,
+                *, title: str | None = None, metadata: dict | None = None) -> dict[str, Any]:
+    now = uow.now()
+    if uow.parties.get("seller", seller_id) is None:
+        uow.parties.ensure("seller", seller_id, now)
+    before = uow.parties.get_item(item_type, item_id)
+    if before is None:
+        uow.parties.ensure_item(item_type, item_id, seller_id, now, title=title,
+                                metadata=metadata)
+    else:
+        changes = {k: v for k, v in {"title": title, "metadata": metadata,
+                                     "seller_id": seller_id}.items() if v is not None}
+        uow.parties.update_item(item_type, item_id, now, **changes)
+    after = uow.parties.get_item(item_type, item_id)
+    uow.records.audit(str(actor), f"item.{'updated' if before else 'created'}", "item",
+                      f"{item_type}:{item_id}", _plain(before), _plain(after), now)
+    return after
+
+
+def get_party(uow: UnitOfWork, kind: str, party_id: str) -> dict[str, Any]:
+    party = uow.parties.get(kind, party_id)
+    if party is None:
+        raise NotFound(f"{kind} {party_id} not found")
+    return party
+
+
+def _plain(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

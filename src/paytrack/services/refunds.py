@@ -1,0 +1,168 @@
+"""Refunds: requested -> approved -> succeeded | failed, or requested -> rejected.
+
+Only the step that moves money (``succeeded``) touches the payment, with one conditional
+UPDATE that keeps ``refunded_amount <= total`` even when refunds race."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paytrack.adapters.storage.uow import UnitOfWork
+from paytrack.domain.actors import Actor
+from paytrack.domain.errors import (
+    InvalidAmount,
+    InvalidTransition,
+    NotFound,
+    RefundExceedsCaptured,
+)
+from paytrack.domain.ids import new_id
+from paytrack.domain.money import format_amount
+from paytrack.domain.payments import refund_entry
+from paytrack.domain.splits import refund_split
+from paytrack.domain.states import (
+    CAPTURED_STATES,
+    REFUND_TRANSITIONS,
+    RefundStatus,
+    sources_of,
+)
+from paytrack.services._common import check_scope, guarded_move, require_text
+from paytrack.services.payments import get_payment, split_of
+
+R = RefundStatus
+
+
+def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
+                   amount: int | None = None) -> dict[str, Any]:
+    """Ask for a full (``amount=None``) or partial refund; an admin decides later."""
+    reason = require_text(reason, "reason")
+    payment = get_payment(uow, payment_id, actor)
+    if payment["status"] not in CAPTURED_STATES:
+        raise InvalidTransition(
+            f"payment is {payment['status']}; only a succeeded or partially refunded "
+            "payment can be refunded", current=payment["status"],
+        )
+    refundable = payment["total"] - payment["refunded_amount"]
+    if amount is None:
+        amount = refundable
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidAmount("refund amount must be a positive integer of minor units",
+                            field="amount")
+    if amount > refundable:
+        raise _exceeds(payment, amount)
+    now = uow.now()
+    refund = {
+        "id": new_id("re"), "payment_id": payment_id, "currency": payment["currency"],
+        "amount": amount, "status": str(R.REQUESTED), "previous_status": None,
+        "reason": reason, "requested_by": str(actor), "decided_by": None,
+        "rejection_reason": None, "failure_reason": None, "seller_part": None,
+        "platform_part": None, "tax_part": None, "shipping_part": None,
+        "gateway_refund_id": None, "metadata": {}, "created_at": now, "updated_at": now,
+        "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
+    }
+    uow.refunds.insert(refund)
+    uow.records.status_event("refund", refund["id"], None, R.REQUESTED, str(actor), reason, now)
+    uow.records.audit(str(actor), "refund.requested", "refund", refund["id"], None,
+                      {"payment_id": payment_id, "amount": amount, "status": R.REQUESTED}, now)
+    return refund
+
+
+def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+    """Approve, then carry the refund out (recorded gateways succeed at once)."""
+    actor.require_admin("approve a refund")
+    now = uow.now()
+    _move(uow, refund_id, R.APPROVED, actor, None,
+          {"approved_at": now, "decided_by": str(actor)})
+    return _succeed(uow, refund_id, actor)
+
+
+def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
+                  reason: str) -> dict[str, Any]:
+    actor.require_admin("reject a refund")
+    reason = require_text(reason, "reason")
+    now = uow.now()
+    return _move(uow, refund_id, R.REJECTED, actor, reason,
+                 {"rejected_at": now, "decided_by": str(actor), "rejection_reason": reason})
+
+
+def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
+                   amount: int | None = None) -> dict[str, Any]:
+    """An admin's one-step refund: requested, approved and carried out in one transaction."""
+    actor.require_admin("refund a payment directly")
+    refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
+    return approve_refund(uow, refund["id"], actor)
+
+
+def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+    refund = uow.refunds.get(refund_id)
+    if refund is None:
+        raise NotFound(f"refund {refund_id} not found")
+    payment = uow.payments.get(refund["payment_id"])
+    check_scope(actor, {**payment, "id": refund_id}, "refund")
+    return refund
+
+
+def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
+                 status: str | None = None, payment_id: str | None = None) -> list[dict]:
+    if payment_id is not None:
+        get_payment(uow, payment_id, actor)
+    return uow.refunds.list(filters={"status": status, "payment_id": payment_id},
+                            limit=limit, before_id=cursor,
+                            seller_id=actor.id if actor.role == "seller" else None,
+                            customer_id=actor.id if actor.role == "customer" else None)
+
+
+def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+    refund = uow.refunds.get(refund_id)
+    now = uow.now()
+    amount = refund["amount"]
+    payment = uow.payments.add_refund(refund["payment_id"], amount, now)
+    if payment is None:
+        current = uow.payments.get(refund["payment_id"])
+        if current["status"] not in CAPTURED_STATES:
+            raise InvalidTransition(
+                f"payment is {current['status']}; it cannot be refunded now",
+                current=current["status"],
+            )
+        raise _exceeds(current, amount)
+    after = payment["refunded_amount"]
+    parts = refund_split(split_of(payment), after - amount, after)
+    refund = _move(uow, refund_id, R.SUCCEEDED, actor, None, {
+        "succeeded_at": now, "seller_part": parts.seller_amount,
+        "platform_part": parts.platform_fee, "tax_part": parts.tax_collected,
+        "shipping_part": parts.shipping_collected,
+    })
+    uow.ledger.post(
+        refund_entry(payment_id=payment["id"], refund_id=refund_id, gateway=payment["gateway"],
+                     seller_id=payment["seller_id"], currency=payment["currency"], parts=parts),
+        now,
+    )
+    uow.records.status_event("payment", payment["id"], payment["previous_status"],
+                             payment["status"], str(actor), f"refund {refund_id}", now)
+    uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],
+                      {"status": payment["previous_status"], "refunded_amount": after - amount},
+                      {"status": payment["status"], "refunded_amount": after}, now)
+    return refund
+
+
+def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
+          reason: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    now = uow.now()
+    sources = sources_of(REFUND_TRANSITIONS, target)
+    refund = guarded_move(uow.refunds, REFUND_TRANSITIONS, "refund", refund_id, sources,
+                          str(target), {**values, "updated_at": now})
+    previous = refund["previous_status"]
+    uow.records.status_event("refund", refund_id, previous, target, str(actor), reason, now)
+    uow.records.audit(str(actor), f"refund.{target}", "refund", refund_id,
+                      {"status": previous}, {"status": str(target), "amount": refund["amount"]},
+                      now)
+    return refund
+
+
+def _exceeds(payment: dict[str, Any], amount: int) -> RefundExceedsCaptured:
+    refundable = payment["total"] - payment["refunded_amount"]
+    currency = payment["currency"]
+    return RefundExceedsCaptured(
+        f"refund of {format_amount(amount, currency)} {currency} exceeds the refundable "
+        f"{format_amount(refundable, currency)} {currency}",
+        refundable=refundable,
+    )

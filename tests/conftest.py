@@ -1,0 +1,69 @@
+"""Test fixtures. The integration suite runs on SQLite by default and on PostgreSQL when
+``PAYTRACK_DATABASE_URL`` names one (CI runs both)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from paytrack.adapters.storage.db import make_engine, normalize_url
+from paytrack.adapters.storage.migrate import migrate
+from paytrack.adapters.storage.tables import metadata
+from paytrack.adapters.storage.uow import Storage
+from paytrack.domain.splits import Policy
+
+DATABASE_URL = os.environ.get("PAYTRACK_DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith("postgres")
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> Iterator[str]:
+    """A migrated database: a SQLite file to copy per test, or the PostgreSQL URL."""
+    if ON_POSTGRES:
+        url = normalize_url(DATABASE_URL)
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+        return
+    path = tmp_path_factory.mktemp("template") / "paytrack.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    yield str(path)
+
+
+@pytest.fixture
+def engine(_template: str, tmp_path) -> Iterator[Engine]:
+    if ON_POSTGRES:
+        engine = make_engine(_template, pool_size=60)
+        with engine.begin() as conn:
+            names = ", ".join(t.name for t in metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        path = tmp_path / "paytrack.db"
+        shutil.copy(_template, path)
+        engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def storage(engine: Engine) -> Storage:
+    return Storage(engine, Policy())
+
+
+@pytest.fixture
+def make_storage(engine: Engine):
+    """A storage with another policy over the same database."""
+    return lambda policy: Storage(engine, policy)
+
+
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="races are only real on PostgreSQL: SQLite serializes writers, so they pass trivially",
+)

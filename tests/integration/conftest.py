@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+
+from paytrack.adapters.storage.uow import Storage
+from paytrack.domain.actors import Actor, Role
+from paytrack.services.payments import CreatePayment, capture_payment, create_payment
+
+ADMIN = Actor(Role.ADMIN, "key_admin")
+
+
+def new_payment(storage: Storage, *, subtotal: int = 10000, seller_id: str = "seller_1",
+                customer_id: str = "cust_1", currency: str = "USD", capture: bool = True,
+                **extra) -> dict:
+    cmd = CreatePayment(customer_id=customer_id, seller_id=seller_id, item_type="course",
+                        item_id=extra.pop("item_id", f"course_{seller_id}"), currency=currency,
+                        subtotal=subtotal, **extra)
+    with storage.unit_of_work() as uow:
+        payment = create_payment(uow, cmd, ADMIN)
+        uow.commit()
+    if capture:
+        with storage.unit_of_work() as uow:
+            payment = capture_payment(uow, payment["id"], ADMIN)
+            uow.commit()
+    return payment
+
+
+@pytest.fixture
+def pay(storage):
+    return lambda **kw: new_payment(storage, **kw)

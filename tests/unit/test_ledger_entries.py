@@ -1,0 +1,71 @@
+import pytest
+
+from paytrack.domain.errors import LedgerError
+from paytrack.domain.ledger import (
+    PLATFORM_FEES,
+    PLATFORM_REVENUE,
+    JournalEntry,
+    gateway_clearing,
+    seller_pending,
+    spec_for,
+)
+from paytrack.domain.payments import capture_entry, refund_entry
+from paytrack.domain.splits import Bearer, Split
+
+
+def _by_code(entry):
+    return {p.account.code: p.amount_minor for p in entry.postings}
+
+
+def test_an_unbalanced_entry_is_refused():
+    entry = JournalEntry("test", "t").debit(gateway_clearing("manual"), "USD", 100)
+    entry.credit(PLATFORM_REVENUE, "USD", 99)
+    with pytest.raises(LedgerError, match="does not balance"):
+        entry.check_balanced()
+
+
+def test_balance_is_per_currency():
+    entry = JournalEntry("test", "t").debit(gateway_clearing("manual"), "USD", 100)
+    entry.credit(PLATFORM_REVENUE, "EUR", 100)
+    with pytest.raises(LedgerError):
+        entry.check_balanced()
+
+
+def test_capture_debits_clearing_and_credits_each_leg():
+    entry = capture_entry(payment_id="pay_1", gateway="manual", seller_id="s1", currency="USD",
+                          split=Split(8000, 2000), gateway_fee=0, fee_bearer=Bearer.PLATFORM)
+    entry.check_balanced()
+    assert _by_code(entry) == {"gateway:manual:clearing": 10000, "seller:s1:pending": -8000,
+                               "platform:revenue": -2000}
+
+
+def test_gateway_fee_leaves_clearing_and_is_borne_by_the_platform_by_default():
+    entry = capture_entry(payment_id="pay_1", gateway="stripe", seller_id="s1", currency="USD",
+                          split=Split(8000, 2000), gateway_fee=320, fee_bearer=Bearer.PLATFORM)
+    entry.check_balanced()
+    codes = [(p.account.code, p.amount_minor) for p in entry.postings]
+    assert (PLATFORM_FEES.code, 320) in codes
+    assert ("gateway:stripe:clearing", -320) in codes
+
+
+def test_a_refund_mirrors_the_capture_for_the_refunded_part():
+    entry = refund_entry(payment_id="pay_1", refund_id="re_1", gateway="manual", seller_id="s1",
+                         currency="USD", parts=Split(240, 60))
+    entry.check_balanced()
+    assert _by_code(entry) == {"seller:s1:pending": 240, "platform:revenue": 60,
+                               "gateway:manual:clearing": -300}
+
+
+def test_account_rules_are_recovered_from_codes():
+    assert spec_for("seller:acme:co:pending") == seller_pending("acme:co")
+    assert spec_for("seller:s1:available").non_negative
+    with pytest.raises(LedgerError):
+        spec_for("nope:x")
+
+
+def test_a_reversal_flips_every_posting():
+    entry = capture_entry(payment_id="pay_1", gateway="manual", seller_id="s1", currency="USD",
+                          split=Split(8000, 2000), gateway_fee=0, fee_bearer=Bearer.PLATFORM)
+    reversal = entry.reversed("correction", "undo")
+    reversal.check_balanced()
+    assert _by_code(reversal) == {k: -v for k, v in _by_code(entry).items()}

@@ -1,0 +1,51 @@
+import pytest
+
+from paytrack.domain.errors import InvalidTransition
+from paytrack.domain.states import (
+    PAYMENT_TRANSITIONS,
+    REFUND_TRANSITIONS,
+    PaymentStatus,
+    RefundStatus,
+    move,
+    sources_of,
+)
+
+P = PaymentStatus
+
+
+@pytest.mark.parametrize(("current", "target"), [
+    (P.PENDING, P.PROCESSING), (P.PENDING, P.SUCCEEDED), (P.PROCESSING, P.SUCCEEDED),
+    (P.PROCESSING, P.FAILED), (P.PENDING, P.CANCELED), (P.SUCCEEDED, P.PARTIALLY_REFUNDED),
+    (P.PARTIALLY_REFUNDED, P.REFUNDED), (P.SUCCEEDED, P.DISPUTED), (P.DISPUTED, P.CHARGED_BACK),
+    (P.DISPUTED, P.SUCCEEDED),
+])
+def test_allowed_payment_moves(current, target):
+    assert move(PAYMENT_TRANSITIONS, "payment", current, target) == target
+
+
+@pytest.mark.parametrize(("current", "target"), [
+    (P.SUCCEEDED, P.PENDING), (P.FAILED, P.SUCCEEDED), (P.REFUNDED, P.SUCCEEDED),
+    (P.CANCELED, P.PROCESSING), (P.PENDING, P.REFUNDED), (P.PROCESSING, P.PENDING),
+    (P.CHARGED_BACK, P.SUCCEEDED),
+])
+def test_a_payment_never_regresses(current, target):
+    with pytest.raises(InvalidTransition, match=f"cannot become {target}"):
+        move(PAYMENT_TRANSITIONS, "payment", current, target)
+
+
+def test_terminal_states_allow_nothing():
+    for state in (P.FAILED, P.CANCELED, P.REFUNDED, P.CHARGED_BACK):
+        assert PAYMENT_TRANSITIONS[state] == frozenset()
+    for state in (RefundStatus.REJECTED, RefundStatus.SUCCEEDED, RefundStatus.FAILED):
+        assert REFUND_TRANSITIONS[state] == frozenset()
+
+
+def test_a_refund_is_decided_once():
+    with pytest.raises(InvalidTransition):
+        move(REFUND_TRANSITIONS, "refund", RefundStatus.REJECTED, RefundStatus.APPROVED)
+    assert sources_of(REFUND_TRANSITIONS, RefundStatus.SUCCEEDED) == {"approved"}
+
+
+def test_every_state_has_a_row_in_its_table():
+    assert set(PAYMENT_TRANSITIONS) == set(PaymentStatus)
+    assert set(REFUND_TRANSITIONS) == set(RefundStatus)
