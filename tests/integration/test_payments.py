@@ -11,7 +11,6 @@ from paytrack.domain.errors import (
 from paytrack.domain.splits import CommissionBase, Policy
 from paytrack.services import ledger, parties
 from paytrack.services.payments import (
-    CreatePayment,
     cancel_payment,
     capture_payment,
     fail_payment,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import case, delete, func, select, text, tuple_, update
 from sqlalchemy.engine import Connection
 
+from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.sql import insert_ignore, is_postgres
 from paytrack.adapters.storage.tables import accounts, balance_deltas, journal_entries, postings
 from paytrack.domain.errors import InsufficientFunds
@@ -31,9 +32,10 @@ CURRENT_BALANCE = (accounts.c.balance + func.coalesce(_pending, 0)).label("curre
 
 
 class LedgerRepository:
-    def __init__(self, conn: Connection, known_ids: dict[AccountKey, int],
+    def __init__(self, conn: Connection, appender: Appender, known_ids: dict[AccountKey, int],
                  new_ids: dict[AccountKey, int]) -> None:
         self.conn = conn
+        self.appender = appender
         self._known = known_ids  # shared by the process, only ever holds committed ids
         self._new = new_ids  # ids seen in this transaction, published on commit
 
@@ -93,18 +95,18 @@ class LedgerRepository:
             self._change_bounded(account_id, bounded[account_id])
 
         entry_id = new_id("je")
-        self.conn.execute(insert(journal_entries).values(
-            id=entry_id, kind=entry.kind, description=entry.description,
-            payment_id=entry.payment_id, refund_id=entry.refund_id, created_at=now,
-        ))
-        self.conn.execute(insert(postings), [
-            {"entry_id": entry_id, "account_id": ids[(p.account.code, p.currency)],
-             "currency": p.currency, "amount": p.amount_minor}
-            for p in entry.postings
-        ])
-        deltas = [{"account_id": a, "amount": d} for a, d in unbounded.items() if d]
-        if deltas:
-            self.conn.execute(insert(balance_deltas), deltas)
+        self.appender.add(journal_entries, {
+            "id": entry_id, "kind": entry.kind, "description": entry.description,
+            "payment_id": entry.payment_id, "refund_id": entry.refund_id, "created_at": now,
+        })
+        for p in entry.postings:
+            self.appender.add(postings, {
+                "entry_id": entry_id, "account_id": ids[(p.account.code, p.currency)],
+                "currency": p.currency, "amount": p.amount_minor,
+            })
+        for account_id, delta in unbounded.items():
+            if delta:
+                self.appender.add(balance_deltas, {"account_id": account_id, "amount": delta})
         return entry_id
 
     def _change_bounded(self, account_id: int, delta: int) -> None:

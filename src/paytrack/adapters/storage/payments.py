@@ -7,23 +7,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, insert, select, update
+from sqlalchemy import Select, Table, and_, case, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
+from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.tables import payments, refunds
-from paytrack.domain.errors import DuplicateGatewayPayment
 from paytrack.domain.states import CAPTURED_STATES, PaymentStatus
 
 
 class _Rows:
     table: Table
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, appender: Appender) -> None:
         self.conn = conn
+        self.appender = appender
 
     def insert(self, row: dict[str, Any]) -> None:
-        self.conn.execute(insert(self.table).values(**row))
+        self.appender.add(self.table, row)
 
     def get(self, object_id: str, *, for_update: bool = False) -> dict | None:
         query = select(self.table).where(self.table.c.id == object_id)
@@ -63,16 +63,6 @@ class _Rows:
 
 class PaymentRepository(_Rows):
     table = payments
-
-    def insert(self, row: dict[str, Any]) -> None:
-        try:
-            super().insert(row)
-        except IntegrityError as exc:
-            if "gateway_payment_id" in str(exc.orig):
-                raise DuplicateGatewayPayment(
-                    f"{row['gateway']} payment {row['gateway_payment_id']} is already recorded"
-                ) from None
-            raise
 
     def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
         """Add ``amount`` to ``refunded_amount`` only if it stays within the total.

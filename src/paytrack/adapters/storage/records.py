@@ -5,24 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.tables import audit_log, status_events
 
 
 class RecordRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, appender: Appender) -> None:
         self.conn = conn
+        self.appender = appender
 
     def status_event(self, object_type: str, object_id: str, from_status: str | None,
                      to_status: str, actor: str, reason: str | None, now: datetime) -> None:
-        self.conn.execute(
-            insert(status_events).values(
-                object_type=object_type, object_id=object_id, from_status=from_status,
-                to_status=to_status, actor=actor, reason=reason, created_at=now,
-            )
-        )
+        self.appender.add(status_events, {
+            "object_type": object_type, "object_id": object_id, "from_status": from_status,
+            "to_status": to_status, "actor": actor, "reason": reason, "created_at": now,
+        })
 
     def status_history(self, object_type: str, object_id: str) -> list[dict]:
         rows = self.conn.execute(
@@ -36,12 +36,10 @@ class RecordRepository:
     def audit(self, actor: str, action: str, object_type: str, object_id: str,
               before: dict[str, Any] | None, after: dict[str, Any] | None,
               now: datetime) -> None:
-        self.conn.execute(
-            insert(audit_log).values(
-                created_at=now, actor=actor, action=action, object_type=object_type,
-                object_id=object_id, before=before, after=after,
-            )
-        )
+        self.appender.add(audit_log, {
+            "created_at": now, "actor": actor, "action": action, "object_type": object_type,
+            "object_id": object_id, "before": before, "after": after,
+        })
 
     def audit_trail(self, object_type: str, object_id: str) -> list[dict]:
         rows = self.conn.execute(

@@ -234,6 +234,7 @@ status_events = Table(
     Column("reason", String(500)),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "object_type", "object_id", "id"),
+    implicit_returning=False,
 )
 
 accounts = Table(
@@ -267,6 +268,7 @@ journal_entries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "payment_id"),
     Index(None, "created_at"),
+    implicit_returning=False,
 )
 
 postings = Table(
@@ -282,6 +284,7 @@ postings = Table(
     CheckConstraint("amount <> 0", name="amount_non_zero"),
     Index(None, "account_id"),
     Index(None, "entry_id"),
+    implicit_returning=False,
 )
 
 balance_deltas = Table(
@@ -291,6 +294,7 @@ balance_deltas = Table(
     Column("account_id", SerialKey, ForeignKey("accounts.id"), nullable=False),
     Column("amount", Money, nullable=False),  # in the account's normal direction
     Index(None, "account_id"),
+    implicit_returning=False,
 )
 
 audit_log = Table(
@@ -306,6 +310,7 @@ audit_log = Table(
     Column("after", Json),
     Index(None, "object_type", "object_id"),
     Index(None, "created_at"),
+    implicit_returning=False,
 )
 
 idempotency_keys = Table(

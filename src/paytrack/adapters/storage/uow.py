@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyRepository
 from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
@@ -42,11 +43,12 @@ class UnitOfWork:
         if self.readonly:
             self.conn.execution_options(readonly=True)
         self._tx = self.conn.begin()
+        self.appender = Appender(self.conn)
         self.parties = PartyRepository(self.conn)
-        self.payments = PaymentRepository(self.conn)
-        self.refunds = RefundRepository(self.conn)
-        self.records = RecordRepository(self.conn)
-        self.ledger = LedgerRepository(self.conn, self.storage.account_ids,
+        self.payments = PaymentRepository(self.conn, self.appender)
+        self.refunds = RefundRepository(self.conn, self.appender)
+        self.records = RecordRepository(self.conn, self.appender)
+        self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
         return self
 
@@ -54,7 +56,7 @@ class UnitOfWork:
         return datetime.now(UTC)
 
     def commit(self) -> None:
-        self._tx.commit()
+        self.appender.commit(self._tx.commit)
         self.storage.account_ids.update(self._new_account_ids)
 
     def rollback(self) -> None:

@@ -1,0 +1,112 @@
+"""Capture throughput on PostgreSQL against pgbench TPC-B on the same server, same run.
+
+    python bench/capture_throughput.py [--seconds 10] [--server postgresql://postgres@127.0.0.1:5432]
+
+A "capture" here is what a platform does for every sale: create the payment (parties,
+breakdown, split, status history, audit) and capture it (guarded status move, balanced
+journal entry with its postings, balance deltas, history, audit), as two durable
+transactions through the service layer. Workers are processes (no shared GIL), each with
+its own connection. Prints captures/s, pgbench tps and their ratio, for 1 and 4 workers,
+and all captures on one "hot" seller against captures spread over 1,000 sellers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import re
+import subprocess
+import time
+
+from sqlalchemy import create_engine, text
+
+from paytrack.adapters.storage.db import make_engine
+from paytrack.adapters.storage.migrate import migrate
+from paytrack.adapters.storage.uow import Storage
+from paytrack.domain.actors import Actor, Role
+from paytrack.services.payments import CreatePayment, capture_payment, create_payment
+
+ADMIN = Actor(Role.ADMIN, "bench")
+SELLERS = 1000
+
+
+def _recreate(server: str, name: str) -> str:
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def _worker(url: str, hot: bool, seconds: float, start_at: float, seed: int) -> int:
+    rng = random.Random(seed)
+    engine = make_engine(url, pool_size=1)
+    storage = Storage(engine)
+    done = 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    deadline = start_at + seconds
+    while time.time() < deadline:
+        seller = "hot_seller" if hot else f"seller_{rng.randrange(SELLERS)}"
+        cmd = CreatePayment(customer_id=f"cust_{rng.randrange(10_000)}", seller_id=seller,
+                            item_type="course", item_id=f"course_{seller}", currency="USD",
+                            subtotal=rng.randrange(500, 50_000), tax=rng.randrange(0, 500))
+        with storage.unit_of_work() as uow:
+            payment = create_payment(uow, cmd, ADMIN)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            capture_payment(uow, payment["id"], ADMIN)
+            uow.commit()
+        done += 1
+    engine.dispose()
+    return done
+
+
+def captures_per_second(url: str, workers: int, hot: bool, seconds: float) -> float:
+    start_at = time.time() + 1.0
+    with mp.get_context("spawn").Pool(workers) as pool:
+        counts = pool.starmap(_worker, [(url, hot, seconds, start_at, i) for i in range(workers)])
+    return sum(counts) / seconds
+
+
+def pgbench_tps(server: str, db: str, clients: int, seconds: int) -> float:
+    host = re.search(r"@([^:/]+)", server).group(1)
+    out = subprocess.run(
+        ["pgbench", "-h", host, "-U", "postgres", "-M", "prepared", "-c", str(clients),
+         "-j", str(clients), "-T", str(seconds), "-n", db],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+
+    pgbench_db = "paytrack_bench_pgbench"
+    _recreate(args.server, pgbench_db)
+    host = re.search(r"@([^:/]+)", args.server).group(1)
+    subprocess.run(["pgbench", "-h", host, "-U", "postgres", "-i", "-s", "10", "-q", pgbench_db],
+                   check=True, capture_output=True)
+    url = _recreate(args.server, "paytrack_bench")
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    captures_per_second(url, 2, hot=False, seconds=3)  # warm up: parties, accounts, caches
+
+    print(f"{'workers':>7} {'pgbench tps':>12} {'uniform cap/s':>14} {'ratio':>6} "
+          f"{'hot cap/s':>10} {'hot/uniform':>11}")
+    for workers in (1, 4):
+        tps = pgbench_tps(args.server, pgbench_db, workers, args.seconds)
+        uniform = captures_per_second(url, workers, hot=False, seconds=args.seconds)
+        hot = captures_per_second(url, workers, hot=True, seconds=args.seconds)
+        print(f"{workers:>7} {tps:>12.0f} {uniform:>14.0f} {uniform / tps:>6.2f} "
+              f"{hot:>10.0f} {hot / uniform:>11.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Buffered appends: rows that are only ever inserted are written in one go at the end.
+
+A unit of work adds status events, audit records, journal entries, postings and balance
+deltas as it goes; ``flush`` writes them grouped per table with one ``executemany`` each,
+straight through the driver with SQLAlchemy's own type processing. On PostgreSQL the flush
+and the COMMIT travel in one pipelined round trip instead of one per statement. Any other
+statement on the connection flushes first, so a unit of work always reads its own writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Table, event, insert
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+
+from paytrack.adapters.storage.errors import translate
+from paytrack.adapters.storage.tables import metadata
+
+_ORDER = {table: i for i, table in enumerate(metadata.sorted_tables)}
+
+
+@cache
+def _compiled(table: Table, columns: tuple[str, ...], dialect: Dialect):
+    statement = insert(table).compile(dialect=dialect, column_keys=list(columns),
+                                      for_executemany=True)
+    processors: list[Callable[[Any], Any] | None] = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    return statement.string, processors
+
+
+class Appender:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
+        event.listen(conn, "before_execute", self._flush_first)
+
+    def add(self, table: Table, row: dict[str, Any]) -> None:
+        self._rows.setdefault(table, []).append(row)
+
+    def _flush_first(self, *_args: Any) -> None:
+        if self._rows:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._driver_errors():
+            self._write()
+
+    def _write(self) -> None:
+        pending, self._rows = self._rows, {}
+        if not pending:
+            return
+        dialect = self.conn.dialect
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        try:
+            for table in sorted(pending, key=_ORDER.__getitem__):
+                rows = pending[table]
+                columns = tuple(rows[0])
+                sql, processors = _compiled(table, columns, dialect)
+                params = [_bind(row, columns, processors, dialect.positional) for row in rows]
+                cursor.executemany(sql, params)
+        finally:
+            cursor.close()
+
+    def commit(self, commit: Callable[[], None]) -> None:
+        """Flush and commit; pipelined into one round trip where the driver can."""
+        driver = self.conn.connection.driver_connection
+        pipeline = getattr(driver, "pipeline", None)
+        with self._driver_errors():
+            if pipeline is None or not self._rows:
+                self._write()
+                commit()
+                return
+            with pipeline():
+                self._write()
+                commit()
+
+    @contextmanager
+    def _driver_errors(self) -> Iterator[None]:
+        """Raise driver errors as SQLAlchemy's, then as domain errors where one fits."""
+        dbapi = self.conn.dialect.loaded_dbapi
+        try:
+            yield
+        except DBAPIError as exc:  # raised through SQLAlchemy's own commit
+            raise translate(exc) from exc
+        except dbapi.Error as exc:
+            wrapped = DBAPIError.instance("(buffered appends)", None, exc, dbapi.Error)
+            raise translate(wrapped) from exc
+
+
+def _bind(row: dict[str, Any], columns: tuple[str, ...],
+          processors: list[Callable[[Any], Any] | None], positional: bool):
+    values = [row[name] if proc is None else proc(row[name])
+              for name, proc in zip(columns, processors, strict=True)]
+    return values if positional else dict(zip(columns, values, strict=True))
