@@ -76,9 +76,13 @@ class Appender:
                 self._write()
                 commit()
                 return
-            with pipeline():
-                self._write()
-                commit()
+            try:
+                with pipeline():
+                    self._write()
+                    commit()
+            except Exception:
+                driver.rollback()  # leave the aborted pipeline's transaction cleanly
+                raise
 
     @contextmanager
     def _driver_errors(self) -> Iterator[None]:
