@@ -199,3 +199,27 @@ def test_list_filters_by_status_and_seller(storage):
     with storage.unit_of_work(readonly=True) as uow:
         found = list_payments(uow, ADMIN, status="pending", seller_id="a")
     assert [p["id"] for p in found] == [pending["id"]]
+
+
+def test_a_payment_the_gateway_already_confirmed_is_recorded_and_captured_at_once(storage):
+    payment = new_payment(storage, capture=False, captured=True, gateway="razorpay",
+                          gateway_payment_id="pay_rzp_1", gateway_fee=236)
+    assert payment["status"] == "succeeded"
+    with storage.unit_of_work(readonly=True) as uow:
+        history = payment_history(uow, payment["id"], ADMIN)
+        actions = [a["action"] for a in uow.records.audit_trail("payment", payment["id"])]
+        assert ledger.verify_ledger(uow)["ok"]
+    assert [(h["from_status"], h["to_status"]) for h in history] == [
+        (None, "pending"), ("pending", "succeeded")]
+    assert actions == ["payment.created", "payment.succeeded"]
+    balances = _accounts(storage)
+    assert balances[("gateway:razorpay:clearing", "USD")] == 10000 - 236
+    assert balances[("platform:fees", "USD")] == 236
+
+
+def test_a_gateway_fee_above_the_total_is_refused(storage):
+    with pytest.raises(InvalidAmount):
+        new_payment(storage, capture=False, captured=True, gateway_fee=10001)
+    payment = new_payment(storage, capture=False)
+    with storage.unit_of_work() as uow, pytest.raises(InvalidAmount):
+        capture_payment(uow, payment["id"], ADMIN, gateway_fee=10001)

@@ -43,6 +43,9 @@ class CreatePayment:
     billing_details: dict[str, Any] | None = None
     ip_address: str | None = None
     gateway_payment_id: str | None = None
+    # Record a payment the gateway has already confirmed: created and captured at once.
+    captured: bool = False
+    gateway_fee: int = 0
 
 
 def _enum(enum: type, value: str, name: str) -> str:
@@ -114,10 +117,18 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
         "processing_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None, "refunded_at": None,
     }
+    if cmd.captured:
+        actor.require_admin("record a captured payment")
+        _check_fee(cmd.gateway_fee, payment["total"])
+        payment.update(status=str(P.SUCCEEDED), previous_status=str(P.PENDING),
+                       succeeded_at=now, gateway_fee=cmd.gateway_fee)
     uow.payments.insert(payment)
     uow.records.status_event("payment", payment["id"], None, P.PENDING, str(actor), None, now)
     uow.records.audit(str(actor), "payment.created", "payment", payment["id"], None,
-                      _audit_view(payment), now)
+                      _audit_view({**payment, "status": str(P.PENDING)}), now)
+    if cmd.captured:
+        _record_move(uow, payment, actor, None, now)
+        _post_capture(uow, payment, now)
     return payment
 
 
@@ -166,25 +177,33 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
                     reason: str | None = None) -> dict[str, Any]:
     """pending/processing -> succeeded, and post the split to the ledger."""
     actor.require_admin("capture a payment")
-    if isinstance(gateway_fee, bool) or not isinstance(gateway_fee, int) or not (
-        0 <= gateway_fee <= MAX_AMOUNT_MINOR
-    ):
-        raise InvalidAmount("gateway_fee must be a non-negative integer", field="gateway_fee")
+    _check_fee(gateway_fee, MAX_AMOUNT_MINOR)
     now = uow.now()
     extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee}
     if gateway_payment_id is not None:
         extra["gateway_payment_id"] = gateway_payment_id
     payment = _move(uow, payment_id, OPEN, P.SUCCEEDED, actor, reason, extra, now=now)
-    if gateway_fee > payment["total"]:
-        raise InvalidAmount("gateway_fee exceeds the payment total", field="gateway_fee")
+    _check_fee(gateway_fee, payment["total"])
+    _post_capture(uow, payment, now)
+    return payment
+
+
+def _check_fee(gateway_fee: int, limit: int) -> None:
+    if isinstance(gateway_fee, bool) or not isinstance(gateway_fee, int) or not (
+        0 <= gateway_fee <= limit
+    ):
+        raise InvalidAmount("gateway_fee must be a non-negative integer no larger than the "
+                            "payment total", field="gateway_fee")
+
+
+def _post_capture(uow: UnitOfWork, payment: dict[str, Any], now: datetime) -> None:
     uow.ledger.post(
-        capture_entry(payment_id=payment_id, gateway=payment["gateway"],
+        capture_entry(payment_id=payment["id"], gateway=payment["gateway"],
                       seller_id=payment["seller_id"], currency=payment["currency"],
-                      split=split_of(payment), gateway_fee=gateway_fee,
+                      split=split_of(payment), gateway_fee=payment["gateway_fee"],
                       fee_bearer=Bearer(payment["gateway_fee_bearer"])),
         now,
     )
-    return payment
 
 
 def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
@@ -210,11 +229,16 @@ def _move(uow: UnitOfWork, payment_id: str, sources: frozenset[str], target: Pay
     now = now or uow.now()
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id, sources,
                            str(target), {**values, "updated_at": now})
-    previous = payment["previous_status"]
-    uow.records.status_event("payment", payment_id, previous, target, str(actor), reason, now)
-    uow.records.audit(str(actor), f"payment.{target}", "payment", payment_id,
-                      {"status": previous}, _audit_view(payment), now)
+    _record_move(uow, payment, actor, reason, now)
     return payment
+
+
+def _record_move(uow: UnitOfWork, payment: dict[str, Any], actor: Actor, reason: str | None,
+                 now: datetime) -> None:
+    previous, target = payment["previous_status"], payment["status"]
+    uow.records.status_event("payment", payment["id"], previous, target, str(actor), reason, now)
+    uow.records.audit(str(actor), f"payment.{target}", "payment", payment["id"],
+                      {"status": previous}, _audit_view(payment), now)
 
 
 def _audit_view(payment: dict[str, Any]) -> dict[str, Any]:

@@ -24,14 +24,19 @@ from paytrack.adapters.storage.tables import metadata
 _ORDER = {table: i for i, table in enumerate(metadata.sorted_tables)}
 
 
+ROWS_PER_STATEMENT = 100
+
+
 @cache
-def _compiled(table: Table, columns: tuple[str, ...], dialect: Dialect):
-    statement = insert(table).compile(dialect=dialect, column_keys=list(columns),
-                                      for_executemany=True)
-    processors: list[Callable[[Any], Any] | None] = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    return statement.string, processors
+def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect):
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+@cache
+def _multi_values_sql(table: Table, columns: tuple[str, ...], count: int, dialect: Dialect) -> str:
+    """``INSERT … VALUES (…), (…)`` for ``count`` rows; binds are named ``<column>_m<row>``."""
+    rows = [dict.fromkeys(columns) for _ in range(count)]
+    return insert(table).values(rows).compile(dialect=dialect).string
 
 
 class Appender:
@@ -61,9 +66,11 @@ class Appender:
             for table in sorted(pending, key=_ORDER.__getitem__):
                 rows = pending[table]
                 columns = tuple(rows[0])
-                sql, processors = _compiled(table, columns, dialect)
-                params = [_bind(row, columns, processors, dialect.positional) for row in rows]
-                cursor.executemany(sql, params)
+                processors = _processors(table, columns, dialect)
+                for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                    chunk = rows[start:start + ROWS_PER_STATEMENT]
+                    sql = _multi_values_sql(table, columns, len(chunk), dialect)
+                    cursor.execute(sql, _bind(chunk, columns, processors, dialect.positional))
         finally:
             cursor.close()
 
@@ -97,8 +104,12 @@ class Appender:
             raise translate(wrapped) from exc
 
 
-def _bind(row: dict[str, Any], columns: tuple[str, ...],
+def _bind(rows: list[dict[str, Any]], columns: tuple[str, ...],
           processors: list[Callable[[Any], Any] | None], positional: bool):
-    values = [row[name] if proc is None else proc(row[name])
-              for name, proc in zip(columns, processors, strict=True)]
-    return values if positional else dict(zip(columns, values, strict=True))
+    """Parameters for ``_multi_values_sql``, row-major, through the column types."""
+    values = [
+        (f"{name}_m{i}", row[name] if proc is None else proc(row[name]))
+        for i, row in enumerate(rows)
+        for name, proc in zip(columns, processors, strict=True)
+    ]
+    return [v for _, v in values] if positional else dict(values)

@@ -26,8 +26,10 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    # No pre-ping: it costs a round trip per checkout. Stale connections are recycled
+    # hourly, and one that dropped is invalidated on its first error.
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
-                         pool_pre_ping=True)
+                         pool_recycle=3600)
 
 
 def _sqlite_engine(url: str) -> Engine:

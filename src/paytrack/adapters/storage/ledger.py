@@ -57,6 +57,11 @@ class LedgerRepository:
             self._new.update({k: found[k] for k in missing})
         return found  # type: ignore[return-value]
 
+    def all_account_ids(self, limit: int) -> dict[AccountKey, int]:
+        rows = self.conn.execute(
+            select(accounts.c.code, accounts.c.currency, accounts.c.id).limit(limit))
+        return {(r.code, r.currency): r.id for r in rows}
+
     def _select_ids(self, keys: list[AccountKey]) -> dict[AccountKey, int]:
         rows = self.conn.execute(
             select(accounts.c.code, accounts.c.currency, accounts.c.id)

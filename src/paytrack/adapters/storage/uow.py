@@ -26,6 +26,11 @@ class Storage:
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly)
 
+    def prime_account_ids(self, limit: int = 100_000) -> None:
+        """Load known account ids up front so hot paths skip the lookup."""
+        with self.unit_of_work(readonly=True) as uow:
+            self.account_ids.update(uow.ledger.all_account_ids(limit))
+
     def forget_cached_ids(self) -> None:
         """After tables were emptied behind our back (tests)."""
         self.account_ids.clear()
