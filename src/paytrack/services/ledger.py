@@ -20,9 +20,13 @@ def trial_balance(uow: UnitOfWork) -> dict[str, Any]:
 
 
 def list_accounts(uow: UnitOfWork, *, code: str | None = None, code_prefix: str | None = None,
-                  currency: str | None = None) -> list[dict[str, Any]]:
-    return [{"code": a["code"], "currency": a["currency"], "balance": int(a["current_balance"])}
-            for a in uow.ledger.accounts(code=code, code_prefix=code_prefix, currency=currency)]
+                  currency: str | None = None, limit: int | None = None,
+                  cursor: int | None = None) -> list[dict[str, Any]]:
+    """Accounts with their balance in the normal direction; paged newest first by id."""
+    rows = uow.ledger.accounts(code=code, code_prefix=code_prefix, currency=currency,
+                               limit=limit, before_id=cursor)
+    return [{"id": a["id"], "code": a["code"], "currency": a["currency"],
+             "balance": int(a["current_balance"])} for a in rows]
 
 
 def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:

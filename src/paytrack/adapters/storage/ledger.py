@@ -70,7 +70,8 @@ class LedgerRepository:
         return {(r.code, r.currency): r.id for r in rows}
 
     def accounts(self, *, code: str | None = None, code_prefix: str | None = None,
-                 currency: str | None = None, seller_id: str | None = None) -> list[dict]:
+                 currency: str | None = None, seller_id: str | None = None,
+                 limit: int | None = None, before_id: int | None = None) -> list[dict]:
         query = select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
                        accounts.c.seller_id, CURRENT_BALANCE)
         if code is not None:
@@ -81,8 +82,13 @@ class LedgerRepository:
             query = query.where(accounts.c.currency == currency)
         if seller_id is not None:
             query = query.where(accounts.c.seller_id == seller_id)
-        rows = self.conn.execute(query.order_by(accounts.c.code, accounts.c.currency))
-        return [dict(r._mapping) for r in rows]
+        if limit is None:
+            query = query.order_by(accounts.c.code, accounts.c.currency)
+        else:
+            if before_id is not None:
+                query = query.where(accounts.c.id < before_id)
+            query = query.order_by(accounts.c.id.desc()).limit(limit)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
 
     # -- posting ---------------------------------------------------------------------
 

@@ -326,3 +326,24 @@ idempotency_keys = Table(
     UniqueConstraint("scope", "key"),
     Index(None, "created_at"),
 )
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("prefix", String(16), nullable=False),  # shown in clear to tell keys apart
+    Column("secret_hash", String(64), nullable=False),  # SHA-256 of the whole key
+    Column("role", String(10), nullable=False),
+    Column("seller_id", ExternalId),
+    Column("customer_id", ExternalId),
+    Column("name", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("prefix"),
+    CheckConstraint("role IN ('admin', 'seller', 'customer')", name="role_known"),
+    CheckConstraint(
+        "(role = 'seller') = (seller_id IS NOT NULL) "
+        "AND (role = 'customer') = (customer_id IS NOT NULL)",
+        name="binding_matches_role",
+    ),
+)

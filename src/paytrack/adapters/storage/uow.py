@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 
 from sqlalchemy import Engine
 
+from paytrack.adapters.storage.access import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyRepository
@@ -15,12 +17,18 @@ from paytrack.adapters.storage.records import RecordRepository
 from paytrack.domain.splits import Policy
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Storage:
     """What lives as long as the process: the engine, the policy and the account-id cache."""
 
-    def __init__(self, engine: Engine, policy: Policy | None = None) -> None:
+    def __init__(self, engine: Engine, policy: Policy | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.engine = engine
         self.policy = policy or Policy()
+        self.clock = clock or _utc_now  # the demo loader back-dates its data through this
         self.account_ids: dict[AccountKey, int] = {}
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
@@ -53,12 +61,14 @@ class UnitOfWork:
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
         self.records = RecordRepository(self.conn, self.appender)
+        self.api_keys = ApiKeyRepository(self.conn)
+        self.idempotency = IdempotencyRepository(self.conn)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
         return self
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return self.storage.clock()
 
     def commit(self) -> None:
         self.appender.commit(self._tx.commit)

@@ -1,0 +1,53 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import paytrack
+from paytrack.adapters.storage.uow import Storage
+from paytrack.entrypoints.api import problems
+from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
+
+DESCRIPTION = """
+Payment tracking and a revenue ledger for marketplaces.
+
+* Amounts are **integer minor units** of the currency (`1250` = 12.50 USD, `500` = 500 JPY).
+* Authenticate with `Authorization: Bearer <key>` (`paytrack keys create --role admin`).
+* Every POST accepts an `Idempotency-Key` header: the same key and body replays the first
+  response; another body is refused; a twin still in flight gets 409.
+* Errors are `application/problem+json` with a stable `code`.
+"""
+
+
+def create_app(storage: Storage) -> FastAPI:
+    app = FastAPI(title="paytrack", version=paytrack.__version__, description=DESCRIPTION)
+    app.state.storage = storage
+    problems.install(app)
+    for module in (payments, refunds, parties, ledger):
+        app.include_router(module.api)
+
+    @app.get("/v1/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without touching the database."""
+        return {"status": "ok"}
+
+    _document_problem_schema(app)
+    return app
+
+
+def _document_problem_schema(app: FastAPI) -> None:
+    """Make sure ``Problem`` is in the schema components the routes point at."""
+    original = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = original()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.setdefault("Problem", problems.Problem.model_json_schema(
+                ref_template="#/components/schemas/{model}"))
+            components.setdefault("FieldError", problems.FieldError.model_json_schema())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

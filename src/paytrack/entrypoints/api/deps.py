@@ -1,0 +1,55 @@
+"""Dependencies: the storage, the caller (from its API key) and role checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from paytrack.adapters.storage.uow import Storage
+from paytrack.domain.actors import Actor, Role
+from paytrack.domain.errors import Forbidden
+from paytrack.services.keys import authenticate
+
+bearer = HTTPBearer(auto_error=False, description="A paytrack API key: `paytrack keys create`")
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]
+
+
+def identify(request: Request, storage: Storage, token: str | None) -> Actor:
+    """Authenticate once per request; the idempotency layer and the route share the result."""
+    actor = getattr(request.state, "actor", None)
+    if actor is None:
+        with storage.unit_of_work(readonly=True) as uow:
+            actor, key = authenticate(uow, token)
+        request.state.actor, request.state.api_key = actor, key
+    return actor
+
+
+def current_actor(request: Request, storage: StorageDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                         Depends(bearer)]) -> Actor:
+    return identify(request, storage, credentials.credentials if credentials else None)
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def _requires(*roles: Role):
+    def check(actor: ActorDep) -> Actor:
+        if actor.role not in roles:
+            allowed = " or ".join(str(r) for r in roles)
+            raise Forbidden(f"this endpoint needs an {allowed} key; yours is {actor.role}")
+        return actor
+
+    return check
+
+
+AdminDep = Annotated[Actor, Depends(_requires(Role.ADMIN))]
+AdminOrSellerDep = Annotated[Actor, Depends(_requires(Role.ADMIN, Role.SELLER))]

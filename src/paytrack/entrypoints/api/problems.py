@@ -1,0 +1,105 @@
+"""RFC 9457 problem details: one mapping from every error to ``application/problem+json``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from paytrack.domain.errors import PaytrackError
+
+log = logging.getLogger("paytrack.api")
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An error. ``code`` is stable and meant for machines; ``detail`` is for people."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://paytrack.dev/problems/{code}", "title": title, "status": status,
+            "detail": detail, "code": code, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+_HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
+               415: "unsupported_media_type"}
+
+
+def response_for(exc: Exception) -> JSONResponse | None:
+    """The problem response for a known error, or None for a bug (a 500)."""
+    if isinstance(exc, PaytrackError):
+        extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool)}
+        if "field" in extra:
+            extra = {"errors": [{"field": extra.pop("field"), "message": exc.detail,
+                                 "type": exc.code}], **extra}
+        return problem(exc.status, exc.code, exc.title, exc.detail, **extra)
+    if isinstance(exc, RequestValidationError):
+        return _validation_problem(exc)
+    if isinstance(exc, StarletteHTTPException):
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, code.replace("_", " ").capitalize(),
+                       str(exc.detail))
+    return None
+
+
+def _validation_problem(exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "malformed_json", "Malformed JSON",
+                       "the request body is not valid JSON")
+    fields = []
+    for e in errors:
+        location = [str(p) for p in e.get("loc", ()) if p != "body"]
+        message = e.get("msg", "invalid")
+        if e.get("type") in ("int_type", "int_from_float") and "body" in e.get("loc", ()):
+            message += " (amounts are JSON integers in minor units, e.g. 1250 for 12.50 USD)"
+        fields.append({"field": ".".join(location) or "body", "message": message,
+                       "type": e.get("type", "invalid")})
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return problem(422, "validation_failed", "Invalid input", detail, errors=fields)
+
+
+def install(app: FastAPI) -> None:
+    async def known(_request: Request, exc: Exception) -> JSONResponse:
+        response = response_for(exc)
+        assert response is not None
+        return response
+
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem(500, "internal_error", "Internal error",
+                       "something went wrong on our side; the request changed nothing")
+
+    app.add_exception_handler(PaytrackError, known)
+    app.add_exception_handler(RequestValidationError, known)
+    app.add_exception_handler(StarletteHTTPException, known)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem statuses a route can answer with."""
+    schema = {"$ref": "#/components/schemas/Problem"}
+    return {s: {"model": Problem, "description": "Problem",
+                "content": {MEDIA_TYPE: {"schema": schema}}} for s in statuses}

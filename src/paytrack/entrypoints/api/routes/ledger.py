@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from paytrack.entrypoints.api.deps import AdminDep, StorageDep
+from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.schemas import (
+    AccountOut,
+    EntryOut,
+    Page,
+    TrialBalanceOut,
+    VerifyOut,
+    page,
+)
+from paytrack.services import ledger as svc
+
+api = router("/v1/ledger", "ledger")
+
+
+@api.get("/trial-balance", response_model=TrialBalanceOut)
+def trial_balance(storage: StorageDep, _actor: AdminDep) -> dict:
+    """Debits and credits per currency over every posting; ``balanced`` when equal."""
+    with storage.unit_of_work(readonly=True) as uow:
+        return svc.trial_balance(uow)
+
+
+@api.get("/accounts", response_model=Page[AccountOut])
+def list_accounts(storage: StorageDep, _actor: AdminDep, limit: Limit = 20,
+                  cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+                  code: Annotated[str | None, Query(max_length=200,
+                                                    pattern=r"^[^\x00]*$")] = None,
+                  code_prefix: Annotated[str | None, Query(max_length=200,
+                                                           pattern=r"^[^\x00]*$")] = None,
+                  currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None) -> dict:
+    """Accounts with their balances in each account's normal direction, newest first."""
+    with storage.unit_of_work(readonly=True) as uow:
+        rows = svc.list_accounts(uow, code=code, code_prefix=code_prefix, currency=currency,
+                                 limit=limit + 1, cursor=int(cursor) if cursor else None)
+    return page(rows, limit, AccountOut, cursor_key="id")
+
+
+@api.get("/entries", response_model=Page[EntryOut])
+def list_entries(storage: StorageDep, _actor: AdminDep, limit: Limit = 20,
+                 cursor: Cursor = None,
+                 payment_id: Annotated[str | None, Query(max_length=40,
+                                                         pattern=r"^[^\x00]*$")] = None) -> dict:
+    """Journal entries with their postings, newest first."""
+    with storage.unit_of_work(readonly=True) as uow:
+        rows = svc.list_entries(uow, limit=limit + 1, cursor=cursor, payment_id=payment_id)
+    return page(rows, limit, EntryOut)
+
+
+@api.get("/verify", response_model=VerifyOut)
+def verify(storage: StorageDep, _actor: AdminDep) -> dict:
+    """Recompute every balance from postings and report each difference."""
+    with storage.unit_of_work(readonly=True) as uow:
+        return svc.verify_ledger(uow)

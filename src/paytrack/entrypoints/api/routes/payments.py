@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Body, Query
+
+from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
+from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.schemas import (
+    CaptureIn,
+    CreatePaymentIn,
+    Page,
+    PaymentOut,
+    ReasonIn,
+    StatusEventOut,
+    page,
+)
+from paytrack.services import payments as svc
+
+api = router("/v1/payments", "payments")
+
+Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
+IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+@api.post("", status_code=201, response_model=PaymentOut)
+def create_payment(body: CreatePaymentIn, storage: StorageDep, actor: AdminDep) -> dict:
+    """Record a payment with its breakdown; the split is fixed now, posted at capture."""
+    cmd = svc.CreatePayment(**body.model_dump())
+    with storage.unit_of_work() as uow:
+        payment = svc.create_payment(uow, cmd, actor)
+        uow.commit()
+    return payment
+
+
+@api.get("", response_model=Page[PaymentOut])
+def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
+                  cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
+                  customer_id: IdFilter = None, item_id: IdFilter = None,
+                  created_gte: datetime | None = None,
+                  created_lt: datetime | None = None) -> dict:
+    """Newest first; sellers and customers see only their own."""
+    with storage.unit_of_work(readonly=True) as uow:
+        rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
+                                 seller_id=seller_id, customer_id=customer_id,
+                                 item_id=item_id, created_gte=_utc(created_gte),
+                                 created_lt=_utc(created_lt))
+    return page(rows, limit, PaymentOut)
+
+
+@api.get("/{payment_id}", response_model=PaymentOut)
+def get_payment(payment_id: str, storage: StorageDep, actor: ActorDep) -> dict:
+    with storage.unit_of_work(readonly=True) as uow:
+        return svc.get_payment(uow, payment_id, actor)
+
+
+@api.get("/{payment_id}/events", response_model=list[StatusEventOut])
+def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> list[dict]:
+    """The status history: every move with its time, actor and reason."""
+    with storage.unit_of_work(readonly=True) as uow:
+        return svc.payment_history(uow, payment_id, actor)
+
+
+@api.post("/{payment_id}/processing", response_model=PaymentOut)
+def mark_processing(payment_id: str, storage: StorageDep, actor: AdminDep) -> dict:
+    with storage.unit_of_work() as uow:
+        payment = svc.mark_processing(uow, payment_id, actor)
+        uow.commit()
+    return payment
+
+
+@api.post("/{payment_id}/capture", response_model=PaymentOut)
+def capture_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
+                    body: Annotated[CaptureIn | None, Body()] = None) -> dict:
+    """pending/processing → succeeded; posts the split to the ledger."""
+    body = body or CaptureIn()
+    with storage.unit_of_work() as uow:
+        payment = svc.capture_payment(uow, payment_id, actor, gateway_fee=body.gateway_fee,
+                                      gateway_payment_id=body.gateway_payment_id,
+                                      reason=body.reason)
+        uow.commit()
+    return payment
+
+
+@api.post("/{payment_id}/fail", response_model=PaymentOut)
+def fail_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
+                 body: Annotated[ReasonIn | None, Body()] = None) -> dict:
+    with storage.unit_of_work() as uow:
+        payment = svc.fail_payment(uow, payment_id, actor, reason=(body or ReasonIn()).reason)
+        uow.commit()
+    return payment
+
+
+@api.post("/{payment_id}/cancel", response_model=PaymentOut)
+def cancel_payment(payment_id: str, storage: StorageDep, actor: ActorDep,
+                   body: Annotated[ReasonIn | None, Body()] = None) -> dict:
+    """Admins, or the customer who owes the payment, may cancel it before it succeeds."""
+    with storage.unit_of_work() as uow:
+        payment = svc.cancel_payment(uow, payment_id, actor,
+                                     reason=(body or ReasonIn()).reason)
+        uow.commit()
+    return payment
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
