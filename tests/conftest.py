@@ -38,16 +38,23 @@ def _template(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(_template: str, tmp_path) -> Iterator[Engine]:
+def database_url(_template: str, tmp_path) -> str:
+    """A migrated, empty database for this test."""
     if ON_POSTGRES:
-        engine = make_engine(_template, pool_size=60)
+        engine = make_engine(_template, pool_size=1)
         with engine.begin() as conn:
             names = ", ".join(t.name for t in metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        path = tmp_path / "paytrack.db"
-        shutil.copy(_template, path)
-        engine = make_engine(f"sqlite:///{path}")
+        engine.dispose()
+        return _template
+    path = tmp_path / "paytrack.db"
+    shutil.copy(_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url, pool_size=60)
     yield engine
     engine.dispose()
 

@@ -45,11 +45,12 @@ class IdempotencyRepository:
 
     def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> bool:
         """Take the key for this request; False if some request already holds it."""
-        result = self.conn.execute(
-            insert_ignore(self.conn, idempotency_keys).values(
-                scope=scope, key=key, request_hash=request_hash, created_at=now)
-        )
-        return result.rowcount == 1
+        inserted = self.conn.execute(
+            insert_ignore(self.conn, idempotency_keys)
+            .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
+            .returning(idempotency_keys.c.id)
+        ).first()
+        return inserted is not None
 
     def get(self, scope: str, key: str) -> dict | None:
         row = self.conn.execute(
