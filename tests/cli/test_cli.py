@@ -1,0 +1,85 @@
+"""The ``paytrack`` command, run as a user would, against the test database."""
+
+import pytest
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from paytrack.adapters.storage.tables import accounts
+from paytrack.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch):
+    monkeypatch.setenv("PAYTRACK_DATABASE_URL", database_url)
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return run
+
+
+def test_migrate(cli):
+    result = cli("migrate")
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_keys_create_prints_the_key_alone_on_the_last_line(cli):
+    result = cli("keys", "create", "--role", "seller", "--seller-id", "inst_1")
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("ptk_") and " " not in token
+    listed = cli("keys", "list")
+    assert token.split("_")[1] in listed.output and "inst_1" in listed.output
+    assert token not in listed.output
+
+
+def test_keys_create_refuses_a_seller_key_without_a_seller(cli):
+    result = cli("keys", "create", "--role", "seller")
+    assert result.exit_code == 2
+
+
+def test_keys_revoke(cli, storage):
+    token = cli("keys", "create", "--role", "admin").output.strip().splitlines()[-1]
+    prefix = token.split("_")[1]
+    assert cli("keys", "revoke", prefix).exit_code == 0
+    from paytrack.services.keys import Unauthenticated, authenticate
+
+    with storage.unit_of_work() as uow, pytest.raises(Unauthenticated):
+        authenticate(uow, token)
+    assert cli("keys", "revoke", "nope").exit_code == 2
+
+
+def test_demo_loads_a_ledger_that_verifies_and_prints_an_admin_key(cli, storage):
+    result = cli("demo", "--payments", "120")
+    assert result.exit_code == 0, result.output
+    assert "loaded 120 payments" in result.output and "/docs" in result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("ptk_")
+    verify = cli("ledger", "verify")
+    assert verify.exit_code == 0 and "verified" in verify.output
+    with storage.unit_of_work(readonly=True) as uow:
+        currencies = {r["currency"] for r in uow.ledger.trial_balance()}
+    assert len(currencies) >= 3
+    again = cli("demo", "--payments", "120")
+    assert "already has payments" in again.output
+
+
+def test_ledger_verify_fails_on_a_corrupted_balance_and_rebuild_repairs_it(cli, storage):
+    cli("demo", "--payments", "30")
+    with storage.engine.begin() as conn:
+        conn.execute(update(accounts).where(accounts.c.code == "platform:revenue")
+                     .values(balance=accounts.c.balance + 7))
+    failed = cli("ledger", "verify")
+    assert failed.exit_code == 1 and "platform:revenue" in failed.output
+    repaired = cli("ledger", "rebuild")
+    assert repaired.exit_code == 0 and "platform:revenue" in repaired.output
+    assert cli("ledger", "verify").exit_code == 0
+
+
+def test_worker_once_folds_balance_deltas(cli):
+    cli("demo", "--payments", "20")
+    result = cli("worker", "--once")
+    assert result.exit_code == 0 and "folded" in result.output
+    assert cli("ledger", "verify").exit_code == 0
