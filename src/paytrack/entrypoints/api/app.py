@@ -20,7 +20,8 @@ Payment tracking and a revenue ledger for marketplaces.
 """
 
 
-def create_app(storage: Storage) -> FastAPI:
+def create_app(storage: Storage | None) -> FastAPI:
+    """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
     app = FastAPI(title="paytrack", version=paytrack.__version__, description=DESCRIPTION)
     app.state.storage = storage
     problems.install(app)

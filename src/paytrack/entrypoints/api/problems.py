@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from paytrack.domain.errors import PaytrackError
 
@@ -36,10 +37,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, code: str, title: str, detail: str,
+            headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": f"https://paytrack.dev/problems/{code}", "title": title, "status": status,
             "detail": detail, "code": code, **extra}
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 _HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found",
@@ -60,7 +62,7 @@ def response_for(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, StarletteHTTPException):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, code.replace("_", " ").capitalize(),
-                       str(exc.detail))
+                       str(exc.detail), headers=getattr(exc, "headers", None))
     return None
 
 
@@ -82,9 +84,11 @@ def _validation_problem(exc: RequestValidationError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    async def known(_request: Request, exc: Exception) -> JSONResponse:
+    async def known(request: Request, exc: Exception) -> JSONResponse:
         response = response_for(exc)
         assert response is not None
+        if response.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(app, request)
         return response
 
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -96,6 +100,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, known)
     app.add_exception_handler(StarletteHTTPException, known)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:

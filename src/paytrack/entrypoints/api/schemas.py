@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from paytrack.domain.money import MAX_AMOUNT_MINOR
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
@@ -29,7 +29,7 @@ Rate = Annotated[str, StringConstraints(pattern=r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$
                        examples=["0.10"])]
 MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL)]
 MetaValue = (Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
-             | Annotated[int, Field(strict=True, ge=-(2**53), le=2**53)] | bool | None)
+             | Annotated[int, Field(strict=True, ge=-(2**53), le=2**53)] | StrictBool | None)
 Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
 BillingDetails = Annotated[dict[MetaKey, Annotated[str, StringConstraints(
     max_length=500, pattern=NO_NUL)] | None], Field(max_length=20)]
@@ -37,6 +37,15 @@ BillingDetails = Annotated[dict[MetaKey, Annotated[str, StringConstraints(
 Method = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
 GatewayName = Literal[tuple(g.value for g in Gateway)]  # type: ignore[valid-type]
 Kind = Literal[tuple(k.value for k in PaymentKind)]  # type: ignore[valid-type]
+
+
+def _iso_only(value: object) -> object:
+    if isinstance(value, str) and value.replace(".", "", 1).lstrip("-").isdigit():
+        raise ValueError("use an ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class Input(BaseModel):
@@ -67,7 +76,7 @@ class CreatePaymentIn(Input):
         | None = None
     gateway_payment_id: Annotated[str, StringConstraints(min_length=1, max_length=200,
                                                          pattern=NO_NUL)] | None = None
-    captured: bool = Field(False, description="Record a payment the gateway already "
+    captured: StrictBool = Field(False, description="Record a payment the gateway already "
                                               "confirmed: created and captured at once")
     gateway_fee: Amount = Field(0, description="With `captured`: the fee the gateway kept")
 
@@ -88,7 +97,7 @@ class CreateRefundIn(Input):
     amount: PositiveAmount | None = Field(None, description="Omit for the whole refundable "
                                                             "amount")
     reason: Reason
-    approve: bool = Field(False, description="Admins only: approve and carry out at once")
+    approve: StrictBool = Field(False, description="Admins only: approve and carry out at once")
 
 
 class RejectRefundIn(Input):
@@ -99,7 +108,7 @@ class SellerIn(Input):
     name: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
     email: Annotated[str, StringConstraints(max_length=320, pattern=NO_NUL)] | None = None
     commission_rate: Rate | None = Field(None, description="Override of the platform rate")
-    clear_commission_rate: bool = Field(False, description="Go back to the platform rate")
+    clear_commission_rate: StrictBool = Field(False, description="Go back to the platform rate")
     metadata: Metadata | None = None
 
 

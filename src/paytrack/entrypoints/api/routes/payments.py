@@ -10,6 +10,7 @@ from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import (
     CaptureIn,
     CreatePaymentIn,
+    IsoDateTime,
     Page,
     PaymentOut,
     ReasonIn,
@@ -38,8 +39,8 @@ def create_payment(body: CreatePaymentIn, storage: StorageDep, actor: AdminDep) 
 def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                   cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
                   customer_id: IdFilter = None, item_id: IdFilter = None,
-                  created_gte: datetime | None = None,
-                  created_lt: datetime | None = None) -> dict:
+                  created_gte: IsoDateTime | None = None,
+                  created_lt: IsoDateTime | None = None) -> dict:
     """Newest first; sellers and customers see only their own."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
