@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 
 import paytrack
@@ -20,9 +25,21 @@ Payment tracking and a revenue ledger for marketplaces.
 """
 
 
+# Sync handlers run in a thread pool; a few threads per process keep the database busy
+# without the whole pool fighting over the GIL (measured in bench/http_capture.py).
+THREADS_PER_PROCESS = int(os.environ.get("PAYTRACK_THREADS", "4"))
+
+
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS_PER_PROCESS
+    yield
+
+
 def create_app(storage: Storage | None) -> FastAPI:
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
-    app = FastAPI(title="paytrack", version=paytrack.__version__, description=DESCRIPTION)
+    app = FastAPI(title="paytrack", version=paytrack.__version__, description=DESCRIPTION,
+                  lifespan=_lifespan)
     app.state.storage = storage
     problems.install(app)
     for module in (payments, refunds, parties, ledger):

@@ -15,7 +15,7 @@ from paytrack.services.keys import authenticate
 bearer = HTTPBearer(auto_error=False, description="A paytrack API key: `paytrack keys create`")
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:  # async: no I/O, no thread hop
     return request.app.state.storage
 
 
@@ -42,7 +42,7 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def _requires(*roles: Role):
-    def check(actor: ActorDep) -> Actor:
+    async def check(actor: ActorDep) -> Actor:
         if actor.role not in roles:
             allowed = " or ".join(str(r) for r in roles)
             raise Forbidden(f"this endpoint needs an {allowed} key; yours is {actor.role}")
