@@ -23,7 +23,7 @@ def test_keys_are_stored_hashed(storage, make_key):
     token = make_key("admin")
     with storage.engine.connect() as conn:
         dump = "\n".join(str(row) for row in conn.exec_driver_sql("SELECT * FROM api_keys"))
-    assert token not in dump and token.split("_")[2] not in dump
+    assert token not in dump and token.split("_", 2)[2] not in dump
 
 
 def test_a_seller_never_learns_of_another_sellers_payment_or_balance(admin, as_key,
