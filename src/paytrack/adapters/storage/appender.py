@@ -9,8 +9,10 @@ statement on the connection flushes first, so a unit of work always reads its ow
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -30,6 +32,24 @@ ROWS_PER_STATEMENT = 100
 @cache
 def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect):
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+@cache
+def _json_rows_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect) -> str:
+    """PostgreSQL: every pending row in one statement, each table's rows as one JSON array.
+
+    One data-modifying CTE per table reads its rows with ``jsonb_populate_recordset``, so
+    the statement has a parameter per table (and psycopg keeps it prepared). Foreign keys
+    between the parts hold: they are checked at the end of the statement."""
+    quote = dialect.identifier_preparer.quote
+    parts = []
+    for i, (table, columns) in enumerate(shape):
+        names = ", ".join(quote(c) for c in columns)
+        parts.append(
+            f"t{i} AS (INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
+            f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, %(t{i})s::jsonb))"
+        )
+    return f"WITH {', '.join(parts)} SELECT 1"
 
 
 @cache
@@ -63,6 +83,9 @@ class Appender:
         dialect = self.conn.dialect
         cursor = self.conn.connection.dbapi_connection.cursor()
         try:
+            if dialect.name == "postgresql":
+                cursor.execute(*_one_statement(pending, dialect))
+                return
             for table in sorted(pending, key=_ORDER.__getitem__):
                 rows = pending[table]
                 columns = tuple(rows[0])
@@ -102,6 +125,21 @@ class Appender:
         except dbapi.Error as exc:
             wrapped = DBAPIError.instance("(buffered appends)", None, exc, dbapi.Error)
             raise translate(wrapped) from exc
+
+
+def _one_statement(pending: dict[Table, list[dict[str, Any]]], dialect: Dialect):
+    shape = []
+    params: dict[str, Any] = {}
+    for i, (table, rows) in enumerate(sorted(pending.items(), key=lambda p: _ORDER[p[0]])):
+        shape.append((table, tuple(rows[0])))
+        params[f"t{i}"] = json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return _json_rows_sql(tuple(shape), dialect), params
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} in a buffered row")
 
 
 def _bind(rows: list[dict[str, Any]], columns: tuple[str, ...],

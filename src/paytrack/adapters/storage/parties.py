@@ -5,13 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.sql import insert_ignore
 from paytrack.adapters.storage.tables import customers, items, sellers
 
 _TABLES = {"customer": customers, "seller": sellers}
+
+# Built once: which of the three parties exist, the seller's rate and the item's seller.
+_LOOKUP = select(
+    select(customers.c.id).where(customers.c.id == bindparam("customer_id"))
+    .scalar_subquery().label("customer"),
+    select(sellers.c.id).where(sellers.c.id == bindparam("seller_id"))
+    .scalar_subquery().label("seller"),
+    select(sellers.c.commission_rate).where(sellers.c.id == bindparam("seller_id"))
+    .scalar_subquery().label("seller_rate"),
+    select(items.c.seller_id)
+    .where(items.c.item_type == bindparam("item_type"), items.c.id == bindparam("item_id"))
+    .scalar_subquery().label("item_seller"),
+).select_from(select(literal_column("1")).subquery())
 
 
 class PartyRepository:
@@ -20,19 +33,8 @@ class PartyRepository:
 
     def lookup(self, customer_id: str, seller_id: str, item_type: str, item_id: str) -> dict:
         """In one round trip: which of the three exist, the seller's rate, the item's seller."""
-        row = self.conn.execute(
-            select(
-                select(customers.c.id).where(customers.c.id == customer_id)
-                .scalar_subquery().label("customer"),
-                select(sellers.c.id).where(sellers.c.id == seller_id)
-                .scalar_subquery().label("seller"),
-                select(sellers.c.commission_rate).where(sellers.c.id == seller_id)
-                .scalar_subquery().label("seller_rate"),
-                select(items.c.seller_id)
-                .where(items.c.item_type == item_type, items.c.id == item_id)
-                .scalar_subquery().label("item_seller"),
-            ).select_from(select(literal(1)).subquery())
-        ).one()
+        row = self.conn.execute(_LOOKUP, {"customer_id": customer_id, "seller_id": seller_id,
+                                          "item_type": item_type, "item_id": item_id}).one()
         return dict(row._mapping)
 
     def ensure(self, kind: str, party_id: str, now: datetime, **fields: Any) -> None:
