@@ -5,14 +5,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, select, update
+from sqlalchemy import Select, Table, Update, and_, bindparam, case, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.tables import payments, refunds
 from paytrack.domain.states import CAPTURED_STATES, PaymentStatus
+
+
+@cache
+def _transition(table: Table, sources: frozenset[str], target: str,
+                keys: tuple[str, ...]) -> Update:
+    """The guarded status move, built once per shape."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("object_id"), table.c.status.in_(sorted(sources)))
+        .values(previous_status=table.c.status, status=target,
+                **{k: bindparam(f"new_{k}") for k in keys})
+        .returning(*table.c)
+    )
 
 
 class _Rows:
@@ -35,11 +49,9 @@ class _Rows:
     def transition(self, object_id: str, sources: Iterable[str], target: str,
                    values: dict[str, Any]) -> dict | None:
         """Move to ``target`` only from one of ``sources``; None if the row was not there."""
+        statement = _transition(self.table, frozenset(sources), target, tuple(sorted(values)))
         row = self.conn.execute(
-            update(self.table)
-            .where(self.table.c.id == object_id, self.table.c.status.in_(list(sources)))
-            .values(previous_status=self.table.c.status, status=target, **values)
-            .returning(*self.table.c)
+            statement, {"object_id": object_id, **{f"new_{k}": v for k, v in values.items()}}
         ).first()
         return dict(row._mapping) if row else None
 
