@@ -6,17 +6,18 @@ from sqlalchemy.exc import DBAPIError
 
 from paytrack.domain.errors import DuplicateGatewayPayment, PaytrackError
 
-_BY_CONSTRAINT: dict[str, PaytrackError] = {
-    "uq_payments_gateway_gateway_payment_id": DuplicateGatewayPayment(
-        "this gateway payment id is already recorded"),
-    "payments.gateway, payments.gateway_payment_id": DuplicateGatewayPayment(
-        "this gateway payment id is already recorded"),
+# How each backend names the constraint in its message -> the domain error to raise.
+_BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str]] = {
+    "uq_payments_gateway_gateway_payment_id": (   # PostgreSQL
+        DuplicateGatewayPayment, "this gateway payment id is already recorded"),
+    "payments.gateway, payments.gateway_payment_id": (   # SQLite
+        DuplicateGatewayPayment, "this gateway payment id is already recorded"),
 }
 
 
 def translate(exc: DBAPIError) -> Exception:
     message = str(exc.orig)
-    for name, error in _BY_CONSTRAINT.items():
+    for name, (error, detail) in _BY_CONSTRAINT.items():
         if name in message:
-            return type(error)(error.detail)
+            return error(detail)
     return exc

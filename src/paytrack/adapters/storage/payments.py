@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, and_, bindparam, case, select, update
+from sqlalchemy import Select, Table, Update, bindparam, case, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
@@ -100,15 +100,6 @@ class PaymentRepository(_Rows):
                 updated_at=now,
             )
             .returning(*payments.c)
-        ).first()
-        return dict(row._mapping) if row else None
-
-    def by_gateway_id(self, gateway: str, gateway_payment_id: str) -> dict | None:
-        row = self.conn.execute(
-            select(payments).where(
-                and_(payments.c.gateway == gateway,
-                     payments.c.gateway_payment_id == gateway_payment_id)
-            )
         ).first()
         return dict(row._mapping) if row else None
 
