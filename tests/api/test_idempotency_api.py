@@ -1,3 +1,4 @@
+import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -89,3 +90,19 @@ def test_concurrent_duplicates_create_one_payment(app, make_key):
     assert len({pid for status, pid in results if status == 201}) == 1
     with TestClient(app) as client:
         assert len(Api(client, token).get("/v1/payments").json()["data"]) == 1
+
+
+def test_a_twin_of_a_request_still_in_flight_gets_a_409(admin, storage):
+    from paytrack.services import idempotency
+
+    body = payment_body()
+    with storage.unit_of_work(readonly=True) as uow:
+        scope = uow.api_keys.by_prefix(admin.headers["Authorization"].split("_")[1])["id"]
+    # The first request has claimed the key and not finished yet (httpx sends compact JSON).
+    fingerprint = idempotency.request_fingerprint(
+        "POST", "/v1/payments", json.dumps(body, separators=(",", ":")).encode())
+    assert idempotency.begin(storage, scope, "inflight", fingerprint) is None
+    twin = admin.post("/v1/payments", json=body, headers=_key("inflight"))
+    assert twin.status_code == 409
+    assert twin.json()["code"] == "idempotent_request_in_flight"
+    assert admin.get("/v1/payments").json()["data"] == []
