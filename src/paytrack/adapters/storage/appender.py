@@ -1,10 +1,17 @@
-"""Buffered appends: rows that are only ever inserted are written in one go at the end.
+"""Buffered appends, and on PostgreSQL a transaction opened only when one is needed.
 
 A unit of work adds status events, audit records, journal entries, postings and balance
-deltas as it goes; ``flush`` writes them grouped per table with one ``executemany`` each,
-straight through the driver with SQLAlchemy's own type processing. On PostgreSQL the flush
-and the COMMIT travel in one pipelined round trip instead of one per statement. Any other
+deltas (and new payments and refunds) as it goes; ``flush`` writes them straight through
+the driver: on PostgreSQL as one statement (each table's rows as one JSON parameter), on
+SQLite as one multi-row INSERT per table with SQLAlchemy's own type processing. Any other
 statement on the connection flushes first, so a unit of work always reads its own writes.
+
+On PostgreSQL a unit of work starts in autocommit: its reads need no BEGIN (at READ
+COMMITTED every statement takes its own snapshot either way). The first write, or the
+first flush before another statement, opens the transaction. A unit of work whose only
+write is the final flush sends it alone: one statement is atomic and durable by itself,
+so it needs neither BEGIN nor COMMIT. Otherwise the flush and the COMMIT travel together
+in one pipelined round trip.
 """
 
 from __future__ import annotations
@@ -60,17 +67,34 @@ def _multi_values_sql(table: Table, columns: tuple[str, ...], count: int, dialec
 
 
 class Appender:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, lazy_transaction: bool) -> None:
         self.conn = conn
         self._rows: dict[Table, list[dict[str, Any]]] = {}
-        event.listen(conn, "before_execute", self._flush_first)
+        self._driver = conn.connection.driver_connection
+        self._lazy = lazy_transaction and hasattr(self._driver, "autocommit")
+        if self._lazy:
+            self._driver.autocommit = True
+        event.listen(conn, "before_execute", self._before_execute)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
         self._rows.setdefault(table, []).append(row)
 
-    def _flush_first(self, *_args: Any) -> None:
+    @property
+    def _in_autocommit(self) -> bool:
+        return self._lazy and self._driver.autocommit
+
+    def _before_execute(self, _conn: Connection, clause: Any, *_args: Any) -> None:
+        if self._in_autocommit and (self._rows or _writes(clause)):
+            self._driver.autocommit = False  # the next statement opens the transaction
         if self._rows:
             self.flush()
+
+    def close(self) -> None:
+        """Hand the connection back as the pool expects it: idle, not in autocommit."""
+        if self._lazy:
+            if self._driver.info.transaction_status != 0:  # not idle
+                self._driver.rollback()
+            self._driver.autocommit = False
 
     def flush(self) -> None:
         with self._driver_errors():
@@ -98,10 +122,14 @@ class Appender:
             cursor.close()
 
     def commit(self, commit: Callable[[], None]) -> None:
-        """Flush and commit; pipelined into one round trip where the driver can."""
-        driver = self.conn.connection.driver_connection
+        """Flush and commit in as few round trips as the driver allows."""
+        driver = self._driver
         pipeline = getattr(driver, "pipeline", None)
         with self._driver_errors():
+            if self._in_autocommit:  # nothing written yet: one statement, atomic alone
+                self._write()
+                commit()
+                return
             if pipeline is None or not self._rows:
                 self._write()
                 commit()
@@ -125,6 +153,13 @@ class Appender:
         except dbapi.Error as exc:
             wrapped = DBAPIError.instance("(buffered appends)", None, exc, dbapi.Error)
             raise translate(wrapped) from exc
+
+
+def _writes(clause: Any) -> bool:
+    """Whether a statement must run inside the transaction (anything but a plain SELECT)."""
+    if getattr(clause, "is_select", False):
+        return getattr(clause, "_for_update_arg", None) is not None
+    return True
 
 
 def _one_statement(pending: dict[Table, list[dict[str, Any]]], dialect: Dialect):

@@ -29,6 +29,8 @@ class Storage:
         self.engine = engine
         self.policy = policy or Policy()
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
+        # PostgreSQL: open a transaction only when a unit of work writes (see appender.py).
+        self.lazy_transactions = engine.dialect.name == "postgresql"
         self.account_ids: dict[AccountKey, int] = {}
 
     def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
@@ -56,7 +58,7 @@ class UnitOfWork:
         if self.readonly:
             self.conn.execution_options(readonly=True)
         self._tx = self.conn.begin()
-        self.appender = Appender(self.conn)
+        self.appender = Appender(self.conn, lazy_transaction=self.storage.lazy_transactions)
         self.parties = PartyRepository(self.conn)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
@@ -82,5 +84,6 @@ class UnitOfWork:
         try:
             if self._tx.is_active:
                 self._tx.rollback()
+            self.appender.close()
         finally:
             self.conn.close()
