@@ -96,3 +96,10 @@ def test_a_recorded_payment_is_created_captured(admin):
 
 def test_health_needs_no_key(client):
     assert client.get("/v1/health").json() == {"status": "ok"}
+
+
+def test_the_docs_page_works_without_a_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200 and "cdn." not in page.text
+    assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "paytrack"

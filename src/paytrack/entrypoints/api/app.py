@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
@@ -38,8 +39,9 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(storage: Storage | None) -> FastAPI:
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
-    app = FastAPI(title="paytrack", version=paytrack.__version__, description=DESCRIPTION,
-                  lifespan=_lifespan)
+    # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
+    app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
+                         description=DESCRIPTION, lifespan=_lifespan)
     app.state.storage = storage
     problems.install(app)
     for module in (payments, refunds, parties, ledger):
