@@ -77,7 +77,9 @@ class Appender:
         event.listen(conn, "before_execute", self._before_execute)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
-        self._rows.setdefault(table, []).append(row)
+        rows = self._rows.setdefault(table, [])
+        assert not rows or rows[0].keys() == row.keys(), f"{table.name} rows differ in columns"
+        rows.append(row)
 
     @property
     def _in_autocommit(self) -> bool:
