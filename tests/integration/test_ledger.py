@@ -138,6 +138,24 @@ def test_postgres_refuses_an_unbalanced_journal_entry_at_commit(storage):
             "SELECT 'je_bad', account_id, currency, 5 FROM postings LIMIT 1"))
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL trigger; on SQLite `ledger verify` "
+                    "reports an entry that stopped balancing")
+def test_postgres_refuses_postings_added_to_an_entry_later(storage):
+    new_payment(storage)
+    with pytest.raises(DBAPIError, match="is closed"), storage.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO postings (entry_id, account_id, currency, amount) "
+            "SELECT entry_id, account_id, currency, amount FROM postings LIMIT 1"))
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL trigger")
+def test_postgres_refuses_a_journal_entry_without_postings(storage):
+    with pytest.raises(DBAPIError, match="no postings"), storage.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO journal_entries (id, kind, description, created_at) "
+            "VALUES ('je_empty', 'test', 'nothing', now())"))
+
+
 @pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL's trigger refuses the entry before "
                     "verify could see it (tested above)")
 def test_on_sqlite_verify_reports_an_unbalanced_entry(storage):

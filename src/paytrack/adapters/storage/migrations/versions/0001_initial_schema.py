@@ -20,18 +20,25 @@ depends_on = None
 
 
 # On PostgreSQL the database itself refuses a journal entry whose postings do not sum to
-# zero per currency. The trigger is deferred to commit, when all postings are in.
+# zero per currency: a constraint trigger on the entry, deferred to commit when all its
+# postings are in (once per entry, not once per posting). So that an entry cannot be
+# unbalanced later, postings may only be added in the transaction that created their
+# entry (a statement-level check on postings).
 BALANCED_ENTRY_FUNCTION = """
 CREATE FUNCTION paytrack_check_entry_balanced() RETURNS trigger AS $$
 DECLARE
     bad RECORD;
 BEGIN
     SELECT currency, SUM(amount) AS total INTO bad
-      FROM postings WHERE entry_id = NEW.entry_id
+      FROM postings WHERE entry_id = NEW.id
      GROUP BY currency HAVING SUM(amount) <> 0 LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'journal entry % does not balance in %: off by %',
-            NEW.entry_id, bad.currency, bad.total
+            NEW.id, bad.currency, bad.total
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM postings WHERE entry_id = NEW.id) THEN
+        RAISE EXCEPTION 'journal entry % has no postings', NEW.id
             USING ERRCODE = 'check_violation';
     END IF;
     RETURN NULL;
@@ -39,10 +46,31 @@ END;
 $$ LANGUAGE plpgsql
 """
 BALANCED_ENTRY_TRIGGER = """
-CREATE CONSTRAINT TRIGGER postings_balanced
-    AFTER INSERT ON postings
+CREATE CONSTRAINT TRIGGER journal_entries_balanced
+    AFTER INSERT ON journal_entries
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION paytrack_check_entry_balanced()
+"""
+POSTINGS_WITH_ENTRY_FUNCTION = """
+CREATE FUNCTION paytrack_postings_with_their_entry() RETURNS trigger AS $$
+DECLARE
+    late RECORD;
+BEGIN
+    SELECT p.entry_id INTO late
+      FROM new_postings p JOIN journal_entries e ON e.id = p.entry_id
+     WHERE e.xmin <> pg_current_xact_id()::xid LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % is closed: post a new entry instead', late.entry_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql
+"""
+POSTINGS_WITH_ENTRY_TRIGGER = """
+CREATE TRIGGER postings_with_their_entry
+    AFTER INSERT ON postings REFERENCING NEW TABLE AS new_postings
+    FOR EACH STATEMENT EXECUTE FUNCTION paytrack_postings_with_their_entry()
 """
 APPEND_ONLY = ("postings", "journal_entries", "audit_log", "status_events")
 APPEND_ONLY_FUNCTION = """
@@ -538,8 +566,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_refunds_status_id"), ["status", "id"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(BALANCED_ENTRY_FUNCTION)
-        op.execute(BALANCED_ENTRY_TRIGGER)
+        for statement in (BALANCED_ENTRY_FUNCTION, BALANCED_ENTRY_TRIGGER,
+                          POSTINGS_WITH_ENTRY_FUNCTION, POSTINGS_WITH_ENTRY_TRIGGER):
+            op.execute(statement)
         op.execute(APPEND_ONLY_FUNCTION)
         for table in APPEND_ONLY:
             op.execute(
@@ -559,7 +588,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
-        op.execute("DROP TRIGGER postings_balanced ON postings")
+        op.execute("DROP TRIGGER postings_with_their_entry ON postings")
+        op.execute("DROP TRIGGER journal_entries_balanced ON journal_entries")
+        op.execute("DROP FUNCTION paytrack_postings_with_their_entry()")
         op.execute("DROP FUNCTION paytrack_check_entry_balanced()")
         op.execute("DROP FUNCTION paytrack_refuse_change()")
     else:
