@@ -44,7 +44,8 @@ def test_keys_revoke(cli, storage):
     token = cli("keys", "create", "--role", "admin").output.strip().splitlines()[-1]
     prefix = token.split("_")[1]
     assert cli("keys", "revoke", prefix).exit_code == 0
-    from paytrack.services.keys import Unauthenticated, authenticate
+    from paytrack.domain.errors import Unauthenticated
+    from paytrack.services.keys import authenticate
 
     with storage.unit_of_work() as uow, pytest.raises(Unauthenticated):
         authenticate(uow, token)

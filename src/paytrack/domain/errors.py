@@ -4,7 +4,9 @@
     ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
     │   ├── InvalidAmount
     │   ├── InvalidCurrency
-    │   └── InvalidRate
+    │   ├── InvalidRate
+    │   └── IdempotencyKeyReused         the same key with another request
+    ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
     ├── Conflict (409)
@@ -12,7 +14,8 @@
     │   ├── RefundExceedsCaptured
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── DuplicateGatewayPayment
-    │   └── CurrencyMismatch
+    │   ├── CurrencyMismatch
+    │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
 
@@ -51,6 +54,17 @@ class InvalidCurrency(ValidationFailed):
 class InvalidRate(ValidationFailed):
     code = "invalid_rate"
     title = "Invalid rate"
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key reused with another request"
+
+
+class Unauthenticated(PaytrackError):
+    code = "unauthenticated"
+    status = 401
+    title = "Missing or invalid API key"
 
 
 class Forbidden(PaytrackError):
@@ -94,6 +108,11 @@ class DuplicateGatewayPayment(Conflict):
 class CurrencyMismatch(Conflict):
     code = "currency_mismatch"
     title = "Currencies do not match"
+
+
+class IdempotentRequestInFlight(Conflict):
+    code = "idempotent_request_in_flight"
+    title = "A request with this Idempotency-Key is still being processed"
 
 
 class LedgerError(PaytrackError):

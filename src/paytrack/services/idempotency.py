@@ -12,21 +12,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from paytrack.adapters.storage.uow import Storage
-from paytrack.domain.errors import Conflict, ValidationFailed
+from paytrack.domain.errors import (
+    IdempotencyKeyReused,
+    IdempotentRequestInFlight,
+    ValidationFailed,
+)
 
 KEEP_HOURS = 24
 STALE_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
-
-
-class IdempotencyKeyReused(ValidationFailed):
-    code = "idempotency_key_reused"
-    title = "Idempotency-Key reused with another request"
-
-
-class IdempotentRequestInFlight(Conflict):
-    code = "idempotent_request_in_flight"
-    title = "A request with this Idempotency-Key is still being processed"
 
 
 @dataclass(frozen=True, slots=True)

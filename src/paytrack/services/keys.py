@@ -14,15 +14,9 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import NotFound, PaytrackError, ValidationFailed
+from paytrack.domain.errors import NotFound, Unauthenticated, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.services._common import require_text
-
-
-class Unauthenticated(PaytrackError):
-    code = "unauthenticated"
-    status = 401
-    title = "Missing or invalid API key"
 
 
 def _hash(token: str) -> str:
