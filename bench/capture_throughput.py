@@ -35,6 +35,7 @@ from paytrack.services.payments import CreatePayment, capture_payment, create_pa
 
 ADMIN = Actor(Role.ADMIN, "bench")
 SELLERS = 1000
+CUSTOMERS = 10_000
 
 
 def _recreate(server: str, name: str) -> str:
@@ -51,20 +52,18 @@ def _worker(url: str, hot: bool, one_step: bool, seconds: float, start_at: float
     rng = random.Random(seed)
     engine = make_engine(url, pool_size=1)
     storage = Storage(engine)
-    storage.prime_account_ids()
+    storage.prime_caches()
     done = 0
     while time.time() < start_at:
         time.sleep(0.001)
     deadline = start_at + seconds
     while time.time() < deadline:
         seller = "hot_seller" if hot else f"seller_{rng.randrange(SELLERS)}"
-        cmd = CreatePayment(customer_id=f"cust_{rng.randrange(10_000)}", seller_id=seller,
+        cmd = CreatePayment(customer_id=f"cust_{rng.randrange(CUSTOMERS)}", seller_id=seller,
                             item_type="course", item_id=f"course_{seller}", currency="USD",
                             subtotal=rng.randrange(500, 50_000), tax=rng.randrange(0, 500),
                             captured=one_step)
-        with storage.unit_of_work() as uow:
-            payment = create_payment(uow, cmd, ADMIN)
-            uow.commit()
+        payment = storage.run(lambda uow, cmd=cmd: create_payment(uow, cmd, ADMIN))
         if not one_step:
             with storage.unit_of_work() as uow:
                 capture_payment(uow, payment["id"], ADMIN)
@@ -72,6 +71,20 @@ def _worker(url: str, hot: bool, one_step: bool, seconds: float, start_at: float
         done += 1
     engine.dispose()
     return done
+
+
+def _seed_parties(url: str) -> None:
+    engine = make_engine(url)
+    storage = Storage(engine)
+    with storage.unit_of_work() as uow:
+        now = uow.now()
+        for i in range(CUSTOMERS):
+            uow.parties.ensure("customer", f"cust_{i}", now)
+        for seller in [*(f"seller_{i}" for i in range(SELLERS)), "hot_seller"]:
+            uow.parties.ensure("seller", seller, now)
+            uow.parties.ensure_item("course", f"course_{seller}", seller, now)
+        uow.commit()
+    engine.dispose()
 
 
 def captures_per_second(url: str, workers: int, *, hot: bool, one_step: bool,
@@ -108,7 +121,8 @@ def main() -> None:
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    # warm up: parties, items and accounts exist, as on a platform that has been running
+    # A platform that has been running: its parties exist and its processes are warm.
+    _seed_parties(url)
     captures_per_second(url, 2, hot=False, one_step=True, seconds=3)
 
     print(f"{'flow':>9} {'workers':>7} {'pgbench tps':>12} {'uniform cap/s':>14} "

@@ -27,7 +27,7 @@ from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
-from paytrack.adapters.storage.errors import translate
+from paytrack.adapters.storage.errors import StaleRead, translate
 from paytrack.adapters.storage.tables import metadata
 
 _ORDER = {table: i for i, table in enumerate(metadata.sorted_tables)}
@@ -41,22 +41,37 @@ def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect):
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
 
 
+# A guard holds while each cached seller still has the rate, and each cached item the
+# seller, that the unit of work used. It is checked in the same statement as the writes.
+_GUARD = """g AS (SELECT NOT EXISTS (
+    SELECT 1 FROM jsonb_to_recordset(%(guards)s::jsonb) AS x(
+        seller_id text, seller_rate text, item_type text, item_id text, item_seller text)
+    WHERE (SELECT s.commission_rate FROM sellers s WHERE s.id = x.seller_id)
+              IS DISTINCT FROM x.seller_rate
+       OR (SELECT i.seller_id FROM items i WHERE i.item_type = x.item_type AND i.id = x.item_id)
+              IS DISTINCT FROM x.item_seller) AS ok)"""
+
+
 @cache
-def _json_rows_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect) -> str:
+def _json_rows_sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect,
+                   guarded: bool) -> str:
     """PostgreSQL: every pending row in one statement, each table's rows as one JSON array.
 
     One data-modifying CTE per table reads its rows with ``jsonb_populate_recordset``, so
     the statement has a parameter per table (and psycopg keeps it prepared). Foreign keys
-    between the parts hold: they are checked at the end of the statement."""
+    between the parts hold: they are checked at the end of the statement. With guards,
+    nothing is inserted unless they hold, and the statement answers whether they did."""
     quote = dialect.identifier_preparer.quote
-    parts = []
+    parts = [_GUARD] if guarded else []
+    only_if = " WHERE (SELECT ok FROM g)" if guarded else ""
     for i, (table, columns) in enumerate(shape):
         names = ", ".join(quote(c) for c in columns)
         parts.append(
             f"t{i} AS (INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
-            f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, %(t{i})s::jsonb))"
+            f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, %(t{i})s::jsonb)"
+            f"{only_if})"
         )
-    return f"WITH {', '.join(parts)} SELECT 1"
+    return f"WITH {', '.join(parts)} SELECT {'ok FROM g' if guarded else 'true'}"
 
 
 @cache
@@ -70,6 +85,7 @@ class Appender:
     def __init__(self, conn: Connection, *, lazy_transaction: bool) -> None:
         self.conn = conn
         self._rows: dict[Table, list[dict[str, Any]]] = {}
+        self._guards: list[dict[str, Any]] = []
         self._driver = conn.connection.driver_connection
         self._lazy = lazy_transaction and hasattr(self._driver, "autocommit")
         if self._lazy:
@@ -80,6 +96,11 @@ class Appender:
         rows = self._rows.setdefault(table, [])
         assert not rows or rows[0].keys() == row.keys(), f"{table.name} rows differ in columns"
         rows.append(row)
+
+    def guard(self, condition: dict[str, Any]) -> None:
+        """Write nothing unless ``condition`` still holds (PostgreSQL; see ``_GUARD``)."""
+        assert self._lazy, "guards are checked by the PostgreSQL flush only"
+        self._guards.append(condition)
 
     @property
     def _in_autocommit(self) -> bool:
@@ -104,13 +125,16 @@ class Appender:
 
     def _write(self) -> None:
         pending, self._rows = self._rows, {}
+        guards, self._guards = self._guards, []
         if not pending:
             return
         dialect = self.conn.dialect
         cursor = self.conn.connection.dbapi_connection.cursor()
         try:
             if dialect.name == "postgresql":
-                cursor.execute(*_one_statement(pending, dialect))
+                cursor.execute(*_one_statement(pending, guards, dialect))
+                if not cursor.fetchone()[0]:
+                    raise StaleRead("a cached party changed; nothing was written")
                 return
             for table in sorted(pending, key=_ORDER.__getitem__):
                 rows = pending[table]
@@ -132,8 +156,8 @@ class Appender:
                 self._write()
                 commit()
                 return
-            if pipeline is None or not self._rows:
-                self._write()
+            if pipeline is None or not self._rows or self._guards:
+                self._write()  # with guards: learn whether they held before committing
                 commit()
                 return
             try:
@@ -164,13 +188,14 @@ def _writes(clause: Any) -> bool:
     return True
 
 
-def _one_statement(pending: dict[Table, list[dict[str, Any]]], dialect: Dialect):
+def _one_statement(pending: dict[Table, list[dict[str, Any]]], guards: list[dict[str, Any]],
+                   dialect: Dialect):
     shape = []
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"guards": json.dumps(guards)} if guards else {}
     for i, (table, rows) in enumerate(sorted(pending.items(), key=lambda p: _ORDER[p[0]])):
         shape.append((table, tuple(rows[0])))
         params[f"t{i}"] = json.dumps(rows, default=_json_default, separators=(",", ":"))
-    return _json_rows_sql(tuple(shape), dialect), params
+    return _json_rows_sql(tuple(shape), dialect, bool(guards)), params
 
 
 def _json_default(value: Any) -> Any:

@@ -21,3 +21,8 @@ def translate(exc: DBAPIError) -> Exception:
         if name in message:
             return error(detail)
     return exc
+
+
+class StaleRead(Exception):  # noqa: N818 - a signal to retry, not a failure
+    """Something read from a cache changed before the write; the unit of work wrote
+    nothing and should run again without caches (``Storage.run`` does)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +28,74 @@ _LOOKUP = select(
 ).select_from(select(literal_column("1")).subquery())
 
 
+class PartyCache:
+    """What parties looked like when last read: customers and sellers that exist, each
+    seller's rate, each item's seller. Never trusted alone: a write that used it carries a
+    guard the database checks in the same statement (see ``Appender``)."""
+
+    MAX_ENTRIES = 200_000
+
+    def __init__(self) -> None:
+        self.customers: set[str] = set()
+        self.sellers: dict[str, str | None] = {}  # id -> commission rate
+        self.items: dict[tuple[str, str], str] = {}  # (type, id) -> seller id
+
+    def remember(self, customer_id: str, seller_id: str, item_type: str, item_id: str,
+                 found: dict) -> None:
+        if len(self.customers) + len(self.sellers) + len(self.items) > self.MAX_ENTRIES:
+            self.clear()
+        if found["customer"] is not None:
+            self.customers.add(customer_id)
+        if found["seller"] is not None:
+            self.sellers[seller_id] = found["seller_rate"]
+        if found["item_seller"] is not None:
+            self.items[(item_type, item_id)] = found["item_seller"]
+
+    def clear(self) -> None:
+        self.customers.clear()
+        self.sellers.clear()
+        self.items.clear()
+
+
 class PartyRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: PartyCache | None = None,
+                 guard: Callable[[dict], None] | None = None) -> None:
         self.conn = conn
+        self.cache = cache
+        self.guard = guard  # set only when the caller retries on a stale read (Storage.run)
 
     def lookup(self, customer_id: str, seller_id: str, item_type: str, item_id: str) -> dict:
-        """In one round trip: which of the three exist, the seller's rate, the item's seller."""
+        """Which of the three exist, the seller's rate and the item's seller: from the cache
+        when it knows all three (guarded at write time), else in one round trip."""
+        cache = self.cache
+        if self.guard is not None and customer_id in cache.customers \
+                and seller_id in cache.sellers and (item_type, item_id) in cache.items:
+            found = {"customer": customer_id, "seller": seller_id,
+                     "seller_rate": cache.sellers[seller_id],
+                     "item_seller": cache.items[(item_type, item_id)]}
+            self.guard({"seller_id": seller_id, "seller_rate": found["seller_rate"],
+                        "item_type": item_type, "item_id": item_id,
+                        "item_seller": found["item_seller"]})
+            return found
         row = self.conn.execute(_LOOKUP, {"customer_id": customer_id, "seller_id": seller_id,
                                           "item_type": item_type, "item_id": item_id}).one()
-        return dict(row._mapping)
+        found = dict(row._mapping)
+        if cache is not None:
+            cache.remember(customer_id, seller_id, item_type, item_id, found)
+        return found
+
+    def prime(self, limit: int) -> None:
+        """Fill the cache with up to ``limit`` of each kind of party."""
+        cache = self.cache
+        cache.customers.update(self.conn.execute(select(customers.c.id).limit(limit)).scalars())
+        cache.sellers.update(
+            (r.id, r.commission_rate)
+            for r in self.conn.execute(select(sellers.c.id, sellers.c.commission_rate)
+                                       .limit(limit)))
+        cache.items.update(
+            ((r.item_type, r.id), r.seller_id)
+            for r in self.conn.execute(select(items.c.item_type, items.c.id, items.c.seller_id)
+                                       .limit(limit)))
 
     def ensure(self, kind: str, party_id: str, now: datetime, **fields: Any) -> None:
         table = _TABLES[kind]
@@ -66,12 +126,16 @@ class PartyRepository:
         return dict(row._mapping) if row else None
 
     def update(self, kind: str, party_id: str, now: datetime, **fields: Any) -> None:
+        if self.cache is not None and kind == "seller":
+            self.cache.sellers.pop(party_id, None)
         table = _TABLES[kind]
         self.conn.execute(
             update(table).where(table.c.id == party_id).values(updated_at=now, **fields)
         )
 
     def update_item(self, item_type: str, item_id: str, now: datetime, **fields: Any) -> None:
+        if self.cache is not None:
+            self.cache.items.pop((item_type, item_id), None)
         self.conn.execute(
             update(items).where(items.c.item_type == item_type, items.c.id == item_id)
             .values(updated_at=now, **fields)

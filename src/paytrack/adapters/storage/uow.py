@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
 from paytrack.adapters.storage.access import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.errors import StaleRead
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
-from paytrack.adapters.storage.parties import PartyRepository
+from paytrack.adapters.storage.parties import PartyCache, PartyRepository
 from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
 from paytrack.adapters.storage.records import RecordRepository
 from paytrack.domain.splits import Policy
+
+T = TypeVar("T")
 
 
 def _utc_now() -> datetime:
@@ -32,14 +36,33 @@ class Storage:
         # PostgreSQL: open a transaction only when a unit of work writes (see appender.py).
         self.lazy_transactions = engine.dialect.name == "postgresql"
         self.account_ids: dict[AccountKey, int] = {}
+        self.parties = PartyCache()
 
-    def unit_of_work(self, *, readonly: bool = False) -> UnitOfWork:
-        return UnitOfWork(self, readonly=readonly)
+    def unit_of_work(self, *, readonly: bool = False, use_caches: bool = False) -> UnitOfWork:
+        return UnitOfWork(self, readonly=readonly, use_caches=use_caches)
 
-    def prime_account_ids(self, limit: int = 100_000) -> None:
-        """Load known account ids up front so hot paths skip the lookup."""
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work`` in a unit of work and commit it. On PostgreSQL it may answer reads
+        from in-process caches, guarded at write time; if one went stale, nothing was
+        written and ``work`` runs once more, reading everything from the database."""
+        for attempt in (1, 2):
+            with self.unit_of_work(use_caches=attempt == 1 and self.lazy_transactions) as uow:
+                try:
+                    result = work(uow)
+                    uow.commit()
+                    return result
+                except StaleRead:
+                    self.parties.clear()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+    def prime_caches(self, limit: int = 100_000) -> None:
+        """Warm the in-process caches (account ids, parties) as a long-running process
+        would be, so hot paths skip their lookups."""
         with self.unit_of_work(readonly=True) as uow:
             self.account_ids.update(uow.ledger.all_account_ids(limit))
+            uow.parties.prime(limit)
 
     def forget_cached_ids(self) -> None:
         """After tables were emptied behind our back (tests)."""
@@ -47,10 +70,12 @@ class Storage:
 
 
 class UnitOfWork:
-    def __init__(self, storage: Storage, *, readonly: bool = False) -> None:
+    def __init__(self, storage: Storage, *, readonly: bool = False,
+                 use_caches: bool = False) -> None:
         self.storage = storage
         self.policy = storage.policy
         self.readonly = readonly
+        self.use_caches = use_caches
         self._new_account_ids: dict[AccountKey, int] = {}
 
     def __enter__(self) -> UnitOfWork:
@@ -59,7 +84,9 @@ class UnitOfWork:
             self.conn.execution_options(readonly=True)
         self._tx = self.conn.begin()
         self.appender = Appender(self.conn, lazy_transaction=self.storage.lazy_transactions)
-        self.parties = PartyRepository(self.conn)
+        self.parties = PartyRepository(
+            self.conn, self.storage.parties,
+            guard=self.appender.guard if self.use_caches else None)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
         self.records = RecordRepository(self.conn, self.appender)

@@ -29,10 +29,7 @@ IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 def create_payment(body: CreatePaymentIn, storage: StorageDep, actor: AdminDep) -> dict:
     """Record a payment with its breakdown; the split is fixed now, posted at capture."""
     cmd = svc.CreatePayment(**body.model_dump())
-    with storage.unit_of_work() as uow:
-        payment = svc.create_payment(uow, cmd, actor)
-        uow.commit()
-    return payment
+    return storage.run(lambda uow: svc.create_payment(uow, cmd, actor))
 
 
 @api.get("", response_model=Page[PaymentOut])

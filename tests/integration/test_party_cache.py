@@ -1,0 +1,63 @@
+"""``Storage.run`` may answer the party lookup from an in-process cache; the write checks
+in the same statement that the cache still holds, and runs again from the database if not.
+"""
+
+import pytest
+from sqlalchemy import func, select, update
+
+from paytrack.adapters.storage.tables import items, payments, sellers
+from paytrack.domain.errors import ValidationFailed
+from paytrack.services.payments import CreatePayment, create_payment
+from tests.conftest import ON_POSTGRES
+from tests.integration.conftest import ADMIN
+
+
+def _create(storage, seller_id="s1", item_id="c1", **extra):
+    cmd = CreatePayment(customer_id="cust", seller_id=seller_id, item_type="course",
+                        item_id=item_id, currency="USD", subtotal=10000, **extra)
+    return storage.run(lambda uow: create_payment(uow, cmd, ADMIN))
+
+
+def _count(storage):
+    with storage.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(payments)).scalar_one()
+
+
+def test_run_creates_payments_and_learns_the_parties(storage):
+    assert _create(storage)["platform_fee"] == 2000
+    assert _create(storage)["platform_fee"] == 2000
+    assert _count(storage) == 2
+    if ON_POSTGRES:
+        assert storage.parties.sellers == {"s1": None}
+
+
+def test_a_rate_changed_elsewhere_is_caught_and_the_new_rate_used(storage):
+    _create(storage)
+    _create(storage)  # now the seller, its rate and the item are cached
+    with storage.engine.begin() as conn:  # another process changes the rate
+        conn.execute(update(sellers).where(sellers.c.id == "s1").values(commission_rate="0.05"))
+    assert _create(storage)["platform_fee"] == 500
+    assert _count(storage) == 3  # the stale attempt wrote nothing
+
+
+def test_an_item_moved_to_another_seller_elsewhere_is_caught(storage):
+    _create(storage, seller_id="s1", item_id="shared")
+    _create(storage, seller_id="s1", item_id="shared")
+    _create(storage, seller_id="s2", item_id="other")
+    with storage.engine.begin() as conn:
+        conn.execute(update(items).where(items.c.id == "shared").values(seller_id="s2"))
+    with pytest.raises(ValidationFailed, match="belongs to seller s2"):
+        _create(storage, seller_id="s1", item_id="shared")
+    assert _count(storage) == 3
+
+
+def test_plain_units_of_work_never_use_the_cache(storage):
+    _create(storage)
+    _create(storage)
+    with storage.engine.begin() as conn:
+        conn.execute(update(sellers).where(sellers.c.id == "s1").values(commission_rate="0.10"))
+    cmd = CreatePayment(customer_id="cust", seller_id="s1", item_type="course", item_id="c1",
+                        currency="USD", subtotal=10000)
+    with storage.unit_of_work() as uow:
+        assert create_payment(uow, cmd, ADMIN)["platform_fee"] == 1000
+        uow.commit()
