@@ -111,6 +111,8 @@ class UnitOfWork:
         try:
             if self._tx.is_active:
                 self._tx.rollback()
-            self.appender.close()
         finally:
-            self.conn.close()
+            try:
+                self.appender.close()
+            finally:
+                self.conn.close()
