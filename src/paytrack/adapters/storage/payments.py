@@ -39,11 +39,8 @@ class _Rows:
     def insert(self, row: dict[str, Any]) -> None:
         self.appender.add(self.table, row)
 
-    def get(self, object_id: str, *, for_update: bool = False) -> dict | None:
-        query = select(self.table).where(self.table.c.id == object_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+    def get(self, object_id: str) -> dict | None:
+        row = self.conn.execute(select(self.table).where(self.table.c.id == object_id)).first()
         return dict(row._mapping) if row else None
 
     def transition(self, object_id: str, sources: Iterable[str], target: str,
@@ -118,6 +115,3 @@ class RefundRepository(_Rows):
             if customer_id is not None:
                 query = query.where(payments.c.customer_id == customer_id)
         return super().list(query=query, **kwargs)
-
-    def update(self, refund_id: str, values: dict[str, Any]) -> None:
-        self.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(**values))
