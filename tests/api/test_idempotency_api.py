@@ -92,17 +92,68 @@ def test_concurrent_duplicates_create_one_payment(app, make_key):
         assert len(Api(client, token).get("/v1/payments").json()["data"]) == 1
 
 
-def test_a_twin_of_a_request_still_in_flight_gets_a_409(admin, storage):
+@postgres_only
+def test_a_twin_of_a_request_still_in_flight_gets_a_409(admin, storage, monkeypatch):
+    from datetime import timedelta
+
     from paytrack.services import idempotency
 
+    monkeypatch.setattr(idempotency, "TWIN_WAIT", timedelta(milliseconds=200))
     body = payment_body()
     with storage.unit_of_work(readonly=True) as uow:
         scope = uow.api_keys.by_prefix(admin.headers["Authorization"].split("_")[1])["id"]
-    # The first request has claimed the key and not finished yet (httpx sends compact JSON).
-    fingerprint = idempotency.request_fingerprint(
-        "POST", "/v1/payments", json.dumps(body, separators=(",", ":")).encode())
-    assert idempotency.begin(storage, scope, "inflight", fingerprint) is None
-    twin = admin.post("/v1/payments", json=body, headers=_key("inflight"))
+    fingerprint = idempotency.request_fingerprint("POST", "/v1/payments", "",
+                                                  json.dumps(body).encode())
+    first = storage.unit_of_work().__enter__()  # the first request, still running
+    try:
+        assert idempotency.claim(first, scope, "inflight", fingerprint) is None
+        twin = admin.post("/v1/payments", json=body, headers=_key("inflight"))
+    finally:
+        first.__exit__(None, None, None)  # ... and then it dies
     assert twin.status_code == 409
     assert twin.json()["code"] == "idempotent_request_in_flight"
+    retry = admin.post("/v1/payments", json=body, headers=_key("inflight"))
+    assert retry.status_code == 201  # at once: the dead request left nothing locked
+    assert len(admin.get("/v1/payments").json()["data"]) == 1
+
+
+def test_a_crash_before_commit_leaves_neither_the_work_nor_the_key(admin, monkeypatch):
+    """The response is stored in the work's transaction: if the process dies before the
+    commit, neither exists and a retry runs once; never twice."""
+    from paytrack.services import idempotency
+
+    real_record = idempotency.record
+
+    def die(*args):
+        raise RuntimeError("killed between the work and storing its response")
+
+    monkeypatch.setattr(idempotency, "record", die)
+    crashed = admin.post("/v1/payments", json=payment_body(), headers=_key("crash"))
+    assert crashed.status_code == 500
     assert admin.get("/v1/payments").json()["data"] == []
+    monkeypatch.setattr(idempotency, "record", real_record)
+    retried = admin.post("/v1/payments", json=payment_body(), headers=_key("crash"))
+    again = admin.post("/v1/payments", json=payment_body(), headers=_key("crash"))
+    assert retried.status_code == 201 and again.json() == retried.json()
+    assert len(admin.get("/v1/payments").json()["data"]) == 1
+
+
+def test_the_same_body_in_another_key_order_is_replayed(admin):
+    body = payment_body()
+    first = admin.post("/v1/payments", json=body, headers=_key("order"))
+    reordered = json.dumps(dict(reversed(list(body.items()))), indent=2)
+    again = admin.post("/v1/payments", content=reordered,
+                       headers={**_key("order"), "Content-Type": "application/json"})
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_a_replay_answers_with_the_original_status_after_the_state_moved_on(admin, captured):
+    payment = captured()
+    cancel_like = admin.post(f"/v1/payments/{payment['id']}/fail", headers=_key("f1"))
+    assert cancel_like.status_code == 409
+    admin.post("/v1/refunds", json={"payment_id": payment["id"], "reason": "r",
+                                    "approve": True})
+    replay = admin.post(f"/v1/payments/{payment['id']}/fail", headers=_key("f1"))
+    assert replay.status_code == 409 and replay.json() == cancel_like.json()

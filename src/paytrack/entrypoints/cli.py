@@ -161,8 +161,8 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds"
     while True:
         with storage.unit_of_work() as uow:
             folded = fold_balances(uow)
+            purged = purge_expired(uow)
             uow.commit()
-        purged = purge_expired(storage)
         if folded or purged or once:
             console.print(f"folded {folded} balance deltas, purged {purged} idempotency keys")
         if once:

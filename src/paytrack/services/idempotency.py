@@ -1,25 +1,28 @@
 """Idempotency keys for POST requests, scoped to the API key that sent them.
 
-The same key with the same request replays the first response; with another request it is
-refused; while the first is still running, a twin gets a conflict. Keys are kept for
-``KEEP_HOURS``; a claim left by a request that died is taken over after ``STALE_AFTER``.
+The key's record is claimed, and the response stored, in the same transaction as the work
+(the "atomic phases" pattern): after a crash at any instant either all three exist, and a
+retry replays the response, or none does, and a retry runs for the first time. No key is
+ever left locked by a request that died: its transaction died with it.
+
+While a twin's transaction is still open, a claim waits on the key's unique index (for up
+to ``TWIN_WAIT``) and then replays the twin's response; a twin still running after that is
+answered ``idempotent_request_in_flight``. Keys are kept for ``KEEP``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
-from paytrack.adapters.storage.uow import Storage
-from paytrack.domain.errors import (
-    IdempotencyKeyReused,
-    IdempotentRequestInFlight,
-    ValidationFailed,
-)
+from paytrack.adapters.storage.uow import UnitOfWork
+from paytrack.domain.errors import IdempotencyKeyReused, ValidationFailed
 
-KEEP_HOURS = 24
-STALE_AFTER = timedelta(minutes=5)
+KEEP = timedelta(hours=24)
+TWIN_WAIT = timedelta(seconds=5)
 MAX_KEY_LENGTH = 255
 
 
@@ -29,55 +32,55 @@ class Replay:
     body: str
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationFailed(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters, "
+            "e.g. a UUID", field="Idempotency-Key")
+    return key
 
 
-def begin(storage: Storage, scope: str, key: str, fingerprint: str) -> Replay | None:
-    """Claim ``key`` for this request (None: go ahead) or return the response to replay."""
-    if not key or len(key) > MAX_KEY_LENGTH or "\0" in key:
-        raise ValidationFailed(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters",
-                               field="Idempotency-Key")
-    with storage.unit_of_work() as uow:
-        now = uow.now()
-        if uow.idempotency.claim(scope, key, fingerprint, now):
-            uow.commit()
+def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
+    """What makes two requests the same: method, path, query parameters and the body as
+    parsed JSON (key order and spacing do not matter)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False).encode() if body else b""
+    except (ValueError, RecursionError):
+        canonical = body  # not JSON: compared as bytes (the request is refused anyway)
+    params = json.dumps(sorted(parse_qsl(query, keep_blank_values=True))).encode()
+    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), params, canonical])
+                          ).hexdigest()
+
+
+def claim(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> Replay | None:
+    """Take ``key`` in this unit of work (None: go ahead) or return the response to replay.
+
+    The claim is part of the work's transaction: it commits with the work and its response
+    (``record``) or not at all."""
+    check_key(key)
+    now = uow.now()
+    if uow.idempotency.claim(scope, key, fingerprint, now, wait=TWIN_WAIT):
+        return None
+    held = uow.idempotency.get(scope, key)
+    if held is None or held["created_at"] < now - KEEP:
+        # Purged or expired since: take it over (a racing twin waits on our row, then sees
+        # it fresh and replays what we stored).
+        if uow.idempotency.take_over(scope, key, fingerprint, now, expired_before=now - KEEP):
             return None
         held = uow.idempotency.get(scope, key)
-        if held is None:  # released between our insert and read: try once more
-            claimed = uow.idempotency.claim(scope, key, fingerprint, now)
-            uow.commit()
-            if claimed:
-                return None
-            raise IdempotentRequestInFlight("retry this request in a moment")
-        expired = held["created_at"] < now - timedelta(hours=KEEP_HOURS)
-        stale = held["response_status"] is None and held["created_at"] < now - STALE_AFTER
-        if expired or stale:
-            uow.idempotency.release(scope, key)
-            uow.idempotency.claim(scope, key, fingerprint, now)
-            uow.commit()
-            return None
+        assert held is not None, "a key that could not be taken over exists"
     if held["request_hash"] != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used with a different request; use a new key")
-    if held["response_status"] is None:
-        raise IdempotentRequestInFlight(
-            "a request with this Idempotency-Key is still in flight; retry it later")
+    assert held["response_status"] is not None, "claims commit with their response"
     return Replay(held["response_status"], held["response_body"])
 
 
-def finish(storage: Storage, scope: str, key: str, status: int, body: str) -> None:
-    """Store the response to replay; a server error releases the key so a retry runs again."""
-    with storage.unit_of_work() as uow:
-        if status >= 500:
-            uow.idempotency.release(scope, key)
-        else:
-            uow.idempotency.complete(scope, key, status, body)
-        uow.commit()
+def record(uow: UnitOfWork, scope: str, key: str, status: int, body: str) -> None:
+    """Store the response to replay, in the transaction that claimed the key."""
+    uow.idempotency.complete(scope, key, status, body)
 
 
-def purge_expired(storage: Storage) -> int:
-    with storage.unit_of_work() as uow:
-        count = uow.idempotency.purge_older_than(uow.now() - timedelta(hours=KEEP_HOURS))
-        uow.commit()
-        return count
+def purge_expired(uow: UnitOfWork) -> int:
+    return uow.idempotency.purge_older_than(uow.now() - KEEP)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
-from paytrack.adapters.storage.sql import insert_ignore
+from paytrack.adapters.storage.sql import insert_ignore, is_postgres
 from paytrack.adapters.storage.tables import api_keys, idempotency_keys
+from paytrack.domain.errors import IdempotentRequestInFlight
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
 
 
 class ApiKeyRepository:
@@ -43,8 +47,44 @@ class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> bool:
-        """Take the key for this request; False if some request already holds it."""
+    def claim(self, scope: str, key: str, request_hash: str, now: datetime, *,
+              wait: timedelta) -> bool:
+        """Take the key in this transaction; False if a committed request holds it.
+
+        On PostgreSQL a twin whose transaction is still open makes this wait on the unique
+        index, for at most ``wait``; then it is in flight. (SQLite writers are serialized
+        already: the whole unit of work holds the write lock.)"""
+        statement = (insert_ignore(self.conn, idempotency_keys)
+                     .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
+                     .returning(idempotency_keys.c.id))
+        if not is_postgres(self.conn):
+            return self.conn.execute(statement).first() is not None
+        ms = int(wait.total_seconds() * 1000)
+        self.conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))  # opens the transaction
+        try:
+            inserted = self.conn.execute(statement).first()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            raise IdempotentRequestInFlight(
+                "a request with this Idempotency-Key is still in flight; retry it in a "
+                "moment") from exc
+        self.conn.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        return inserted is not None
+
+    def take_over(self, scope: str, key: str, request_hash: str, now: datetime, *,
+                  expired_before: datetime) -> bool:
+        """Claim a key whose record expired (or vanished); False if a request holds it."""
+        row = self.conn.execute(
+            update(idempotency_keys)
+            .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key,
+                   idempotency_keys.c.created_at < expired_before)
+            .values(request_hash=request_hash, created_at=now, response_status=None,
+                    response_body=None)
+            .returning(idempotency_keys.c.id)
+        ).first()
+        if row is not None:
+            return True
         inserted = self.conn.execute(
             insert_ignore(self.conn, idempotency_keys)
             .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
@@ -65,10 +105,6 @@ class IdempotencyRepository:
             .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
             .values(response_status=status, response_body=body)
         )
-
-    def release(self, scope: str, key: str) -> None:
-        self.conn.execute(delete(idempotency_keys).where(idempotency_keys.c.scope == scope,
-                                                         idempotency_keys.c.key == key))
 
     def purge_older_than(self, cutoff: datetime) -> int:
         return self.conn.execute(

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from paytrack.entrypoints.api.idempotency import IdempotentRoute
 from paytrack.entrypoints.api.problems import documented
+from paytrack.entrypoints.api.writes import WriteRoute
 
 Limit = Annotated[int, Query(ge=1, le=100, description="At most 100")]
 Cursor = Annotated[str | None, Query(max_length=60, pattern=r"^[A-Za-z0-9_]*$",
@@ -15,5 +15,5 @@ Cursor = Annotated[str | None, Query(max_length=60, pattern=r"^[A-Za-z0-9_]*$",
 
 
 def router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(prefix=prefix, tags=[tag], route_class=IdempotentRoute,
+    return APIRouter(prefix=prefix, tags=[tag], route_class=WriteRoute,
                      responses=documented(400, 401, 403, 404, 409, 422))

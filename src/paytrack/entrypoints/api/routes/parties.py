@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Response
 
+from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import NotFound
 from paytrack.entrypoints.api.deps import ActorDep, AdminDep, AdminOrSellerDep, StorageDep
@@ -16,6 +17,7 @@ from paytrack.entrypoints.api.schemas import (
     SellerIn,
     SellerOut,
 )
+from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import ledger, parties
 
 api = router("/v1", "sellers and customers")
@@ -44,16 +46,18 @@ def get_seller(seller_id: PartyId, storage: StorageDep, actor: AdminOrSellerDep)
 
 
 @api.put("/sellers/{seller_id}", response_model=SellerOut)
-def put_seller(seller_id: PartyId, body: SellerIn, storage: StorageDep,
-               actor: AdminDep) -> dict:
+def put_seller(seller_id: PartyId, body: SellerIn, write: WriteDep,
+               actor: AdminDep) -> Response:
     """Create or edit a seller, including its commission-rate override."""
-    with storage.unit_of_work() as uow:
-        fields = body.model_dump(exclude={"clear_commission_rate"}, exclude_none=True)
+    fields = body.model_dump(exclude={"clear_commission_rate"}, exclude_none=True)
+
+    def work(uow: UnitOfWork) -> dict:
         seller = parties.upsert_party(uow, "seller", seller_id, actor, **fields)
         if body.clear_commission_rate:
             seller = parties.clear_commission_rate(uow, seller_id, actor)
-        uow.commit()
-    return seller
+        return seller
+
+    return write.run(work)
 
 
 @api.get("/customers/{customer_id}", response_model=CustomerOut)
@@ -66,10 +70,8 @@ def get_customer(customer_id: PartyId, storage: StorageDep, actor: ActorDep) -> 
 
 
 @api.put("/customers/{customer_id}", response_model=CustomerOut)
-def put_customer(customer_id: PartyId, body: CustomerIn, storage: StorageDep,
-                 actor: AdminDep) -> dict:
-    with storage.unit_of_work() as uow:
-        customer = parties.upsert_party(uow, "customer", customer_id, actor,
-                                        **body.model_dump(exclude_none=True))
-        uow.commit()
-    return customer
+def put_customer(customer_id: PartyId, body: CustomerIn, write: WriteDep,
+                 actor: AdminDep) -> Response:
+    fields = body.model_dump(exclude_none=True)
+    return write.run(lambda uow: parties.upsert_party(uow, "customer", customer_id, actor,
+                                                      **fields))

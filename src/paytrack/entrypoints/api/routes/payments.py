@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Body, Query
+from fastapi import Body, Query, Response
 
 from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
@@ -17,6 +17,7 @@ from paytrack.entrypoints.api.schemas import (
     StatusEventOut,
     page,
 )
+from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import payments as svc
 
 api = router("/v1/payments", "payments")
@@ -26,10 +27,10 @@ IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 
 
 @api.post("", status_code=201, response_model=PaymentOut)
-def create_payment(body: CreatePaymentIn, storage: StorageDep, actor: AdminDep) -> dict:
+def create_payment(body: CreatePaymentIn, write: WriteDep, actor: AdminDep) -> Response:
     """Record a payment with its breakdown; the split is fixed now, posted at capture."""
     cmd = svc.CreatePayment(**body.model_dump())
-    return storage.run(lambda uow: svc.create_payment(uow, cmd, actor))
+    return write.run(lambda uow: svc.create_payment(uow, cmd, actor))
 
 
 @api.get("", response_model=Page[PaymentOut])
@@ -61,44 +62,33 @@ def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> lis
 
 
 @api.post("/{payment_id}/processing", response_model=PaymentOut)
-def mark_processing(payment_id: str, storage: StorageDep, actor: AdminDep) -> dict:
-    with storage.unit_of_work() as uow:
-        payment = svc.mark_processing(uow, payment_id, actor)
-        uow.commit()
-    return payment
+def mark_processing(payment_id: str, write: WriteDep, actor: AdminDep) -> Response:
+    return write.run(lambda uow: svc.mark_processing(uow, payment_id, actor))
 
 
 @api.post("/{payment_id}/capture", response_model=PaymentOut)
-def capture_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
-                    body: Annotated[CaptureIn | None, Body()] = None) -> dict:
+def capture_payment(payment_id: str, write: WriteDep, actor: AdminDep,
+                    body: Annotated[CaptureIn | None, Body()] = None) -> Response:
     """pending/processing → succeeded; posts the split to the ledger."""
     body = body or CaptureIn()
-    with storage.unit_of_work() as uow:
-        payment = svc.capture_payment(uow, payment_id, actor, gateway_fee=body.gateway_fee,
-                                      gateway_payment_id=body.gateway_payment_id,
-                                      reason=body.reason)
-        uow.commit()
-    return payment
+    return write.run(lambda uow: svc.capture_payment(
+        uow, payment_id, actor, gateway_fee=body.gateway_fee,
+        gateway_payment_id=body.gateway_payment_id, reason=body.reason))
 
 
 @api.post("/{payment_id}/fail", response_model=PaymentOut)
-def fail_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
-                 body: Annotated[ReasonIn | None, Body()] = None) -> dict:
-    with storage.unit_of_work() as uow:
-        payment = svc.fail_payment(uow, payment_id, actor, reason=(body or ReasonIn()).reason)
-        uow.commit()
-    return payment
+def fail_payment(payment_id: str, write: WriteDep, actor: AdminDep,
+                 body: Annotated[ReasonIn | None, Body()] = None) -> Response:
+    reason = (body or ReasonIn()).reason
+    return write.run(lambda uow: svc.fail_payment(uow, payment_id, actor, reason=reason))
 
 
 @api.post("/{payment_id}/cancel", response_model=PaymentOut)
-def cancel_payment(payment_id: str, storage: StorageDep, actor: ActorDep,
-                   body: Annotated[ReasonIn | None, Body()] = None) -> dict:
+def cancel_payment(payment_id: str, write: WriteDep, actor: ActorDep,
+                   body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     """Admins, or the customer who owes the payment, may cancel it before it succeeds."""
-    with storage.unit_of_work() as uow:
-        payment = svc.cancel_payment(uow, payment_id, actor,
-                                     reason=(body or ReasonIn()).reason)
-        uow.commit()
-    return payment
+    reason = (body or ReasonIn()).reason
+    return write.run(lambda uow: svc.cancel_payment(uow, payment_id, actor, reason=reason))
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -2,29 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Response
 
 from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import CreateRefundIn, Page, RefundOut, RejectRefundIn, page
+from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import refunds as svc
 
 api = router("/v1/refunds", "refunds")
 
 
 @api.post("", status_code=201, response_model=RefundOut)
-def create_refund(body: CreateRefundIn, storage: StorageDep, actor: ActorDep) -> dict:
+def create_refund(body: CreateRefundIn, write: WriteDep, actor: ActorDep) -> Response:
     """Request a full (no ``amount``) or partial refund. With ``approve``, an admin refunds
     in one step."""
-    with storage.unit_of_work() as uow:
-        if body.approve:
-            refund = svc.refund_payment(uow, body.payment_id, actor, reason=body.reason,
-                                        amount=body.amount)
-        else:
-            refund = svc.request_refund(uow, body.payment_id, actor, reason=body.reason,
-                                        amount=body.amount)
-        uow.commit()
-    return refund
+    act = svc.refund_payment if body.approve else svc.request_refund
+    return write.run(lambda uow: act(uow, body.payment_id, actor, reason=body.reason,
+                                     amount=body.amount))
 
 
 @api.get("", response_model=Page[RefundOut])
@@ -46,18 +41,12 @@ def get_refund(refund_id: str, storage: StorageDep, actor: ActorDep) -> dict:
 
 
 @api.post("/{refund_id}/approve", response_model=RefundOut)
-def approve_refund(refund_id: str, storage: StorageDep, actor: AdminDep) -> dict:
+def approve_refund(refund_id: str, write: WriteDep, actor: AdminDep) -> Response:
     """Approve and carry out: the payment and the ledger move now."""
-    with storage.unit_of_work() as uow:
-        refund = svc.approve_refund(uow, refund_id, actor)
-        uow.commit()
-    return refund
+    return write.run(lambda uow: svc.approve_refund(uow, refund_id, actor))
 
 
 @api.post("/{refund_id}/reject", response_model=RefundOut)
-def reject_refund(refund_id: str, body: RejectRefundIn, storage: StorageDep,
-                  actor: AdminDep) -> dict:
-    with storage.unit_of_work() as uow:
-        refund = svc.reject_refund(uow, refund_id, actor, reason=body.reason)
-        uow.commit()
-    return refund
+def reject_refund(refund_id: str, body: RejectRefundIn, write: WriteDep,
+                  actor: AdminDep) -> Response:
+    return write.run(lambda uow: svc.reject_refund(uow, refund_id, actor, reason=body.reason))
