@@ -1,0 +1,196 @@
+"""A real ``paytrack serve`` killed with SIGKILL again and again while clients create,
+capture and refund with idempotent retries. Afterwards every acknowledged write exists
+exactly once, no key is locked, refunded amounts are the acknowledged ones and
+``paytrack ledger verify`` is clean. Bounded: about half a minute per database."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paytrack.services.keys import create_key
+from tests.integration.conftest import ADMIN
+
+CLIENTS = 6
+KILLS = 5
+RUN_SECONDS = 25
+PAYTRACK = str(Path(sys.executable).with_name("paytrack"))
+
+
+@dataclass
+class Ack:
+    payment_id: str
+    create_key: str
+    create_body: dict
+    refunds: list[tuple[str, dict, dict]] = field(default_factory=list)  # key, body, reply
+
+
+class Server:
+    """``paytrack serve`` in its own process group, to be killed without warning."""
+
+    def __init__(self, database_url: str, tmp_path: Path) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "PAYTRACK_DATABASE_URL": database_url}
+        self.log = (tmp_path / "server.log").open("ab")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [PAYTRACK, "serve", "--port", str(self.port)], env=self.env,
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("paytrack serve did not come up")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def _send(client: httpx.Client, path: str, body: dict | None, key: str,
+          stop_retrying_at: float) -> httpx.Response:
+    """POST until the server acknowledges it: the same key and body on every retry."""
+    while True:
+        try:
+            response = client.post(path, json=body, headers={"Idempotency-Key": key})
+            if response.status_code < 500 and response.status_code != 409:
+                return response
+            if response.status_code == 409 and \
+                    response.json()["code"] != "idempotent_request_in_flight":
+                return response
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < stop_retrying_at, f"{path} never acknowledged"
+        time.sleep(0.05)
+
+
+def _client_loop(url: str, token: str, n: int, until: float, acks: list[Ack],
+                 errors: list[str]) -> None:
+    rng = random.Random(n)
+    give_up = until + 60
+    with httpx.Client(base_url=url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        while time.monotonic() < until:
+            body = {"customer_id": f"cust_{rng.randrange(20)}", "seller_id": f"seller_{n}",
+                    "item_type": "course", "item_id": f"course_{n}_{rng.randrange(3)}",
+                    "currency": rng.choice(["USD", "JPY", "KWD"]),
+                    "subtotal": rng.randrange(1000, 100_000), "method": "card"}
+            key = f"create-{uuid.uuid4()}"
+            created = _send(client, "/v1/payments", body, key, give_up)
+            if created.status_code != 201:
+                errors.append(f"create: {created.status_code} {created.text}")
+                return
+            ack = Ack(created.json()["id"], key, body)
+            acks.append(ack)
+            captured = _send(client, f"/v1/payments/{ack.payment_id}/capture", None,
+                             f"capture-{uuid.uuid4()}", give_up)
+            if captured.status_code != 200:
+                errors.append(f"capture: {captured.status_code} {captured.text}")
+                return
+            total = captured.json()["total"]
+            for _ in range(rng.randrange(3)):
+                refund = {"payment_id": ack.payment_id, "amount": max(1, total // 7),
+                          "reason": "crash test", "approve": True}
+                refund_key = f"refund-{uuid.uuid4()}"
+                reply = _send(client, "/v1/refunds", refund, refund_key, give_up)
+                if reply.status_code != 201:
+                    errors.append(f"refund: {reply.status_code} {reply.text}")
+                    return
+                ack.refunds.append((refund_key, refund, reply.json()))
+
+
+def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage, tmp_path):
+    with storage.unit_of_work() as uow:
+        _, token = create_key(uow, "admin", ADMIN)
+        uow.commit()
+    server = Server(database_url, tmp_path)
+    server.start()
+    acks: list[Ack] = []
+    errors: list[str] = []
+    until = time.monotonic() + RUN_SECONDS
+    clients = [threading.Thread(target=_client_loop,
+                                args=(server.url, token, n, until, acks, errors))
+               for n in range(CLIENTS)]
+    try:
+        for c in clients:
+            c.start()
+        rng = random.Random(7)
+        for _ in range(KILLS):
+            time.sleep(rng.uniform(1.5, RUN_SECONDS / KILLS - 1.5))
+            server.kill()
+            time.sleep(rng.uniform(0.1, 0.5))
+            server.start()
+        for c in clients:
+            c.join(120)
+        assert not errors, errors
+        assert not any(c.is_alive() for c in clients)
+        _check(server, token, acks)
+    finally:
+        server.kill()
+    verify = subprocess.run([PAYTRACK, "ledger", "verify"], env=server.env,
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _check(server: Server, token: str, acks: list[Ack]) -> None:
+    assert len(acks) >= CLIENTS * 2, "the clients made too little progress to prove much"
+    with httpx.Client(base_url=server.url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        stored = _all(client, "/v1/payments")
+        assert sorted(p["id"] for p in stored) == sorted(a.payment_id for a in acks)
+        by_id = {p["id"]: p for p in stored}
+        refunds = _all(client, "/v1/refunds")
+        assert sorted(r["id"] for r in refunds) == sorted(
+            reply["id"] for a in acks for _, _, reply in a.refunds)
+        for ack in acks:
+            payment = by_id[ack.payment_id]
+            assert payment["status"] in ("succeeded", "partially_refunded")
+            assert payment["refunded_amount"] == sum(b["amount"] for _, b, _ in ack.refunds)
+        # No key is locked: every retry is answered at once with the original response.
+        for ack in acks:
+            again = client.post("/v1/payments", json=ack.create_body,
+                                headers={"Idempotency-Key": ack.create_key})
+            assert again.status_code == 201, again.text
+            assert again.headers["Idempotent-Replayed"] == "true"
+            assert again.json()["id"] == ack.payment_id
+            for key, body, reply in ack.refunds:
+                again = client.post("/v1/refunds", json=body, headers={"Idempotency-Key": key})
+                assert again.status_code == 201 and again.json()["id"] == reply["id"]
+        trial = client.get("/v1/ledger/trial-balance").json()
+        assert trial["balanced"], trial
+
+
+def _all(client: httpx.Client, path: str) -> list[dict]:
+    rows: list[dict] = []
+    cursor = None
+    while True:
+        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = client.get(path, params=params).json()
+        rows += page["data"]
+        if not page["has_more"]:
+            return rows
+        cursor = page["next_cursor"]
+
+
+pytestmark = pytest.mark.crash
