@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from paytrack.adapters.storage.db import make_engine
 from paytrack.adapters.storage.migrate import migrate
@@ -72,3 +73,15 @@ def test_a_database_with_payments_and_refunds_upgrades(empty_engine):
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT seller_id FROM payments")).scalars().all() == ["s1"]
         assert conn.execute(text("SELECT payment_id FROM refunds")).scalars().all() == ["pay_1"]
+    with pytest.raises(IntegrityError), empty_engine.begin() as conn:
+        conn.execute(text("UPDATE payments SET seller_id = 's2'"))
+
+
+def test_an_upgrade_stops_at_payments_credited_to_a_seller_that_does_not_own_the_item(
+        empty_engine):
+    migrate(empty_engine, "0002")
+    _seed_0002(empty_engine, paid_to="s2")
+    with pytest.raises(RuntimeError, match=r"pay_1 \(course c1: paid to s2, owned by s1\)"):
+        migrate(empty_engine)
+    with empty_engine.connect() as conn:  # nothing changed
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"

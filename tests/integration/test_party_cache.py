@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from paytrack.adapters.storage.tables import items, payments, sellers
-from paytrack.domain.errors import ValidationFailed
+from paytrack.domain.errors import ItemSellerMismatch
+from paytrack.services.parties import upsert_item
 from paytrack.services.payments import CreatePayment, create_payment
 from tests.conftest import ON_POSTGRES
 from tests.integration.conftest import ADMIN
@@ -40,15 +41,24 @@ def test_a_rate_changed_elsewhere_is_caught_and_the_new_rate_used(storage):
     assert _count(storage) == 3  # the stale attempt wrote nothing
 
 
+def _cache_an_unpaid_item(storage):
+    """s1 and s2 known, and item "unpaid" cached as s1's (only an unpaid item can move)."""
+    _create(storage, seller_id="s1", item_id="c1")
+    _create(storage, seller_id="s2", item_id="c2")
+    with storage.unit_of_work() as uow:
+        upsert_item(uow, "course", "unpaid", "s1", ADMIN)
+        uow.commit()
+    storage.prime_caches()
+    assert storage.parties.items[("course", "unpaid")] == "s1"
+    with storage.engine.begin() as conn:  # another process moves it
+        conn.execute(update(items).where(items.c.id == "unpaid").values(seller_id="s2"))
+
+
 def test_an_item_moved_to_another_seller_elsewhere_is_caught(storage):
-    _create(storage, seller_id="s1", item_id="shared")
-    _create(storage, seller_id="s1", item_id="shared")
-    _create(storage, seller_id="s2", item_id="other")
-    with storage.engine.begin() as conn:
-        conn.execute(update(items).where(items.c.id == "shared").values(seller_id="s2"))
-    with pytest.raises(ValidationFailed, match="belongs to seller s2"):
-        _create(storage, seller_id="s1", item_id="shared")
-    assert _count(storage) == 3
+    _cache_an_unpaid_item(storage)
+    with pytest.raises(ItemSellerMismatch, match="^course unpaid belongs to seller s2, not s1$"):
+        _create(storage, seller_id="s1", item_id="unpaid")
+    assert _count(storage) == 2
 
 
 def test_plain_units_of_work_never_use_the_cache(storage):
