@@ -70,8 +70,10 @@ class PartyRepository:
         """Which of the three exist, the seller's rate and the item's seller: from the cache
         when it knows all three (guarded at write time), else in one round trip."""
         cache = self.cache
+        # A cached owner other than the one named is not trusted to refuse: ask the database.
         if self.guard is not None and customer_id in cache.customers \
-                and seller_id in cache.sellers and (item_type, item_id) in cache.items:
+                and seller_id in cache.sellers \
+                and cache.items.get((item_type, item_id)) == seller_id:
             found = {"customer": customer_id, "seller": seller_id,
                      "seller_rate": cache.sellers[seller_id],
                      "item_seller": cache.items[(item_type, item_id)]}
