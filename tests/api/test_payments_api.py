@@ -1,4 +1,9 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from paytrack.adapters.storage.parties import PartyRepository
 from tests.api.conftest import payment_body
+from tests.conftest import postgres_only
 
 
 def test_create_returns_201_with_the_breakdown_and_split(admin):
@@ -103,3 +108,39 @@ def test_the_docs_page_works_without_a_cdn(client):
     assert page.status_code == 200 and "cdn." not in page.text
     assert client.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "paytrack"
+
+
+def test_a_payment_for_another_sellers_item_is_a_422_problem(admin):
+    assert admin.post("/v1/payments", json=payment_body(seller_id="s1")).status_code == 201
+    response = admin.post("/v1/payments", json=payment_body(seller_id="s2"))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "item_seller_mismatch"
+    assert response.json()["detail"] == "course course_1 belongs to seller s1, not s2"
+
+
+@postgres_only
+def test_the_loser_of_a_race_for_a_new_item_gets_a_problem_not_a_500(admin, monkeypatch):
+    """Two first payments for one item with different sellers, both past the owner lookup
+    before either writes: one is created, the other is told who owns the item."""
+    barrier = threading.Barrier(2, timeout=10)
+    lookup = PartyRepository.lookup
+
+    def lookup_then_wait(self, *args):
+        found = lookup(self, *args)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(PartyRepository, "lookup", lookup_then_wait)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        responses = list(pool.map(
+            lambda seller: admin.post("/v1/payments", json=payment_body(seller_id=seller)),
+            ["s1", "s2"]))
+    assert sorted(r.status_code for r in responses) == [201, 422]
+    winner, loser = sorted(responses, key=lambda r: r.status_code)
+    assert loser.headers["content-type"] == "application/problem+json"
+    assert loser.json()["code"] == "item_seller_mismatch"
+    owner = winner.json()["seller_id"]
+    assert loser.json()["detail"].startswith(f"course course_1 belongs to seller {owner}, not ")
+    listed = admin.get("/v1/payments", params={"item_id": "course_1"}).json()["data"]
+    assert [p["seller_id"] for p in listed] == [owner]

@@ -5,7 +5,8 @@
     │   ├── InvalidAmount
     │   ├── InvalidCurrency
     │   ├── InvalidRate
-    │   └── IdempotencyKeyReused         the same key with another request
+    │   ├── IdempotencyKeyReused         the same key with another request
+    │   └── ItemSellerMismatch           a payment names a seller that does not own the item
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
@@ -15,6 +16,7 @@
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
+    │   ├── ItemHasPayments              a paid item cannot move to another seller
     │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
@@ -59,6 +61,11 @@ class InvalidRate(ValidationFailed):
 class IdempotencyKeyReused(ValidationFailed):
     code = "idempotency_key_reused"
     title = "Idempotency-Key reused with another request"
+
+
+class ItemSellerMismatch(ValidationFailed):
+    code = "item_seller_mismatch"
+    title = "The item belongs to another seller"
 
 
 class Unauthenticated(PaytrackError):
@@ -108,6 +115,11 @@ class DuplicateGatewayPayment(Conflict):
 class CurrencyMismatch(Conflict):
     code = "currency_mismatch"
     title = "Currencies do not match"
+
+
+class ItemHasPayments(Conflict):
+    code = "item_has_payments"
+    title = "The item has payments for its seller"
 
 
 class IdempotentRequestInFlight(Conflict):

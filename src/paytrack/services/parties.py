@@ -6,7 +6,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import NotFound
+from paytrack.domain.errors import ItemHasPayments, NotFound
 from paytrack.domain.splits import parse_rate
 from paytrack.services._common import require_text
 
@@ -48,14 +48,20 @@ def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict
 
 def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, actor: Actor,
                 *, title: str | None = None, metadata: dict | None = None) -> dict[str, Any]:
+    """Create or edit an item. Its payments keep the seller they were made for, so an item
+    that has any cannot move to another seller (the database refuses it too)."""
     now = uow.now()
     if uow.parties.get("seller", seller_id) is None:
         uow.parties.ensure("seller", seller_id, now)
     before = uow.parties.get_item(item_type, item_id)
-    if before is None:
-        uow.parties.ensure_item(item_type, item_id, seller_id, now, title=title,
-                                metadata=metadata)
-    else:
+    if before is None and uow.parties.ensure_item(item_type, item_id, seller_id, now,
+                                                  title=title, metadata=metadata) is not None:
+        before = uow.parties.get_item(item_type, item_id)  # created meanwhile elsewhere
+    if before is not None:
+        if before["seller_id"] != seller_id and uow.payments.any_for_item(item_type, item_id):
+            raise ItemHasPayments(
+                f"{item_type} {item_id} has payments for seller {before['seller_id']}; "
+                f"it cannot move to seller {seller_id}")
         changes = {k: v for k, v in {"title": title, "metadata": metadata,
                                      "seller_id": seller_id}.items() if v is not None}
         uow.parties.update_item(item_type, item_id, now, **changes)

@@ -9,7 +9,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, NotFound, ValidationFailed
+from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, NotFound, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.domain.money import MAX_AMOUNT_MINOR, validate_currency
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod, capture_entry
@@ -78,12 +78,13 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
         uow.parties.ensure("customer", cmd.customer_id, now)
     if found["seller"] is None:
         uow.parties.ensure("seller", cmd.seller_id, now)
-    if found["item_seller"] is None:
-        uow.parties.ensure_item(cmd.item_type, cmd.item_id, cmd.seller_id, now)
-    elif found["item_seller"] != cmd.seller_id:
-        raise ValidationFailed(
-            f"{cmd.item_type} {cmd.item_id} belongs to seller {found['item_seller']}, "
-            f"not {cmd.seller_id}", field="seller_id",
+    owner = found["item_seller"]
+    if owner is None:  # new, unless another request created it since the lookup
+        owner = uow.parties.ensure_item(cmd.item_type, cmd.item_id, cmd.seller_id, now)
+    if owner not in (None, cmd.seller_id):
+        raise ItemSellerMismatch(
+            f"{cmd.item_type} {cmd.item_id} belongs to seller {owner}, not {cmd.seller_id}",
+            field="seller_id",
         )
 
     if cmd.commission_rate is not None:

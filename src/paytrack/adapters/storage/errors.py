@@ -2,25 +2,65 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import DBAPIError
 
-from paytrack.domain.errors import DuplicateGatewayPayment, PaytrackError
+from paytrack.domain.errors import (
+    DuplicateGatewayPayment,
+    ItemHasPayments,
+    ItemSellerMismatch,
+    PaytrackError,
+)
 
-# How each backend names the constraint in its message -> the domain error to raise.
-_BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str]] = {
+_ITEM_FK = "fk_payments_item_type_item_id_seller_id_items"
+_DUPLICATE = "this gateway payment id is already recorded"
+
+# How each backend names the constraint in its message -> the domain error to raise, its
+# detail (filled from the key PostgreSQL reports) and a detail for when no key is shown.
+# SQLite names no foreign key; there writers are serialized, so the services' own checks
+# decide before the database has to.
+_BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str, str]] = {
     "uq_payments_gateway_gateway_payment_id": (   # PostgreSQL
-        DuplicateGatewayPayment, "this gateway payment id is already recorded"),
+        DuplicateGatewayPayment, _DUPLICATE, _DUPLICATE),
     "payments.gateway, payments.gateway_payment_id": (   # SQLite
-        DuplicateGatewayPayment, "this gateway payment id is already recorded"),
+        DuplicateGatewayPayment, _DUPLICATE, _DUPLICATE),
+    f'on table "payments" violates foreign key constraint "{_ITEM_FK}"': (
+        ItemSellerMismatch,
+        "{item_type} {item_id} does not belong to seller {seller_id}: another request set "
+        "its seller while this payment was being recorded",
+        "the item does not belong to the payment's seller"),
+    f'on table "items" violates foreign key constraint "{_ITEM_FK}"': (
+        ItemHasPayments,
+        "{item_type} {id} has payments for seller {seller_id}; it cannot move to another "
+        "seller",
+        "the item has payments for its seller; it cannot move to another seller"),
 }
+
+# PostgreSQL's DETAIL: Key (item_type, item_id, seller_id)=(course, c1, s2) is not present…
+_KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) is ")
 
 
 def translate(exc: DBAPIError) -> Exception:
     message = str(exc.orig)
-    for name, (error, detail) in _BY_CONSTRAINT.items():
+    for name, (error, detail, without_key) in _BY_CONSTRAINT.items():
         if name in message:
-            return error(detail)
+            return error(_fill(detail, message) or without_key)
     return exc
+
+
+def _fill(detail: str, message: str) -> str | None:
+    """``detail`` with the key's values, or None if they cannot be told apart."""
+    key = _KEY.search(message)
+    if key is None:
+        return None
+    columns, values = key["columns"].split(", "), key["values"].split(", ")
+    if len(columns) != len(values):  # a value with ", " in it
+        return None
+    try:
+        return detail.format_map(dict(zip(columns, values, strict=True)))
+    except KeyError:
+        return None
 
 
 class StaleRead(Exception):  # noqa: N818 - a signal to retry, not a failure

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
+from paytrack.adapters.storage.errors import translate
 from paytrack.adapters.storage.sql import insert_ignore
 from paytrack.adapters.storage.tables import customers, items, sellers
 
@@ -68,8 +70,10 @@ class PartyRepository:
         """Which of the three exist, the seller's rate and the item's seller: from the cache
         when it knows all three (guarded at write time), else in one round trip."""
         cache = self.cache
+        # A cached owner other than the one named is not trusted to refuse: ask the database.
         if self.guard is not None and customer_id in cache.customers \
-                and seller_id in cache.sellers and (item_type, item_id) in cache.items:
+                and seller_id in cache.sellers \
+                and cache.items.get((item_type, item_id)) == seller_id:
             found = {"customer": customer_id, "seller": seller_id,
                      "seller_rate": cache.sellers[seller_id],
                      "item_seller": cache.items[(item_type, item_id)]}
@@ -106,13 +110,21 @@ class PartyRepository:
         )
 
     def ensure_item(self, item_type: str, item_id: str, seller_id: str, now: datetime,
-                    **fields: Any) -> None:
-        self.conn.execute(
+                    **fields: Any) -> str | None:
+        """Create the item unless it exists: None if this created it, else the seller it
+        already had (on PostgreSQL, after waiting for a concurrent creator to commit)."""
+        created = self.conn.execute(
             insert_ignore(self.conn, items).values(
                 item_type=item_type, id=item_id, seller_id=seller_id,
                 created_at=now, updated_at=now, **_with_metadata(fields),
-            )
-        )
+            ).returning(items.c.seller_id)
+        ).first()
+        if created is not None:
+            return None
+        return self.conn.execute(
+            select(items.c.seller_id)
+            .where(items.c.item_type == item_type, items.c.id == item_id)
+        ).scalar_one()
 
     def get(self, kind: str, party_id: str) -> dict | None:
         table = _TABLES[kind]
@@ -136,10 +148,16 @@ class PartyRepository:
     def update_item(self, item_type: str, item_id: str, now: datetime, **fields: Any) -> None:
         if self.cache is not None:
             self.cache.items.pop((item_type, item_id), None)
-        self.conn.execute(
-            update(items).where(items.c.item_type == item_type, items.c.id == item_id)
-            .values(updated_at=now, **fields)
-        )
+        try:
+            self.conn.execute(
+                update(items).where(items.c.item_type == item_type, items.c.id == item_id)
+                .values(updated_at=now, **fields)
+            )
+        except DBAPIError as exc:  # paid for meanwhile: its payments hold it to its seller
+            error = translate(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
 
 def _with_metadata(fields: dict[str, Any]) -> dict[str, Any]:

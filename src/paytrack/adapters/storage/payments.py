@@ -101,6 +101,13 @@ class PaymentRepository(_Rows):
         return dict(row._mapping) if row else None
 
 
+    def any_for_item(self, item_type: str, item_id: str) -> bool:
+        return self.conn.execute(
+            select(payments.c.id)
+            .where(payments.c.item_type == item_type, payments.c.item_id == item_id).limit(1)
+        ).first() is not None
+
+
 class RefundRepository(_Rows):
     table = refunds
 

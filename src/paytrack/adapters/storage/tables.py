@@ -110,6 +110,7 @@ items = Table(
     Column("title", String(300)),
     Column("metadata", Json, nullable=False, default=dict),
     *_timestamps(),
+    UniqueConstraint("item_type", "id", "seller_id"),  # what a payment's foreign key names
 )
 
 payments = Table(
@@ -156,7 +157,10 @@ payments = Table(
     Column("failed_at", UTCDateTime),
     Column("canceled_at", UTCDateTime),
     Column("refunded_at", UTCDateTime),
-    ForeignKeyConstraint(["item_type", "item_id"], ["items.item_type", "items.id"]),
+    # A payment is its item's seller's: no race can credit another, and an item with
+    # payments cannot move to another seller (the update is refused).
+    ForeignKeyConstraint(["item_type", "item_id", "seller_id"],
+                         ["items.item_type", "items.id", "items.seller_id"]),
     CheckConstraint("subtotal > 0", name="subtotal_positive"),
     CheckConstraint("discount >= 0 AND tax >= 0 AND shipping >= 0", name="parts_non_negative"),
     CheckConstraint("discount <= subtotal", name="discount_within_subtotal"),
