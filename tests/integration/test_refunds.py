@@ -9,6 +9,7 @@ from paytrack.domain.errors import (
     RefundExceedsCaptured,
     ValidationFailed,
 )
+from paytrack.domain.splits import CommissionBase, Policy
 from paytrack.services import ledger
 from paytrack.services.payments import get_payment, payment_history
 from paytrack.services.refunds import (
@@ -101,6 +102,23 @@ def test_partial_refunds_then_the_rest_return_the_split_exactly(storage):
     assert balances["seller:seller_1:pending"] == 0
     assert balances["platform:revenue"] == 0
     assert balances["gateway:manual:clearing"] == 0
+
+
+def test_a_refund_takes_every_leg_back_and_never_credits_tax_payable(make_storage):
+    """The issue's Alabama case: after refunding 0.18 of a net-base payment (subtotal 49.99,
+    tax 4.13), largest remainder split a refund of 0.01 as seller +1, platform +1, tax -1."""
+    storage = make_storage(Policy(commission_base=CommissionBase.NET))
+    payment = new_payment(storage, subtotal=4999, tax=413, commission_rate="0.20")
+    _do(storage, refund_payment, payment["id"], ADMIN, amount=18, reason="r")
+    refund = _do(storage, refund_payment, payment["id"], ADMIN, amount=1, reason="r")
+    parts = [refund[f"{leg}_part"] for leg in ("seller", "platform", "tax", "shipping")]
+    assert sum(parts) == 1 and min(parts) == 0
+    with storage.unit_of_work(readonly=True) as uow:
+        entry = ledger.list_entries(uow, payment_id=payment["id"])[0]
+        assert ledger.verify_ledger(uow)["ok"]
+    legs = {p["account"]: p["amount"] for p in entry["postings"]}
+    assert all(amount > 0 for code, amount in legs.items() if not code.startswith("gateway:"))
+    assert legs["gateway:manual:clearing"] == -1
 
 
 def test_a_refund_can_never_exceed_what_was_captured(storage):
