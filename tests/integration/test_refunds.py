@@ -1,5 +1,8 @@
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from paytrack.adapters.storage.tables import refunds as refunds_table
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
     Forbidden,
@@ -119,6 +122,15 @@ def test_a_refund_takes_every_leg_back_and_never_credits_tax_payable(make_storag
     legs = {p["account"]: p["amount"] for p in entry["postings"]}
     assert all(amount > 0 for code, amount in legs.items() if not code.startswith("gateway:"))
     assert legs["gateway:manual:clearing"] == -1
+
+
+def test_the_database_refuses_a_refund_part_below_zero(storage):
+    payment = new_payment(storage)
+    refund = _do(storage, refund_payment, payment["id"], ADMIN, amount=100, reason="r")
+    assert (refund["seller_part"], refund["platform_part"]) == (80, 20)
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(update(refunds_table).where(refunds_table.c.id == refund["id"])
+                     .values(seller_part=101, platform_part=-1))
 
 
 def test_a_refund_can_never_exceed_what_was_captured(storage):
