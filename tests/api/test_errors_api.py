@@ -49,10 +49,28 @@ def test_a_discount_above_the_subtotal_is_refused(admin):
     assert response.json()["errors"][0]["field"] == "discount"
 
 
-def test_more_decimals_than_the_currency_allows_cannot_be_sent(admin):
-    # amounts are integers of minor units: a JPY price is whole yen by construction
-    response = admin.post("/v1/payments", json=payment_body(currency="JPY", subtotal=1050))
-    assert response.status_code == 201 and response.json()["total"] == 1050
+@pytest.mark.parametrize(("currency", "subtotal"), [
+    ("JPY", 1050.5), ("JPY", "1050.5"), ("JPY", 1050.0), ("USD", 12.505), ("USD", "12.505"),
+    ("KWD", "1.2345"), ("IQD", 25.0005), ("IQD", "25.0005"),
+])
+def test_more_decimals_than_the_currency_allows_cannot_be_sent(admin, currency, subtotal):
+    """Amounts are JSON integers of minor units, so no currency's decimals can be exceeded:
+    a float or a decimal string is a 422 that says how to send an amount."""
+    response = admin.post("/v1/payments", json=payment_body(currency=currency,
+                                                            subtotal=subtotal))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == ["subtotal"]
+    assert "minor units" in body["detail"]
+    assert admin.get("/v1/payments").json()["data"] == []
+
+
+@pytest.mark.parametrize(("currency", "subtotal"), [("JPY", 1050), ("IQD", 25250),
+                                                    ("KWD", 1234)])
+def test_an_integer_amount_is_a_count_of_minor_units(admin, currency, subtotal):
+    response = admin.post("/v1/payments", json=payment_body(currency=currency,
+                                                            subtotal=subtotal))
+    assert response.status_code == 201 and response.json()["total"] == subtotal
 
 
 def test_malformed_json_is_a_400(admin):

@@ -1,5 +1,8 @@
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from paytrack.adapters.storage.tables import refunds as refunds_table
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
     Forbidden,
@@ -9,6 +12,7 @@ from paytrack.domain.errors import (
     RefundExceedsCaptured,
     ValidationFailed,
 )
+from paytrack.domain.splits import CommissionBase, Policy
 from paytrack.services import ledger
 from paytrack.services.payments import get_payment, payment_history
 from paytrack.services.refunds import (
@@ -103,10 +107,37 @@ def test_partial_refunds_then_the_rest_return_the_split_exactly(storage):
     assert balances["gateway:manual:clearing"] == 0
 
 
+def test_a_refund_takes_every_leg_back_and_never_credits_tax_payable(make_storage):
+    """The issue's Alabama case: after refunding 0.18 of a net-base payment (subtotal 49.99,
+    tax 4.13), largest remainder split a refund of 0.01 as seller +1, platform +1, tax -1."""
+    storage = make_storage(Policy(commission_base=CommissionBase.NET))
+    payment = new_payment(storage, subtotal=4999, tax=413, commission_rate="0.20")
+    _do(storage, refund_payment, payment["id"], ADMIN, amount=18, reason="r")
+    refund = _do(storage, refund_payment, payment["id"], ADMIN, amount=1, reason="r")
+    parts = [refund[f"{leg}_part"] for leg in ("seller", "platform", "tax", "shipping")]
+    assert sum(parts) == 1 and min(parts) == 0
+    with storage.unit_of_work(readonly=True) as uow:
+        entry = ledger.list_entries(uow, payment_id=payment["id"])[0]
+        assert ledger.verify_ledger(uow)["ok"]
+    legs = {p["account"]: p["amount"] for p in entry["postings"]}
+    assert all(amount > 0 for code, amount in legs.items() if not code.startswith("gateway:"))
+    assert legs["gateway:manual:clearing"] == -1
+
+
+def test_the_database_refuses_a_refund_part_below_zero(storage):
+    payment = new_payment(storage)
+    refund = _do(storage, refund_payment, payment["id"], ADMIN, amount=100, reason="r")
+    assert (refund["seller_part"], refund["platform_part"]) == (80, 20)
+    with pytest.raises(IntegrityError), storage.engine.begin() as conn:
+        conn.execute(update(refunds_table).where(refunds_table.c.id == refund["id"])
+                     .values(seller_part=101, platform_part=-1))
+
+
 def test_a_refund_can_never_exceed_what_was_captured(storage):
     payment = new_payment(storage)
     _do(storage, refund_payment, payment["id"], ADMIN, amount=9000, reason="r")
-    with pytest.raises(RefundExceedsCaptured, match="exceeds the refundable 10.00|1,000"):
+    exceeds = r"^refund of 10\.01 USD exceeds the refundable 10\.00 USD$"
+    with pytest.raises(RefundExceedsCaptured, match=exceeds):
         _do(storage, refund_payment, payment["id"], ADMIN, amount=1001, reason="r")
     # two requests that each fit, but not together: the second approval is refused
     first = _do(storage, request_refund, payment["id"], ADMIN, amount=800, reason="a")

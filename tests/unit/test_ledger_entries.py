@@ -56,6 +56,21 @@ def test_a_refund_mirrors_the_capture_for_the_refunded_part():
                                "gateway:manual:clearing": -300}
 
 
+def test_a_refund_debits_every_leg_the_capture_credited():
+    entry = refund_entry(payment_id="pay_1", refund_id="re_1", gateway="manual", seller_id="s1",
+                         currency="USD", parts=Split(7, 2, 1, 3))
+    entry.check_balanced()
+    assert _by_code(entry) == {"seller:s1:pending": 7, "platform:revenue": 2,
+                               "platform:tax_payable": 1, "platform:shipping": 3,
+                               "gateway:manual:clearing": -13}
+
+
+def test_a_refund_part_that_would_credit_a_leg_is_a_programming_error():
+    with pytest.raises(AssertionError, match="debit a positive amount"):
+        refund_entry(payment_id="pay_1", refund_id="re_1", gateway="manual", seller_id="s1",
+                     currency="USD", parts=Split(1, 1, -1, 0))
+
+
 def test_account_rules_are_recovered_from_codes():
     assert spec_for("seller:acme:co:pending") == seller_pending("acme:co")
     assert spec_for("seller:s1:available").non_negative

@@ -12,6 +12,7 @@ from paytrack.domain.money import (
     format_amount,
     parse_amount,
     round_half_up,
+    validate_currency,
 )
 
 
@@ -24,9 +25,42 @@ def test_decimal_strings_parse_to_minor_units(text, currency, minor):
     assert parse_amount(text, currency) == minor
 
 
-def test_exponents_come_from_iso_4217_data():
-    assert (currency_exponent("USD"), currency_exponent("JPY"), currency_exponent("KWD")) == (
-        2, 0, 3)
+@pytest.mark.parametrize(("currency", "exponent"), [
+    ("IQD", 3), ("IDR", 2), ("HUF", 2), ("COP", 2), ("LAK", 2), ("IRR", 2),  # CLDR: 0, 0, ...
+    ("JPY", 0), ("KWD", 3), ("USD", 2), ("CLF", 4), ("UYW", 4), ("ISK", 0), ("CLP", 0),
+])
+def test_exponents_come_from_iso_4217_not_from_cldr_display_digits(currency, exponent):
+    assert currency_exponent(currency) == exponent
+
+
+def test_iraqi_dinars_have_three_decimals_and_rupiah_two():
+    assert parse_amount("1.234", "IQD") == 1234
+    assert format_amount(1234, "IQD") == "1.234"
+    assert parse_amount("15000.50", "IDR") == 1500050
+    assert str(Money(1500050, "IDR")) == "15000.50 IDR"
+    with pytest.raises(InvalidAmount, match="more decimals"):
+        parse_amount("1.2345", "IQD")
+
+
+@pytest.mark.parametrize("code", ["XAU", "XAG", "XDR", "XXX", "XTS", "XBA", "XSU", "XUA"])
+def test_codes_without_a_minor_unit_are_not_money(code):
+    with pytest.raises(InvalidCurrency, match=f"^'{code}' .* has no minor unit in ISO 4217"):
+        Money(100, code)
+
+
+@pytest.mark.parametrize(("code", "name"), [
+    ("DEM", "German Mark"), ("HRK", "Croatian Kuna"), ("SLL", "Sierra Leonean Leone"),
+    ("ZWL", "Zimbabwean Dollar"), ("VEF", "Venezuelan Bolívar"), ("MRO", "Mauritanian"),
+])
+def test_withdrawn_codes_are_refused_by_name(code, name):
+    with pytest.raises(InvalidCurrency,
+                       match=f"^'{code}' \\({name}.*\\) is not an active ISO-4217 currency"):
+        validate_currency(code)
+
+
+@pytest.mark.parametrize("code", ["ZWG", "SLE", "VES", "VED", "MRU", "XCG", "XOF", "CHE"])
+def test_current_codes_that_replaced_others_are_accepted(code):
+    assert validate_currency(code) == code
 
 
 @pytest.mark.parametrize(("text", "currency"), [("10.5", "JPY"), ("12.345", "USD"),
@@ -78,7 +112,7 @@ def test_allocate_gives_leftover_units_to_largest_remainders():
     assert allocate(-100, [1, 1, 1]) == [-34, -33, -33]
 
 
-CURRENCIES = st.sampled_from(["USD", "JPY", "KWD", "EUR", "INR", "CLP", "BHD"])
+CURRENCIES = st.sampled_from(["USD", "JPY", "KWD", "EUR", "INR", "CLP", "BHD", "IQD", "CLF"])
 
 
 @given(st.integers(min_value=0, max_value=10**15), CURRENCIES)

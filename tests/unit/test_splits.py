@@ -1,3 +1,4 @@
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -5,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from paytrack.domain.errors import InvalidAmount, InvalidRate, ValidationFailed
+from paytrack.domain.money import allocate
 from paytrack.domain.splits import (
     Bearer,
     Breakdown,
@@ -14,6 +16,7 @@ from paytrack.domain.splits import (
     compute_split,
     parse_rate,
     refund_split,
+    refunded_legs,
 )
 
 TOTAL = Policy()
@@ -76,20 +79,81 @@ def test_a_full_refund_returns_every_leg_exactly():
     assert refund_split(split, 0, split.total) == split
 
 
+def _within_quota(got: list[int], legs: list[int], refunded: int) -> bool:
+    """Every leg is the floor or the ceiling of its exact share ``refunded × leg / total``."""
+    total = sum(legs)
+    return all(leg * refunded // total <= part <= -(-leg * refunded // total)
+               for part, leg in zip(got, legs, strict=True))
+
+
+def test_a_refund_never_moves_a_leg_backwards_where_largest_remainder_does():
+    # the issue's counterexample: net base, subtotal 49.99, tax 4.13, rate 0.20
+    split = compute_split(Breakdown(4999, tax=413), Decimal("0.20"), NET)
+    assert split.legs == [3999, 1000, 413, 0]
+    paradox = [a - b for a, b in zip(allocate(19, split.legs), allocate(18, split.legs),
+                                     strict=True)]
+    assert paradox == [1, 1, -1, 0]  # largest remainder, cumulative: tax payable credited
+    parts = refund_split(split, 18, 19)
+    assert parts.total == 1 and min(parts.legs) == 0
+    assert _within_quota(refunded_legs(split, 19).legs, split.legs, 19)
+
+
+def test_two_legs_split_a_refund_by_largest_remainder_as_before():
+    split = Split(8001, 2000)
+    for refunded in range(0, split.total + 1, 7):
+        assert refunded_legs(split, refunded).legs == allocate(refunded, split.legs)
+
+
+def test_every_small_split_refunded_one_unit_at_a_time_keeps_all_properties():
+    """Exhaustive over every split with legs 0..6: each one-unit refund is one part of 1,
+    the rest 0; every cumulative leg is a floor or a ceiling of its share; the end is exact."""
+    for legs in itertools.product(range(7), repeat=4):
+        if not any(legs):
+            continue
+        split = Split(*legs)
+        cumulative = [0, 0, 0, 0]
+        for refunded in range(split.total):
+            parts = refund_split(split, refunded, refunded + 1).legs
+            assert sorted(parts) == [0, 0, 0, 1], (legs, refunded, parts)
+            cumulative = [a + b for a, b in zip(cumulative, parts, strict=True)]
+            assert _within_quota(cumulative, list(legs), refunded + 1), (legs, refunded)
+        assert cumulative == list(legs)
+
+
+leg_amounts = st.one_of(st.just(0), st.integers(1, 20), st.integers(1, 10**15))
+
+
+@given(legs=st.lists(leg_amounts, min_size=4, max_size=4).filter(any), data=st.data())
+def test_cumulative_refunds_are_house_monotone_and_within_quota_at_any_size(legs, data):
+    """64 one-unit refunds from anywhere, on legs up to 10^15: no leg ever decreases."""
+    split = Split(*legs)
+    start = data.draw(st.integers(0, split.total - 1), label="start")
+    here = refunded_legs(split, start).legs
+    for refunded in range(start + 1, min(start + 64, split.total) + 1):
+        after = refunded_legs(split, refunded).legs
+        assert sum(after) == refunded
+        assert all(b >= a for a, b in zip(here, after, strict=True)), (refunded, here, after)
+        assert _within_quota(after, legs, refunded)
+        here = after
+    assert refunded_legs(split, split.total) == split
+
+
 amounts = st.integers(min_value=1, max_value=10**9)
 
 
 @given(
     subtotal=amounts, discount_pct=st.integers(0, 100), tax=st.integers(0, 10**6),
     shipping=st.integers(0, 10**6), rate=st.decimals(0, 1, places=4),
-    base=st.sampled_from(list(CommissionBase)),
+    base=st.sampled_from(list(CommissionBase)), ships=st.sampled_from(list(Bearer)),
     steps=st.lists(st.integers(min_value=1, max_value=10**9), max_size=8),
 )
-def test_partial_refunds_never_drift_from_the_exact_share(subtotal, discount_pct, tax, shipping,
-                                                          rate, base, steps):
+def test_partial_refunds_take_every_leg_forward_and_never_drift(subtotal, discount_pct, tax,
+                                                                shipping, rate, base, ships,
+                                                                steps):
     breakdown = Breakdown(subtotal, subtotal * discount_pct // 100 if discount_pct < 100 else 0,
                           tax, shipping)
-    split = compute_split(breakdown, rate, Policy(commission_base=base))
+    split = compute_split(breakdown, rate,
+                          Policy(commission_base=base, shipping_collected_by=ships))
     assert split.total == breakdown.total
     refunded = 0
     per_leg = [0, 0, 0, 0]
@@ -98,10 +162,23 @@ def test_partial_refunds_never_drift_from_the_exact_share(subtotal, discount_pct
         if step == 0:
             break
         parts = refund_split(split, refunded, refunded + step)
-        assert parts.total == step
+        assert parts.total == step  # (a) the parts are the refund
+        assert min(parts.legs) >= 0  # (b) no part moves a leg backwards
         refunded += step
         per_leg = [a + b for a, b in zip(per_leg, parts.legs, strict=True)]
-        for got, leg in zip(per_leg, split.legs, strict=True):
-            exact = Decimal(refunded) * leg / split.total
-            assert abs(got - exact) < 1
-    assert per_leg == split.legs
+        assert _within_quota(per_leg, split.legs, refunded)  # (c) within one unit
+    assert per_leg == split.legs  # (d) a full refund returns every leg exactly
+
+
+@given(legs=st.lists(leg_amounts, min_size=4, max_size=4).filter(any),
+       cuts=st.lists(st.integers(0, 10**16), max_size=6))
+def test_any_sequence_of_refunds_of_any_split_has_non_negative_parts(legs, cuts):
+    split = Split(*legs)
+    points = sorted({0, split.total, *(cut % (split.total + 1) for cut in cuts)})
+    per_leg = [0, 0, 0, 0]
+    for before, after in itertools.pairwise(points):
+        parts = refund_split(split, before, after)
+        assert parts.total == after - before and min(parts.legs) >= 0
+        per_leg = [a + b for a, b in zip(per_leg, parts.legs, strict=True)]
+        assert _within_quota(per_leg, legs, after)
+    assert per_leg == legs

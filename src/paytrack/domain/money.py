@@ -1,7 +1,12 @@
 """Exact money: an integer count of a currency's minor unit plus its ISO-4217 code.
 
-Exponents come from CLDR via Babel, never from a hand-typed table. Floats are refused
-everywhere: a float cannot say 0.10 exactly, so accepting one would make money inexact.
+Exponents and the list of active codes come from ISO 4217's own table (the maintained
+``iso4217`` data package): IQD has 3 decimals, IDR 2, JPY 0. Not from a hand-typed table,
+and not from CLDR, whose digits are for display (Babel says IQD 0); Babel only names a
+code in an error message. Codes without a minor unit (metals, funds such as XDR, XTS for
+testing, XXX for "no currency") are not money, and withdrawn codes are not accepted.
+Floats are refused everywhere: a float cannot say 0.10 exactly, so accepting one would
+make money inexact.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
-from babel.numbers import get_currency_precision, list_currencies
+import iso4217
+from babel.numbers import get_currency_name
 
 from paytrack.domain.errors import CurrencyMismatch, InvalidAmount, InvalidCurrency
 
@@ -24,18 +30,33 @@ _DECIMAL_TEXT = re.compile(r"^-?\d{1,20}(\.\d{1,20})?$")
 
 
 @cache
-def _known_currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+def _minor_units() -> dict[str, int | None]:
+    """Every active ISO-4217 code and its minor unit (None where ISO says N.A.)."""
+    return {currency.code: currency.exponent for currency in iso4217.Currency}
 
 
 def currency_exponent(currency: str) -> int:
-    """How many decimals the currency's minor unit has: USD 2, JPY 0, KWD 3."""
-    return get_currency_precision(validate_currency(currency))
+    """How many decimals the currency's minor unit has: USD 2, JPY 0, KWD 3, IQD 3."""
+    exponent = _minor_units()[validate_currency(currency)]
+    assert exponent is not None
+    return exponent
 
 
 def validate_currency(currency: object) -> str:
-    if not isinstance(currency, str) or currency not in _known_currencies():
+    """An active ISO-4217 code whose minor unit ISO defines; anything else is refused."""
+    units = _minor_units()
+    if not isinstance(currency, str) or currency not in units:
+        name = get_currency_name(currency, locale="en") if isinstance(currency, str) else None
+        if name and name != currency:  # a code CLDR still names: withdrawn or unofficial
+            raise InvalidCurrency(f"{currency!r} ({name}) is not an active ISO-4217 currency; "
+                                  "withdrawn and unofficial codes are refused")
         raise InvalidCurrency(f"{currency!r} is not an ISO-4217 currency code (e.g. 'USD', 'EUR')")
+    if units[currency] is None:
+        name = iso4217.Currency(currency).currency_name
+        raise InvalidCurrency(
+            f"{currency!r} ({name}) has no minor unit in ISO 4217: it is not money "
+            "(metals, funds, testing and no-currency codes are refused)"
+        )
     return currency
 
 

@@ -69,10 +69,11 @@ def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: st
 
 def refund_entry(*, payment_id: str, refund_id: str, gateway: str, seller_id: str,
                  currency: str, parts: Split) -> JournalEntry:
-    """The mirror of the capture for the refunded part, leg by leg."""
+    """The mirror of the capture for the refunded part: debit each leg the capture credited
+    (a zero part posts nothing), credit the gateway's clearing account with the total."""
     entry = JournalEntry("refund.succeeded", f"refund {refund_id} of {payment_id}",
                          payment_id=payment_id, refund_id=refund_id)
     for account, amount in zip(_split_legs(seller_id), parts.legs, strict=True):
-        entry.post(account, currency, amount)
+        entry.debit(account, currency, amount)
     entry.credit(gateway_clearing(gateway), currency, parts.total)
     return entry

@@ -121,12 +121,70 @@ def compute_split(breakdown: Breakdown, rate: Decimal, policy: Policy) -> Split:
 
 
 def refund_split(split: Split, refunded_before: int, refunded_after: int) -> Split:
-    """The legs of one refund: ``allocate(after) - allocate(before)``, so legs never drift.
+    """The legs of one refund: ``refunded_legs(after) - refunded_legs(before)``.
 
-    After any sequence of partial refunds, each leg's cumulative refund is within one
-    minor unit of its exact share, and a full refund returns every leg exactly.
+    Computed from the cumulative amounts, so two refunds computed independently agree and
+    the legs never drift; every part is >= 0 because ``refunded_legs`` is house-monotone.
     """
     assert 0 <= refunded_before <= refunded_after <= split.total
-    after = allocate(refunded_after, split.legs)
-    before = allocate(refunded_before, split.legs)
-    return Split(*(a - b for a, b in zip(after, before, strict=True)))
+    after = refunded_legs(split, refunded_after).legs
+    before = refunded_legs(split, refunded_before).legs
+    parts = Split(*(a - b for a, b in zip(after, before, strict=True)))
+    assert min(parts.legs) >= 0, "a refund never adds to a leg"
+    return parts
+
+
+def refunded_legs(split: Split, refunded: int) -> Split:
+    """How much of each leg a cumulative refund of ``refunded`` has taken back.
+
+    A house-monotone quota apportionment: each leg is the floor or the ceiling of its exact
+    share ``refunded × leg / total``, and no leg ever decreases as ``refunded`` grows, so no
+    refund moves a leg backwards; at ``refunded == total`` every leg comes back exactly.
+
+    Two non-zero legs: largest remainder (it is house-monotone for two parties). Three or
+    four: largest remainder is not (the Alabama paradox), so the legs are taken in two
+    pairs, goods ``(seller, platform)`` and pass-through ``(tax, shipping)``, with
+    ``h = refunded`` and ``T = total``:
+
+    - goods get ``g = ⌊h·(s+p)/T⌋``, whose exact share lies in ``[g, g+1)``; pass-through
+      gets ``n = h − g``, whose exact share lies in ``(n−1, n]``;
+    - in goods, with ``r = s/(s+p)``, the seller gets ``⌊(g+1)·r⌋`` and the platform the rest,
+      ``⌈(g+1)·(1−r)⌉ − 1``; the seller's exact share lies in ``[g·r, (g+1)·r)`` and the
+      platform's in ``[g·(1−r), (g+1)·(1−r))``, so each count is its floor or its ceiling;
+    - in pass-through, with ``r = t/(t+x)``, tax gets ``⌊(n−1)·r⌋ + 1`` and shipping the rest,
+      ``⌈(n−1)·(1−r)⌉``; their exact shares lie in ``((n−1)·r, n·r]`` and
+      ``((n−1)·(1−r), n·(1−r)]``, so again each count is a floor or a ceiling;
+    - ``g`` grows by 0 or 1 when ``h`` grows by 1, and inside a pair the first leg grows by
+      0 or 1 when the pair's count grows by 1 (``r ≤ 1``), the second by the complement: no
+      leg ever shrinks. (A pair with one non-zero leg gives it the pair's count.)
+
+    Balinski and Young's quota method has the same two properties but gives seats one at
+    a time, which would take a walk of ``refunded`` steps; this is a few integer operations
+    for any amount.
+    """
+    total = split.total
+    assert 0 <= refunded <= total
+    legs = split.legs
+    if sum(1 for leg in legs if leg) <= 2:
+        return Split(*allocate(refunded, legs))
+    seller, platform, tax, shipping = legs
+    goods = refunded * (seller + platform) // total
+    seller_part, platform_part = _pair_at_floor(goods, seller, platform)
+    tax_part, shipping_part = _pair_at_ceiling(refunded - goods, tax, shipping)
+    return Split(seller_part, platform_part, tax_part, shipping_part)
+
+
+def _pair_at_floor(count: int, first: int, second: int) -> tuple[int, int]:
+    """Split a pair's ``count`` when the pair's exact share lies in ``[count, count + 1)``."""
+    if not second:
+        return count, 0
+    part = (count + 1) * first // (first + second)
+    return part, count - part
+
+
+def _pair_at_ceiling(count: int, first: int, second: int) -> tuple[int, int]:
+    """Split a pair's ``count`` when the pair's exact share lies in ``(count - 1, count]``."""
+    if not first or not second:
+        return (count, 0) if first else (0, count)
+    part = (count - 1) * first // (first + second) + 1
+    return part, count - part

@@ -221,6 +221,10 @@ refunds = Table(
         "(seller_part + platform_part + tax_part + shipping_part = amount)",
         name="parts_are_amount",
     ),
+    CheckConstraint(  # a refund takes every leg back, never forward (NULL until succeeded)
+        "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0",
+        name="parts_non_negative",
+    ),
     UniqueConstraint("payment_id", "gateway_refund_id"),
     Index(None, "payment_id", "id"),
     Index(None, "status", "id"),

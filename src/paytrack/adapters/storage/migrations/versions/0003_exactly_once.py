@@ -67,7 +67,22 @@ def _items_owned_by_one_seller() -> None:
 
 
 def _refund_parts_non_negative() -> None:
-    pass
+    """refunds: CHECK every stored part >= 0 (the split before 0003 could store a -1)."""
+    backwards = op.get_bind().execute(sa.text(
+        "SELECT id, payment_id, seller_part, platform_part, tax_part, shipping_part "
+        "FROM refunds WHERE seller_part < 0 OR platform_part < 0 OR tax_part < 0 "
+        "OR shipping_part < 0 ORDER BY id LIMIT 10")).all()
+    if backwards:  # the ledger already holds their postings: a person posts the correction
+        listed = "; ".join(f"{r.id} of {r.payment_id} (seller {r.seller_part}, platform "
+                           f"{r.platform_part}, tax {r.tax_part}, shipping {r.shipping_part})"
+                           for r in backwards)
+        raise RuntimeError(
+            "refunds were split with a negative part (the largest-remainder split this "
+            f"migration replaces), among them: {listed}. Correct them, then migrate again.")
+    with op.batch_alter_table("refunds") as batch_op:
+        batch_op.create_check_constraint(
+            op.f("ck_refunds_parts_non_negative"),
+            "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0")
 
 
 # -- no accepted write can overflow a read ---------------------------------------------
