@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -170,6 +171,8 @@ class StatusEventOut(Output):
     actor: str
     reason: str | None
     created_at: datetime
+    needs_review: bool = Field(description="A gateway's confirmation that arrived after a "
+                                           "cancel or a failure: recorded, to be reviewed")
 
 
 class RefundOut(Output):
@@ -276,9 +279,10 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def page(rows: list[dict], limit: int, model: type[BaseModel], cursor_key: str = "id") -> dict:
-    """Shape ``limit + 1`` fetched rows into a page."""
+def page(rows: list[dict], limit: int, shape: Callable[[dict], Any],
+         cursor_key: str = "id") -> dict:
+    """Shape ``limit + 1`` fetched rows into a page, each row with ``shape``."""
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return {"data": [model.model_validate(r) for r in rows], "has_more": has_more,
+    return {"data": [shape(r) for r in rows], "has_more": has_more,
             "next_cursor": str(rows[-1][cursor_key]) if has_more and rows else None}

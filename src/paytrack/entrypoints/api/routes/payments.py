@@ -5,7 +5,8 @@ from typing import Annotated
 
 from fastapi import Body, Query
 
-from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
+from paytrack.domain.actors import Actor
+from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import (
     CaptureIn,
@@ -18,15 +19,19 @@ from paytrack.entrypoints.api.schemas import (
     page,
 )
 from paytrack.services import payments as svc
+from paytrack.services.permissions import Action
 
 api = router("/v1/payments", "payments")
 
 Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
 IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
+                                                       "cancel or a failure (or only others)")]
 
 
 @api.post("", status_code=201, response_model=PaymentOut)
-def create_payment(body: CreatePaymentIn, storage: StorageDep, actor: AdminDep) -> dict:
+def create_payment(body: CreatePaymentIn, storage: StorageDep,
+                   actor: Annotated[Actor, may(Action.CREATE_PAYMENT)]) -> dict:
     """Record a payment with its breakdown; the split is fixed now, posted at capture."""
     cmd = svc.CreatePayment(**body.model_dump())
     return storage.run(lambda uow: svc.create_payment(uow, cmd, actor))
@@ -37,14 +42,15 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                   cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
                   customer_id: IdFilter = None, item_id: IdFilter = None,
                   created_gte: IsoDateTime | None = None,
-                  created_lt: IsoDateTime | None = None) -> dict:
+                  created_lt: IsoDateTime | None = None,
+                  needs_review: NeedsReview = None) -> dict:
     """Newest first; sellers and customers see only their own."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
                                  item_id=item_id, created_gte=_utc(created_gte),
-                                 created_lt=_utc(created_lt))
-    return page(rows, limit, PaymentOut)
+                                 created_lt=_utc(created_lt), needs_review=needs_review)
+    return page(rows, limit, PaymentOut.model_validate)
 
 
 @api.get("/{payment_id}", response_model=PaymentOut)
@@ -61,7 +67,8 @@ def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> lis
 
 
 @api.post("/{payment_id}/processing", response_model=PaymentOut)
-def mark_processing(payment_id: str, storage: StorageDep, actor: AdminDep) -> dict:
+def mark_processing(payment_id: str, storage: StorageDep,
+                    actor: Annotated[Actor, may(Action.MARK_PROCESSING)]) -> dict:
     with storage.unit_of_work() as uow:
         payment = svc.mark_processing(uow, payment_id, actor)
         uow.commit()
@@ -69,9 +76,12 @@ def mark_processing(payment_id: str, storage: StorageDep, actor: AdminDep) -> di
 
 
 @api.post("/{payment_id}/capture", response_model=PaymentOut)
-def capture_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
+def capture_payment(payment_id: str, storage: StorageDep,
+                    actor: Annotated[Actor, may(Action.CAPTURE_PAYMENT)],
                     body: Annotated[CaptureIn | None, Body()] = None) -> dict:
-    """pending/processing → succeeded; posts the split to the ledger."""
+    """The gateway confirmed the payment: → succeeded, and the split is posted to the
+    ledger. A confirmation after a cancel or a failure is recorded all the same and marked
+    `needs_review` in the status history."""
     body = body or CaptureIn()
     with storage.unit_of_work() as uow:
         payment = svc.capture_payment(uow, payment_id, actor, gateway_fee=body.gateway_fee,
@@ -82,7 +92,8 @@ def capture_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
 
 
 @api.post("/{payment_id}/fail", response_model=PaymentOut)
-def fail_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
+def fail_payment(payment_id: str, storage: StorageDep,
+                 actor: Annotated[Actor, may(Action.FAIL_PAYMENT)],
                  body: Annotated[ReasonIn | None, Body()] = None) -> dict:
     with storage.unit_of_work() as uow:
         payment = svc.fail_payment(uow, payment_id, actor, reason=(body or ReasonIn()).reason)
@@ -91,9 +102,11 @@ def fail_payment(payment_id: str, storage: StorageDep, actor: AdminDep,
 
 
 @api.post("/{payment_id}/cancel", response_model=PaymentOut)
-def cancel_payment(payment_id: str, storage: StorageDep, actor: ActorDep,
+def cancel_payment(payment_id: str, storage: StorageDep,
+                   actor: Annotated[Actor, may(Action.CANCEL_PAYMENT)],
                    body: Annotated[ReasonIn | None, Body()] = None) -> dict:
-    """Admins, or the customer who owes the payment, may cancel it before it succeeds."""
+    """An admin may cancel a pending or processing payment; its seller or its customer
+    only a pending one."""
     with storage.unit_of_work() as uow:
         payment = svc.cancel_payment(uow, payment_id, actor,
                                      reason=(body or ReasonIn()).reason)

@@ -4,16 +4,19 @@ from typing import Annotated
 
 from fastapi import Query
 
-from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
+from paytrack.domain.actors import Actor
+from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import CreateRefundIn, Page, RefundOut, RejectRefundIn, page
 from paytrack.services import refunds as svc
+from paytrack.services.permissions import Action
 
 api = router("/v1/refunds", "refunds")
 
 
 @api.post("", status_code=201, response_model=RefundOut)
-def create_refund(body: CreateRefundIn, storage: StorageDep, actor: ActorDep) -> dict:
+def create_refund(body: CreateRefundIn, storage: StorageDep,
+                  actor: Annotated[Actor, may(Action.REQUEST_REFUND)]) -> dict:
     """Request a full (no ``amount``) or partial refund. With ``approve``, an admin refunds
     in one step."""
     with storage.unit_of_work() as uow:
@@ -36,7 +39,7 @@ def list_refunds(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_refunds(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                 payment_id=payment_id)
-    return page(rows, limit, RefundOut)
+    return page(rows, limit, RefundOut.model_validate)
 
 
 @api.get("/{refund_id}", response_model=RefundOut)
@@ -46,7 +49,8 @@ def get_refund(refund_id: str, storage: StorageDep, actor: ActorDep) -> dict:
 
 
 @api.post("/{refund_id}/approve", response_model=RefundOut)
-def approve_refund(refund_id: str, storage: StorageDep, actor: AdminDep) -> dict:
+def approve_refund(refund_id: str, storage: StorageDep,
+                   actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> dict:
     """Approve and carry out: the payment and the ledger move now."""
     with storage.unit_of_work() as uow:
         refund = svc.approve_refund(uow, refund_id, actor)
@@ -56,7 +60,7 @@ def approve_refund(refund_id: str, storage: StorageDep, actor: AdminDep) -> dict
 
 @api.post("/{refund_id}/reject", response_model=RefundOut)
 def reject_refund(refund_id: str, body: RejectRefundIn, storage: StorageDep,
-                  actor: AdminDep) -> dict:
+                  actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> dict:
     with storage.unit_of_work() as uow:
         refund = svc.reject_refund(uow, refund_id, actor, reason=body.reason)
         uow.commit()
