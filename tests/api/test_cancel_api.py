@@ -59,3 +59,7 @@ def test_a_capture_after_a_cancel_succeeds_and_is_flagged_for_review(admin, as_k
     entries = admin.get("/v1/ledger/entries", params={"payment_id": payment["id"]}).json()
     assert [e["kind"] for e in entries["data"]] == ["payment.captured"]
     assert admin.get("/v1/ledger/verify").json()["ok"] is True
+    # The customer sees the same history, with actors as roles.
+    seen = customer.get(f"/v1/payments/{payment['id']}/events").json()
+    assert [(e["actor"], e["needs_review"]) for e in seen] == [
+        ("admin", False), ("customer", False), ("admin", True)]

@@ -123,7 +123,14 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class PaymentOut(Output):
+class FullView(BaseModel):
+    """Everything there is to see of an object (an admin's view; ``views.py`` cuts it down
+    for the other roles). Other fields are refused, so nothing is shown by accident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentOut(FullView):
     id: str
     status: str
     customer_id: str
@@ -165,17 +172,18 @@ class PaymentOut(Output):
     refunded_at: datetime | None
 
 
-class StatusEventOut(Output):
+class StatusEventOut(FullView):
     from_status: str | None
     to_status: str
-    actor: str
+    actor: str = Field(description="Who moved it: to an admin `role:id` (an admin's key "
+                                   "id), to anyone else the role alone")
     reason: str | None
     created_at: datetime
     needs_review: bool = Field(description="A gateway's confirmation that arrived after a "
                                            "cancel or a failure: recorded, to be reviewed")
 
 
-class RefundOut(Output):
+class RefundOut(FullView):
     id: str
     payment_id: str
     currency: str

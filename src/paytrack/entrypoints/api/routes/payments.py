@@ -12,12 +12,10 @@ from paytrack.entrypoints.api.schemas import (
     CaptureIn,
     CreatePaymentIn,
     IsoDateTime,
-    Page,
-    PaymentOut,
     ReasonIn,
     StatusEventOut,
-    page,
 )
+from paytrack.entrypoints.api.views import PaymentPage, PaymentView, present, present_page
 from paytrack.services import payments as svc
 from paytrack.services.permissions import Action
 
@@ -29,15 +27,15 @@ NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed 
                                                        "cancel or a failure (or only others)")]
 
 
-@api.post("", status_code=201, response_model=PaymentOut)
+@api.post("", status_code=201, response_model=PaymentView)
 def create_payment(body: CreatePaymentIn, storage: StorageDep,
                    actor: Annotated[Actor, may(Action.CREATE_PAYMENT)]) -> dict:
     """Record a payment with its breakdown; the split is fixed now, posted at capture."""
     cmd = svc.CreatePayment(**body.model_dump())
-    return storage.run(lambda uow: svc.create_payment(uow, cmd, actor))
+    return present(actor, "payment", storage.run(lambda uow: svc.create_payment(uow, cmd, actor)))
 
 
-@api.get("", response_model=Page[PaymentOut])
+@api.get("", response_model=PaymentPage)
 def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                   cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
                   customer_id: IdFilter = None, item_id: IdFilter = None,
@@ -50,32 +48,33 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                                  seller_id=seller_id, customer_id=customer_id,
                                  item_id=item_id, created_gte=_utc(created_gte),
                                  created_lt=_utc(created_lt), needs_review=needs_review)
-    return page(rows, limit, PaymentOut.model_validate)
+    return present_page(actor, "payment", rows, limit)
 
 
-@api.get("/{payment_id}", response_model=PaymentOut)
+@api.get("/{payment_id}", response_model=PaymentView)
 def get_payment(payment_id: str, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.get_payment(uow, payment_id, actor)
+        return present(actor, "payment", svc.get_payment(uow, payment_id, actor))
 
 
 @api.get("/{payment_id}/events", response_model=list[StatusEventOut])
 def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> list[dict]:
     """The status history: every move with its time, actor and reason."""
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.payment_history(uow, payment_id, actor)
+        events = svc.payment_history(uow, payment_id, actor)
+    return [present(actor, "status_event", e) for e in events]
 
 
-@api.post("/{payment_id}/processing", response_model=PaymentOut)
+@api.post("/{payment_id}/processing", response_model=PaymentView)
 def mark_processing(payment_id: str, storage: StorageDep,
                     actor: Annotated[Actor, may(Action.MARK_PROCESSING)]) -> dict:
     with storage.unit_of_work() as uow:
         payment = svc.mark_processing(uow, payment_id, actor)
         uow.commit()
-    return payment
+    return present(actor, "payment", payment)
 
 
-@api.post("/{payment_id}/capture", response_model=PaymentOut)
+@api.post("/{payment_id}/capture", response_model=PaymentView)
 def capture_payment(payment_id: str, storage: StorageDep,
                     actor: Annotated[Actor, may(Action.CAPTURE_PAYMENT)],
                     body: Annotated[CaptureIn | None, Body()] = None) -> dict:
@@ -88,20 +87,20 @@ def capture_payment(payment_id: str, storage: StorageDep,
                                       gateway_payment_id=body.gateway_payment_id,
                                       reason=body.reason)
         uow.commit()
-    return payment
+    return present(actor, "payment", payment)
 
 
-@api.post("/{payment_id}/fail", response_model=PaymentOut)
+@api.post("/{payment_id}/fail", response_model=PaymentView)
 def fail_payment(payment_id: str, storage: StorageDep,
                  actor: Annotated[Actor, may(Action.FAIL_PAYMENT)],
                  body: Annotated[ReasonIn | None, Body()] = None) -> dict:
     with storage.unit_of_work() as uow:
         payment = svc.fail_payment(uow, payment_id, actor, reason=(body or ReasonIn()).reason)
         uow.commit()
-    return payment
+    return present(actor, "payment", payment)
 
 
-@api.post("/{payment_id}/cancel", response_model=PaymentOut)
+@api.post("/{payment_id}/cancel", response_model=PaymentView)
 def cancel_payment(payment_id: str, storage: StorageDep,
                    actor: Annotated[Actor, may(Action.CANCEL_PAYMENT)],
                    body: Annotated[ReasonIn | None, Body()] = None) -> dict:
@@ -111,7 +110,7 @@ def cancel_payment(payment_id: str, storage: StorageDep,
         payment = svc.cancel_payment(uow, payment_id, actor,
                                      reason=(body or ReasonIn()).reason)
         uow.commit()
-    return payment
+    return present(actor, "payment", payment)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -7,14 +7,15 @@ from fastapi import Query
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
-from paytrack.entrypoints.api.schemas import CreateRefundIn, Page, RefundOut, RejectRefundIn, page
+from paytrack.entrypoints.api.schemas import CreateRefundIn, RejectRefundIn
+from paytrack.entrypoints.api.views import RefundPage, RefundView, present, present_page
 from paytrack.services import refunds as svc
 from paytrack.services.permissions import Action
 
 api = router("/v1/refunds", "refunds")
 
 
-@api.post("", status_code=201, response_model=RefundOut)
+@api.post("", status_code=201, response_model=RefundView)
 def create_refund(body: CreateRefundIn, storage: StorageDep,
                   actor: Annotated[Actor, may(Action.REQUEST_REFUND)]) -> dict:
     """Request a full (no ``amount``) or partial refund. With ``approve``, an admin refunds
@@ -27,10 +28,10 @@ def create_refund(body: CreateRefundIn, storage: StorageDep,
             refund = svc.request_refund(uow, body.payment_id, actor, reason=body.reason,
                                         amount=body.amount)
         uow.commit()
-    return refund
+    return present(actor, "refund", refund)
 
 
-@api.get("", response_model=Page[RefundOut])
+@api.get("", response_model=RefundPage)
 def list_refunds(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                  cursor: Cursor = None,
                  status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
@@ -39,29 +40,29 @@ def list_refunds(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_refunds(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                 payment_id=payment_id)
-    return page(rows, limit, RefundOut.model_validate)
+    return present_page(actor, "refund", rows, limit)
 
 
-@api.get("/{refund_id}", response_model=RefundOut)
+@api.get("/{refund_id}", response_model=RefundView)
 def get_refund(refund_id: str, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.get_refund(uow, refund_id, actor)
+        return present(actor, "refund", svc.get_refund(uow, refund_id, actor))
 
 
-@api.post("/{refund_id}/approve", response_model=RefundOut)
+@api.post("/{refund_id}/approve", response_model=RefundView)
 def approve_refund(refund_id: str, storage: StorageDep,
                    actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> dict:
     """Approve and carry out: the payment and the ledger move now."""
     with storage.unit_of_work() as uow:
         refund = svc.approve_refund(uow, refund_id, actor)
         uow.commit()
-    return refund
+    return present(actor, "refund", refund)
 
 
-@api.post("/{refund_id}/reject", response_model=RefundOut)
+@api.post("/{refund_id}/reject", response_model=RefundView)
 def reject_refund(refund_id: str, body: RejectRefundIn, storage: StorageDep,
                   actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> dict:
     with storage.unit_of_work() as uow:
         refund = svc.reject_refund(uow, refund_id, actor, reason=body.reason)
         uow.commit()
-    return refund
+    return present(actor, "refund", refund)
