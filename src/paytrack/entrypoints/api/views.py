@@ -3,8 +3,8 @@
 ``paytrack.services.permissions`` decides which fields each role sees and shows actors to
 non-admins as roles; here each full model of ``schemas.py`` is cut down to those fields, one
 model per role, and every route answers through ``present``. The models forbid any other
-field, so exactly one of them fits each answer, and the OpenAPI schema documents them as
-``anyOf`` (a customer's payment simply has no ``platform_fee``)."""
+field, so an answer fits only a model with exactly its role's fields, and the OpenAPI schema
+documents them as ``anyOf`` (a customer's payment simply has no ``platform_fee``)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ CustomerPaymentOut = _cut(PaymentOut, "payment", Role.CUSTOMER)
 SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
 CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
 
-# Tried in order; with extra fields forbidden exactly one fits.
+# Tried in order, the first that fits is used (a seller's refund has the full fields).
 PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
                         Field(union_mode="left_to_right")]
 RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type: ignore[valid-type]
