@@ -36,7 +36,7 @@ def _race(storage, n: int, action) -> Counter:
 
 def _check_ledger(storage):
     with storage.unit_of_work(readonly=True) as uow:
-        report = ledger.verify_ledger(uow)
+        report = ledger.verify_ledger(uow, ADMIN)
     assert report["ok"], report
 
 
@@ -47,7 +47,7 @@ def test_fifty_concurrent_partial_refunds_never_exceed_the_capture(storage):
     assert outcome == Counter({"ok": 33, RefundExceedsCaptured.code: 17})
     with storage.unit_of_work(readonly=True) as uow:
         stored = get_payment(uow, payment["id"], ADMIN)
-        accounts = {a["code"]: a["balance"] for a in ledger.list_accounts(uow)}
+        accounts = {a["code"]: a["balance"] for a in ledger.list_accounts(uow, ADMIN)}
     assert (stored["refunded_amount"], stored["status"]) == (9900, "partially_refunded")
     assert accounts["gateway:manual:clearing"] == 100
     assert accounts["seller:seller_1:pending"] + accounts["platform:revenue"] == 100
@@ -82,7 +82,7 @@ def test_concurrent_captures_of_one_payment_post_once(storage):
     outcome = _race(storage, 10, lambda uow, i: capture_payment(uow, payment["id"], ADMIN))
     assert outcome == Counter({"ok": 1, InvalidTransition.code: 9})
     with storage.unit_of_work(readonly=True) as uow:
-        assert len(ledger.list_entries(uow, payment_id=payment["id"])) == 1
+        assert len(ledger.list_entries(uow, ADMIN, payment_id=payment["id"])) == 1
     _check_ledger(storage)
 
 

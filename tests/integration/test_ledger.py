@@ -4,7 +4,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from paytrack.adapters.storage.tables import accounts, payments
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import Forbidden, InsufficientFunds
+from paytrack.domain.errors import Forbidden, InsufficientFunds, NotFound
 from paytrack.domain.ledger import JournalEntry, gateway_clearing, seller_available
 from paytrack.services import ledger
 from paytrack.services.refunds import refund_payment
@@ -14,7 +14,7 @@ from tests.integration.conftest import ADMIN, new_payment
 
 def _verify(storage):
     with storage.unit_of_work(readonly=True) as uow:
-        return ledger.verify_ledger(uow)
+        return ledger.verify_ledger(uow, ADMIN)
 
 
 def test_a_busy_ledger_verifies_clean_across_currencies(storage):
@@ -56,12 +56,12 @@ def test_folding_deltas_keeps_every_balance(storage):
     for _ in range(3):
         new_payment(storage)
     with storage.unit_of_work(readonly=True) as uow:
-        before = ledger.list_accounts(uow)
+        before = ledger.list_accounts(uow, ADMIN)
     with storage.unit_of_work() as uow:
         assert ledger.fold_balances(uow) == 9  # three accounts moved by three captures
         uow.commit()
     with storage.unit_of_work(readonly=True) as uow:
-        assert ledger.list_accounts(uow) == before
+        assert ledger.list_accounts(uow, ADMIN) == before
         assert ledger.fold_balances(uow) == 0
     assert _verify(storage)["ok"]
 
@@ -72,8 +72,10 @@ def test_seller_balance_reports_each_stage_per_currency(storage):
     new_payment(storage, seller_id="s2", subtotal=999, currency="USD")
     with storage.unit_of_work(readonly=True) as uow:
         balance = ledger.seller_balance(uow, "s1", ADMIN)
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):  # another seller's balance does not exist for it
             ledger.seller_balance(uow, "s1", Actor(Role.SELLER, "s2"))
+        with pytest.raises(Forbidden):
+            ledger.seller_balance(uow, "s1", Actor(Role.CUSTOMER, "c1"))
     assert balance == {"seller_id": "s1", "balances": [
         {"currency": "EUR", "pending": 2400, "available": 0, "in_transit": 0, "paid_out": 0},
         {"currency": "USD", "pending": 8000, "available": 0, "in_transit": 0, "paid_out": 0},

@@ -24,7 +24,7 @@ from tests.integration.conftest import ADMIN, new_payment
 
 def _accounts(storage):
     with storage.unit_of_work(readonly=True) as uow:
-        return {(a["code"], a["currency"]): a["balance"] for a in ledger.list_accounts(uow)}
+        return {(a["code"], a["currency"]): a["balance"] for a in ledger.list_accounts(uow, ADMIN)}
 
 
 def test_create_records_the_breakdown_and_fixes_the_split(storage):
@@ -46,10 +46,10 @@ def test_capture_posts_the_split_to_the_ledger(storage):
         ("seller:seller_1:pending", "USD"): 8000,
     }
     with storage.unit_of_work(readonly=True) as uow:
-        assert ledger.trial_balance(uow) == {
+        assert ledger.trial_balance(uow, ADMIN) == {
             "balanced": True, "currencies": [{"currency": "USD", "debits": 10000,
                                               "credits": 10000}]}
-        entries = ledger.list_entries(uow, payment_id=payment["id"])
+        entries = ledger.list_entries(uow, ADMIN, payment_id=payment["id"])
     assert [e["kind"] for e in entries] == ["payment.captured"]
 
 
@@ -89,13 +89,13 @@ def test_gateway_fee_is_borne_by_the_platform(storage):
 def test_parties_are_created_on_first_reference_and_editable_later(storage):
     new_payment(storage, seller_id="inst_9", customer_id="stu_4", capture=False)
     with storage.unit_of_work() as uow:
-        assert parties.get_party(uow, "customer", "stu_4")["name"] is None
+        assert parties.get_party(uow, "customer", "stu_4", ADMIN)["name"] is None
         parties.upsert_party(uow, "customer", "stu_4", ADMIN, name="Ada", email="ada@x.org")
         parties.upsert_party(uow, "seller", "inst_9", ADMIN, commission_rate="0.15")
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert parties.get_party(uow, "customer", "stu_4")["email"] == "ada@x.org"
-        assert parties.get_party(uow, "seller", "inst_9")["commission_rate"] == "0.15"
+        assert parties.get_party(uow, "customer", "stu_4", ADMIN)["email"] == "ada@x.org"
+        assert parties.get_party(uow, "seller", "inst_9", ADMIN)["commission_rate"] == "0.15"
         assert uow.parties.get_item("course", "course_inst_9")["seller_id"] == "inst_9"
 
 
@@ -127,8 +127,9 @@ def test_the_state_machine_refuses_moves_it_does_not_allow(storage):
     with storage.unit_of_work() as uow:
         fail_payment(uow, failed["id"], ADMIN, reason="card declined")
         uow.commit()
-    with storage.unit_of_work() as uow, pytest.raises(InvalidTransition, match="failed"):
-        capture_payment(uow, failed["id"], ADMIN)
+    for action in (fail_payment, cancel_payment, mark_processing):
+        with storage.unit_of_work() as uow, pytest.raises(InvalidTransition, match="failed"):
+            action(uow, failed["id"], ADMIN)
 
 
 def test_capturing_twice_posts_once(storage):
@@ -208,7 +209,7 @@ def test_a_payment_the_gateway_already_confirmed_is_recorded_and_captured_at_onc
     with storage.unit_of_work(readonly=True) as uow:
         history = payment_history(uow, payment["id"], ADMIN)
         actions = [a["action"] for a in uow.records.audit_trail("payment", payment["id"])]
-        assert ledger.verify_ledger(uow)["ok"]
+        assert ledger.verify_ledger(uow, ADMIN)["ok"]
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         (None, "pending"), ("pending", "succeeded")]
     assert actions == ["payment.created", "payment.succeeded"]

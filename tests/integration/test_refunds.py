@@ -37,7 +37,7 @@ def _do(storage, fn, *args, **kwargs):
 
 def _balances(storage):
     with storage.unit_of_work(readonly=True) as uow:
-        return {a["code"]: a["balance"] for a in ledger.list_accounts(uow)}
+        return {a["code"]: a["balance"] for a in ledger.list_accounts(uow, ADMIN)}
 
 
 def test_a_customer_requests_and_an_admin_approves(storage):
@@ -97,7 +97,7 @@ def test_partial_refunds_then_the_rest_return_the_split_exactly(storage):
     with storage.unit_of_work(readonly=True) as uow:
         refunds = list_refunds(uow, ADMIN, payment_id=payment["id"])
         stored = get_payment(uow, payment["id"], ADMIN)
-        assert ledger.verify_ledger(uow)["ok"]
+        assert ledger.verify_ledger(uow, ADMIN)["ok"]
     assert stored["status"] == "refunded" and stored["refunded_amount"] == 10001
     assert sum(r["seller_part"] for r in refunds) == payment["seller_amount"]
     assert sum(r["platform_part"] for r in refunds) == payment["platform_fee"]
@@ -117,8 +117,8 @@ def test_a_refund_takes_every_leg_back_and_never_credits_tax_payable(make_storag
     parts = [refund[f"{leg}_part"] for leg in ("seller", "platform", "tax", "shipping")]
     assert sum(parts) == 1 and min(parts) == 0
     with storage.unit_of_work(readonly=True) as uow:
-        entry = ledger.list_entries(uow, payment_id=payment["id"])[0]
-        assert ledger.verify_ledger(uow)["ok"]
+        entry = ledger.list_entries(uow, ADMIN, payment_id=payment["id"])[0]
+        assert ledger.verify_ledger(uow, ADMIN)["ok"]
     legs = {p["account"]: p["amount"] for p in entry["postings"]}
     assert all(amount > 0 for code, amount in legs.items() if not code.startswith("gateway:"))
     assert legs["gateway:manual:clearing"] == -1
@@ -175,7 +175,7 @@ def test_a_one_step_refund_records_every_step_and_audits_the_money(storage):
     with storage.unit_of_work(readonly=True) as uow:
         steps = [h["to_status"] for h in uow.records.status_history("refund", refund["id"])]
         actions = [a["action"] for a in uow.records.audit_trail("payment", payment["id"])]
-        entries = ledger.list_entries(uow, payment_id=payment["id"])
+        entries = ledger.list_entries(uow, ADMIN, payment_id=payment["id"])
     assert steps == ["requested", "approved", "succeeded"]
     assert actions[-1] == "payment.refunded"
     assert [e["kind"] for e in entries] == ["refund.succeeded", "payment.captured"]

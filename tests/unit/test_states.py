@@ -2,11 +2,13 @@ import pytest
 
 from paytrack.domain.errors import InvalidTransition
 from paytrack.domain.states import (
+    CAPTURABLE_STATES,
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
     PaymentStatus,
     RefundStatus,
     move,
+    needs_review,
     sources_of,
 )
 
@@ -17,16 +19,16 @@ P = PaymentStatus
     (P.PENDING, P.PROCESSING), (P.PENDING, P.SUCCEEDED), (P.PROCESSING, P.SUCCEEDED),
     (P.PROCESSING, P.FAILED), (P.PENDING, P.CANCELED), (P.SUCCEEDED, P.PARTIALLY_REFUNDED),
     (P.PARTIALLY_REFUNDED, P.REFUNDED), (P.SUCCEEDED, P.DISPUTED), (P.DISPUTED, P.CHARGED_BACK),
-    (P.DISPUTED, P.SUCCEEDED),
+    (P.DISPUTED, P.SUCCEEDED), (P.CANCELED, P.SUCCEEDED), (P.FAILED, P.SUCCEEDED),
 ])
 def test_allowed_payment_moves(current, target):
     assert move(PAYMENT_TRANSITIONS, "payment", current, target) == target
 
 
 @pytest.mark.parametrize(("current", "target"), [
-    (P.SUCCEEDED, P.PENDING), (P.FAILED, P.SUCCEEDED), (P.REFUNDED, P.SUCCEEDED),
-    (P.CANCELED, P.PROCESSING), (P.PENDING, P.REFUNDED), (P.PROCESSING, P.PENDING),
-    (P.CHARGED_BACK, P.SUCCEEDED),
+    (P.SUCCEEDED, P.PENDING), (P.FAILED, P.PROCESSING), (P.REFUNDED, P.SUCCEEDED),
+    (P.CANCELED, P.PROCESSING), (P.CANCELED, P.FAILED), (P.FAILED, P.CANCELED),
+    (P.PENDING, P.REFUNDED), (P.PROCESSING, P.PENDING), (P.CHARGED_BACK, P.SUCCEEDED),
 ])
 def test_a_payment_never_regresses(current, target):
     with pytest.raises(InvalidTransition, match=f"cannot become {target}"):
@@ -34,7 +36,7 @@ def test_a_payment_never_regresses(current, target):
 
 
 def test_terminal_states_allow_nothing():
-    for state in (P.FAILED, P.CANCELED, P.REFUNDED, P.CHARGED_BACK):
+    for state in (P.REFUNDED, P.CHARGED_BACK):
         assert PAYMENT_TRANSITIONS[state] == frozenset()
     for state in (RefundStatus.REJECTED, RefundStatus.SUCCEEDED, RefundStatus.FAILED):
         assert REFUND_TRANSITIONS[state] == frozenset()
@@ -49,3 +51,13 @@ def test_a_refund_is_decided_once():
 def test_every_state_has_a_row_in_its_table():
     assert set(PAYMENT_TRANSITIONS) == set(PaymentStatus)
     assert set(REFUND_TRANSITIONS) == set(RefundStatus)
+
+
+def test_a_canceled_or_failed_payment_can_only_be_confirmed_and_that_needs_review():
+    for state in (P.CANCELED, P.FAILED):
+        assert PAYMENT_TRANSITIONS[state] == {P.SUCCEEDED}
+        assert state in CAPTURABLE_STATES
+        assert needs_review(state, P.SUCCEEDED)
+    assert not needs_review(P.PROCESSING, P.SUCCEEDED)
+    assert not needs_review(P.DISPUTED, P.SUCCEEDED)
+    assert P.DISPUTED not in CAPTURABLE_STATES

@@ -1,11 +1,10 @@
-"""Who is acting: recorded on every status change and audit record."""
+"""Who is acting: recorded on every status change and audit record. What an actor may do
+is ``paytrack.services.permissions``' question."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-
-from paytrack.domain.errors import Forbidden
 
 
 class Role(StrEnum):
@@ -22,10 +21,6 @@ class Actor:
 
     def __str__(self) -> str:
         return f"{self.role}:{self.id}" if self.id else str(self.role)
-
-    def require_admin(self, action: str) -> None:
-        if self.role not in (Role.ADMIN, Role.SYSTEM):
-            raise Forbidden(f"only an admin may {action}")
 
 
 SYSTEM = Actor(Role.SYSTEM)

@@ -41,14 +41,32 @@ PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.PARTIALLY_REFUNDED: frozenset({P.PARTIALLY_REFUNDED, P.REFUNDED, P.DISPUTED}),
     # A dispute ends either back where the payment was, or charged back.
     P.DISPUTED: frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.CHARGED_BACK}),
-    P.FAILED: frozenset(),
-    P.CANCELED: frozenset(),
+    # Money a gateway really took is never lost: its confirmation is recorded even after a
+    # cancel or a failure (only by a capture, see CAPTURABLE_STATES), flagged for review.
+    P.FAILED: frozenset({P.SUCCEEDED}),
+    P.CANCELED: frozenset({P.SUCCEEDED}),
     P.REFUNDED: frozenset(),
     P.CHARGED_BACK: frozenset(),
 }
 
 # Payments whose captured money is still (partly) held: refundable and disputable.
 CAPTURED_STATES = frozenset({P.SUCCEEDED, P.PARTIALLY_REFUNDED})
+
+# Payments not yet paid: they may still be captured, failed or cancelled.
+OPEN_STATES = frozenset({P.PENDING, P.PROCESSING})
+
+# A capture (the gateway's confirmation) moves a payment to succeeded from any state in
+# which the money was not yet recorded. From canceled or failed it is a late confirmation:
+# recorded all the same, and flagged for review in the payment's history.
+LATE_CAPTURE_STATES = frozenset({P.CANCELED, P.FAILED})
+CAPTURABLE_STATES = OPEN_STATES | LATE_CAPTURE_STATES
+REVIEW_REASONS: dict[str, str] = {P.CANCELED: "confirmed after cancel: review",
+                                  P.FAILED: "confirmed after failure: review"}
+
+
+def needs_review(from_status: str | None, to_status: str) -> bool:
+    """Whether a status move is a late confirmation that someone should look at."""
+    return to_status == P.SUCCEEDED and from_status in LATE_CAPTURE_STATES
 
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
     R.REQUESTED: frozenset({R.APPROVED, R.REJECTED}),

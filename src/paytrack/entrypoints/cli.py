@@ -87,7 +87,7 @@ def keys_list() -> None:
 
     storage = open_storage()
     with storage.unit_of_work(readonly=True) as uow:
-        keys = list_keys(uow)
+        keys = list_keys(uow, SYSTEM)
     table = Table("id", "prefix", "role", "bound to", "name", "created", "revoked")
     for k in keys:
         table.add_row(k["id"], k["prefix"], k["role"], k["seller_id"] or k["customer_id"] or "",
@@ -118,7 +118,7 @@ def ledger_verify() -> None:
 
     storage = open_storage()
     with storage.unit_of_work(readonly=True) as uow:
-        report = verify_ledger(uow)
+        report = verify_ledger(uow, SYSTEM)
     table = Table("currency", "debits", "credits", "balanced")
     for c in report["trial_balance"]["currencies"]:
         table.add_row(c["currency"], str(c["debits"]), str(c["credits"]),

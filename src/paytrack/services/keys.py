@@ -16,7 +16,9 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import NotFound, Unauthenticated, ValidationFailed
 from paytrack.domain.ids import new_id
+from paytrack.services import permissions
 from paytrack.services._common import require_text
+from paytrack.services.permissions import Action
 
 
 def _hash(token: str) -> str:
@@ -26,6 +28,7 @@ def _hash(token: str) -> str:
 def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | None = None,
                customer_id: str | None = None, name: str | None = None) -> tuple[dict, str]:
     """Returns the stored key (without secret) and the token, which is shown only now."""
+    permissions.check(actor, Action.MANAGE_KEYS)
     try:
         role = Role(role)
     except ValueError:
@@ -69,11 +72,13 @@ def authenticate(uow: UnitOfWork, token: str | None) -> tuple[Actor, dict]:
     return Actor(role, bound or row["id"]), _public(row)
 
 
-def list_keys(uow: UnitOfWork) -> list[dict]:
+def list_keys(uow: UnitOfWork, actor: Actor) -> list[dict]:
+    permissions.check(actor, Action.MANAGE_KEYS)
     return [_public(r) for r in uow.api_keys.list()]
 
 
 def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> dict:
+    permissions.check(actor, Action.MANAGE_KEYS)
     row = uow.api_keys.get(key_id)
     if row is None:
         raise NotFound(f"API key {key_id} not found")

@@ -5,24 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
-from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import Forbidden
+from paytrack.domain.actors import Actor
 from paytrack.domain.ledger import seller_available, seller_in_transit, seller_pending
+from paytrack.services import permissions
+from paytrack.services.permissions import Action
 
 SELLER_BUCKETS = {"pending": seller_pending, "available": seller_available,
                   "in_transit": seller_in_transit}
 
 
-def trial_balance(uow: UnitOfWork) -> dict[str, Any]:
+def trial_balance(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    permissions.check(actor, Action.READ_LEDGER)
     currencies = uow.ledger.trial_balance()
     return {"balanced": all(c["debits"] == c["credits"] for c in currencies),
             "currencies": currencies}
 
 
-def list_accounts(uow: UnitOfWork, *, code: str | None = None, code_prefix: str | None = None,
-                  currency: str | None = None, limit: int | None = None,
-                  cursor: int | None = None) -> list[dict[str, Any]]:
+def list_accounts(uow: UnitOfWork, actor: Actor, *, code: str | None = None,
+                  code_prefix: str | None = None, currency: str | None = None,
+                  limit: int | None = None, cursor: int | None = None) -> list[dict[str, Any]]:
     """Accounts with their balance in the normal direction; paged newest first by id."""
+    permissions.check(actor, Action.READ_LEDGER)
     rows = uow.ledger.accounts(code=code, code_prefix=code_prefix, currency=currency,
                                limit=limit, before_id=cursor)
     return [{"id": a["id"], "code": a["code"], "currency": a["currency"],
@@ -31,10 +34,8 @@ def list_accounts(uow: UnitOfWork, *, code: str | None = None, code_prefix: str 
 
 def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
     """What the platform owes one seller, per currency, in each stage."""
-    if actor.role is Role.SELLER and actor.id != seller_id:
-        raise Forbidden("a seller key reads only its own balance")
-    if actor.role is Role.CUSTOMER:
-        raise Forbidden("customers cannot read seller balances")
+    permissions.check_object(actor, Action.READ_SELLER, {"seller_id": seller_id},
+                             f"seller {seller_id}")
     by_currency: dict[str, dict[str, int]] = {}
     codes = {spec(seller_id).code: bucket for bucket, spec in SELLER_BUCKETS.items()}
     for account in uow.ledger.accounts(seller_id=seller_id):
@@ -52,14 +53,15 @@ def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, A
                                                        key=lambda r: r["currency"])}
 
 
-def list_entries(uow: UnitOfWork, *, limit: int = 20, cursor: str | None = None,
+def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
                  payment_id: str | None = None) -> list[dict[str, Any]]:
+    permissions.check(actor, Action.READ_LEDGER)
     return uow.ledger.entries(limit=limit, before_id=cursor, payment_id=payment_id)
 
 
-def verify_ledger(uow: UnitOfWork) -> dict[str, Any]:
+def verify_ledger(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
     """Recompute every balance from postings and report each difference (changes nothing)."""
-    balance = trial_balance(uow)
+    balance = trial_balance(uow, actor)
     differences = uow.ledger.balance_differences()
     unbalanced = uow.ledger.unbalanced_entries()
     return {"ok": balance["balanced"] and not differences and not unbalanced,
@@ -69,7 +71,7 @@ def verify_ledger(uow: UnitOfWork) -> dict[str, Any]:
 
 def rebuild_balances(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """Rewrite running balances from postings (the postings are the truth)."""
-    actor.require_admin("rebuild ledger balances")
+    permissions.check(actor, Action.REBUILD_LEDGER)
     corrections = uow.ledger.rebuild()
     if corrections:
         uow.records.audit(str(actor), "ledger.rebuilt", "ledger", "balances",

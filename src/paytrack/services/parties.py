@@ -8,7 +8,9 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.errors import ItemHasPayments, NotFound
 from paytrack.domain.splits import parse_rate
+from paytrack.services import permissions
 from paytrack.services._common import require_text
+from paytrack.services.permissions import Action
 
 EDITABLE = {"customer": ("name", "email", "metadata"),
             "seller": ("name", "email", "metadata", "commission_rate")}
@@ -17,6 +19,7 @@ EDITABLE = {"customer": ("name", "email", "metadata"),
 def upsert_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor,
                  **fields: Any) -> dict[str, Any]:
     """Create the customer or seller if it is new, then apply the given fields."""
+    permissions.check(actor, Action.EDIT_PARTIES)
     require_text(party_id, f"{kind}_id", max_length=100)
     unknown = set(fields) - set(EDITABLE[kind])
     assert not unknown, f"not editable: {unknown}"
@@ -37,7 +40,8 @@ def upsert_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor,
 
 def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
     """Back to the platform default rate."""
-    before = get_party(uow, "seller", seller_id)
+    permissions.check(actor, Action.EDIT_PARTIES)
+    before = _get(uow, "seller", seller_id)
     now = uow.now()
     uow.parties.update("seller", seller_id, now, commission_rate=None)
     after = uow.parties.get("seller", seller_id)
@@ -50,6 +54,7 @@ def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, a
                 *, title: str | None = None, metadata: dict | None = None) -> dict[str, Any]:
     """Create or edit an item. Its payments keep the seller they were made for, so an item
     that has any cannot move to another seller (the database refuses it too)."""
+    permissions.check(actor, Action.EDIT_PARTIES)
     now = uow.now()
     if uow.parties.get("seller", seller_id) is None:
         uow.parties.ensure("seller", seller_id, now)
@@ -71,7 +76,16 @@ def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, a
     return after
 
 
-def get_party(uow: UnitOfWork, kind: str, party_id: str) -> dict[str, Any]:
+READ = {"seller": Action.READ_SELLER, "customer": Action.READ_CUSTOMER}
+
+
+def get_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor) -> dict[str, Any]:
+    """A seller or customer, to an admin or to that party itself."""
+    permissions.check_object(actor, READ[kind], {f"{kind}_id": party_id}, f"{kind} {party_id}")
+    return _get(uow, kind, party_id)
+
+
+def _get(uow: UnitOfWork, kind: str, party_id: str) -> dict[str, Any]:
     party = uow.parties.get(kind, party_id)
     if party is None:
         raise NotFound(f"{kind} {party_id} not found")

@@ -9,16 +9,26 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, NotFound, ValidationFailed
+from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.domain.money import MAX_AMOUNT_MINOR, validate_currency
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod, capture_entry
 from paytrack.domain.splits import Bearer, Breakdown, Split, compute_split, parse_rate
-from paytrack.domain.states import PAYMENT_TRANSITIONS, PaymentStatus
-from paytrack.services._common import check_scope, guarded_move, require_text
+from paytrack.domain.states import (
+    CAPTURABLE_STATES,
+    OPEN_STATES,
+    PAYMENT_TRANSITIONS,
+    REVIEW_REASONS,
+    PaymentStatus,
+    needs_review,
+)
+from paytrack.services import permissions
+from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.permissions import Action
 
 P = PaymentStatus
-OPEN = frozenset({str(P.PENDING), str(P.PROCESSING)})
+OPEN = frozenset(map(str, OPEN_STATES))
+CAPTURABLE = frozenset(map(str, CAPTURABLE_STATES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,7 @@ def split_of(payment: dict[str, Any]) -> Split:
 
 
 def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[str, Any]:
+    permissions.check(actor, Action.CREATE_PAYMENT)
     currency = validate_currency(cmd.currency)
     breakdown = Breakdown(cmd.subtotal, cmd.discount, cmd.tax, cmd.shipping)
     values = {
@@ -119,7 +130,6 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
         "canceled_at": None, "refunded_at": None,
     }
     if cmd.captured:
-        actor.require_admin("record a captured payment")
         _check_fee(cmd.gateway_fee, payment["total"])
         payment.update(status=str(P.SUCCEEDED), previous_status=str(P.PENDING),
                        succeeded_at=now, gateway_fee=cmd.gateway_fee)
@@ -134,10 +144,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
 
 
 def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any]:
-    payment = uow.payments.get(payment_id)
-    if payment is None:
-        raise NotFound(f"payment {payment_id} not found")
-    check_scope(actor, payment)
+    payment = fetch(uow.payments, "payment", payment_id)
+    permissions.check_object(actor, Action.READ_PAYMENT, payment, f"payment {payment_id}")
     return payment
 
 
@@ -145,30 +153,33 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
                   status: str | None = None, seller_id: str | None = None,
                   customer_id: str | None = None, item_id: str | None = None,
                   created_gte: datetime | None = None,
-                  created_lt: datetime | None = None) -> list[dict[str, Any]]:
-    if actor.role == "seller":
-        if seller_id not in (None, actor.id):
-            return []  # another seller's payments do not exist for this caller
-        seller_id = actor.id
-    if actor.role == "customer":
-        if customer_id not in (None, actor.id):
-            return []
-        customer_id = actor.id
+                  created_lt: datetime | None = None,
+                  needs_review: bool | None = None) -> list[dict[str, Any]]:
+    """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
+    (True), or only the others (False)."""
+    filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
+               "item_id": item_id}
+    for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
+        if filters[name] not in (None, value):
+            return []  # another party's payments do not exist for this caller
+        filters[name] = value
     if status is not None:
         _enum(PaymentStatus, status, "status")
-    return uow.payments.list(
-        filters={"status": status, "seller_id": seller_id, "customer_id": customer_id,
-                 "item_id": item_id},
-        limit=limit, before_id=cursor, created_gte=created_gte, created_lt=created_lt,
-    )
+    return uow.payments.list(filters=filters, limit=limit, before_id=cursor,
+                             created_gte=created_gte, created_lt=created_lt,
+                             needs_review=needs_review)
 
 
 def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[dict[str, Any]]:
+    """Every status move with its time, actor and reason; ``needs_review`` marks a
+    confirmation that arrived after a cancel or a failure."""
     get_payment(uow, payment_id, actor)
-    return uow.records.status_history("payment", payment_id)
+    return [{**event, "needs_review": needs_review(event["from_status"], event["to_status"])}
+            for event in uow.records.status_history("payment", payment_id)]
 
 
 def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any]:
+    permissions.check(actor, Action.MARK_PROCESSING)
     return _move(uow, payment_id, frozenset({str(P.PENDING)}), P.PROCESSING, actor, None,
                  {"processing_at": uow.now()})
 
@@ -176,14 +187,25 @@ def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str,
 def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_fee: int = 0,
                     gateway_payment_id: str | None = None,
                     reason: str | None = None) -> dict[str, Any]:
-    """pending/processing -> succeeded, and post the split to the ledger."""
-    actor.require_admin("capture a payment")
+    """The gateway's confirmation: -> succeeded, and post the split to the ledger.
+
+    Money really taken is never lost: a confirmation that arrives after a cancel or a
+    failure is recorded all the same, and its status event says it needs review. One
+    conditional UPDATE guarded by the capturable states decides, so a capture racing a
+    cancel either lands first (the cancel is refused) or moves the canceled payment."""
+    permissions.check(actor, Action.CAPTURE_PAYMENT)
     _check_fee(gateway_fee, MAX_AMOUNT_MINOR)
     now = uow.now()
-    extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee}
+    extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee,
+                             "updated_at": now}
     if gateway_payment_id is not None:
         extra["gateway_payment_id"] = gateway_payment_id
-    payment = _move(uow, payment_id, OPEN, P.SUCCEEDED, actor, reason, extra, now=now)
+    payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id,
+                           CAPTURABLE, str(P.SUCCEEDED), extra)
+    late = REVIEW_REASONS.get(payment["previous_status"])
+    if late is not None:
+        reason = f"{late}; {reason}"[:500] if reason else late
+    _record_move(uow, payment, actor, reason, now)
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
     return payment
@@ -209,7 +231,7 @@ def _post_capture(uow: UnitOfWork, payment: dict[str, Any], now: datetime) -> No
 
 def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
                  reason: str | None = None) -> dict[str, Any]:
-    actor.require_admin("fail a payment")
+    permissions.check(actor, Action.FAIL_PAYMENT)
     now = uow.now()
     return _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
                  {"failed_at": now, "failure_reason": reason}, now=now)
@@ -217,19 +239,26 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
 
 def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
                    reason: str | None = None) -> dict[str, Any]:
-    if actor.role not in ("admin", "system"):
-        get_payment(uow, payment_id, actor)  # a customer may cancel its own pending payment
+    """Cancel a payment not yet paid, in the states the actor's grant allows (an admin:
+    pending or processing; a seller or customer: its own pending payment)."""
+    grant = permissions.check(actor, Action.CANCEL_PAYMENT)
+    if grant.reach is not permissions.Reach.ALL:
+        permissions.check_object(actor, Action.CANCEL_PAYMENT,
+                                 fetch(uow.payments, "payment", payment_id),
+                                 f"payment {payment_id}")
+    sources = OPEN if grant.states is None else grant.states
+    refusal = f"a {actor.role} may cancel only a {' or '.join(sorted(sources))} payment"
     now = uow.now()
-    return _move(uow, payment_id, OPEN, P.CANCELED, actor, reason, {"canceled_at": now},
-                 now=now)
+    return _move(uow, payment_id, sources, P.CANCELED, actor, reason, {"canceled_at": now},
+                 now=now, refusal=refusal)
 
 
 def _move(uow: UnitOfWork, payment_id: str, sources: frozenset[str], target: PaymentStatus,
           actor: Actor, reason: str | None, values: dict[str, Any], *,
-          now: datetime | None = None) -> dict[str, Any]:
+          now: datetime | None = None, refusal: str | None = None) -> dict[str, Any]:
     now = now or uow.now()
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id, sources,
-                           str(target), {**values, "updated_at": now})
+                           str(target), {**values, "updated_at": now}, refusal=refusal)
     _record_move(uow, payment, actor, reason, now)
     return payment
 

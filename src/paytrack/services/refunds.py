@@ -9,12 +9,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import (
-    InvalidAmount,
-    InvalidTransition,
-    NotFound,
-    RefundExceedsCaptured,
-)
+from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExceedsCaptured
 from paytrack.domain.ids import new_id
 from paytrack.domain.money import format_amount
 from paytrack.domain.payments import refund_entry
@@ -25,8 +20,10 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services._common import check_scope, guarded_move, require_text
+from paytrack.services import permissions
+from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.payments import get_payment, split_of
+from paytrack.services.permissions import Action
 
 R = RefundStatus
 
@@ -34,8 +31,10 @@ R = RefundStatus
 def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
                    amount: int | None = None) -> dict[str, Any]:
     """Ask for a full (``amount=None``) or partial refund; an admin decides later."""
+    permissions.check(actor, Action.REQUEST_REFUND)
     reason = require_text(reason, "reason")
-    payment = get_payment(uow, payment_id, actor)
+    payment = fetch(uow.payments, "payment", payment_id)
+    permissions.check_object(actor, Action.REQUEST_REFUND, payment, f"payment {payment_id}")
     if payment["status"] not in CAPTURED_STATES:
         raise InvalidTransition(
             f"payment is {payment['status']}; only a succeeded or partially refunded "
@@ -68,7 +67,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
 
 def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
     """Approve, then carry the refund out (recorded gateways succeed at once)."""
-    actor.require_admin("approve a refund")
+    permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
     _move(uow, refund_id, R.APPROVED, actor, None,
           {"approved_at": now, "decided_by": str(actor)})
@@ -77,7 +76,7 @@ def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, A
 
 def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
                   reason: str) -> dict[str, Any]:
-    actor.require_admin("reject a refund")
+    permissions.check(actor, Action.DECIDE_REFUND)
     reason = require_text(reason, "reason")
     now = uow.now()
     return _move(uow, refund_id, R.REJECTED, actor, reason,
@@ -87,28 +86,27 @@ def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
 def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
                    amount: int | None = None) -> dict[str, Any]:
     """An admin's one-step refund: requested, approved and carried out in one transaction."""
-    actor.require_admin("refund a payment directly")
+    permissions.check(actor, Action.REFUND_PAYMENT)
     refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
     return approve_refund(uow, refund["id"], actor)
 
 
 def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
-    refund = uow.refunds.get(refund_id)
-    if refund is None:
-        raise NotFound(f"refund {refund_id} not found")
-    payment = uow.payments.get(refund["payment_id"])
-    check_scope(actor, {**payment, "id": refund_id}, "refund")
+    permissions.check(actor, Action.READ_REFUND)
+    refund = fetch(uow.refunds, "refund", refund_id)
+    payment = fetch(uow.payments, "payment", refund["payment_id"])
+    permissions.check_object(actor, Action.READ_REFUND, payment, f"refund {refund_id}")
     return refund
 
 
 def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
                  status: str | None = None, payment_id: str | None = None) -> list[dict]:
+    """Newest first, only those on payments the actor may see."""
+    scope = permissions.list_scope(actor, Action.READ_REFUND)
     if payment_id is not None:
         get_payment(uow, payment_id, actor)
     return uow.refunds.list(filters={"status": status, "payment_id": payment_id},
-                            limit=limit, before_id=cursor,
-                            seller_id=actor.id if actor.role == "seller" else None,
-                            customer_id=actor.id if actor.role == "customer" else None)
+                            limit=limit, before_id=cursor, **scope)
 
 
 def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:

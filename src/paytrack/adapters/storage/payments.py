@@ -8,12 +8,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, bindparam, case, select, update
+from sqlalchemy import Select, Table, Update, bindparam, case, exists, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
-from paytrack.adapters.storage.tables import payments, refunds
-from paytrack.domain.states import CAPTURED_STATES, PaymentStatus
+from paytrack.adapters.storage.tables import payments, refunds, status_events
+from paytrack.domain.states import CAPTURED_STATES, LATE_CAPTURE_STATES, PaymentStatus
 
 
 @cache
@@ -72,6 +72,20 @@ class _Rows:
 
 class PaymentRepository(_Rows):
     table = payments
+
+    def list(self, *, needs_review: bool | None = None, **kwargs: Any) -> list[dict]:
+        """``needs_review``: only payments whose history has a confirmation after a cancel
+        or a failure (True), or only the others (False)."""
+        query = None
+        if needs_review is not None:
+            late = exists().where(
+                status_events.c.object_type == "payment",
+                status_events.c.object_id == payments.c.id,
+                status_events.c.to_status == str(PaymentStatus.SUCCEEDED),
+                status_events.c.from_status.in_(sorted(map(str, LATE_CAPTURE_STATES))),
+            )
+            query = select(payments).where(late if needs_review else ~late)
+        return super().list(query=query, **kwargs)
 
     def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
         """Add ``amount`` to ``refunded_amount`` only if it stays within the total.

@@ -1,4 +1,4 @@
-"""Dependencies: the storage, the caller (from its API key) and role checks."""
+"""Dependencies: the storage and the caller (from its API key)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from paytrack.adapters.storage.uow import Storage
-from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import Forbidden
+from paytrack.domain.actors import Actor
+from paytrack.services import permissions
 from paytrack.services.keys import authenticate
+from paytrack.services.permissions import Action
 
 bearer = HTTPBearer(auto_error=False, description="A paytrack API key: `paytrack keys create`")
 
@@ -41,15 +42,13 @@ def current_actor(request: Request, storage: StorageDep,
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def _requires(*roles: Role):
+def may(action: Action):
+    """The caller, if ``permissions`` says its role may ever do ``action``: asked before the
+    request body is read, so a role that never may is refused first (403). The service asks
+    again, about the object itself."""
+
     async def check(actor: ActorDep) -> Actor:
-        if actor.role not in roles:
-            allowed = " or ".join(str(r) for r in roles)
-            raise Forbidden(f"this endpoint needs an {allowed} key; yours is {actor.role}")
+        permissions.check(actor, action)
         return actor
 
-    return check
-
-
-AdminDep = Annotated[Actor, Depends(_requires(Role.ADMIN))]
-AdminOrSellerDep = Annotated[Actor, Depends(_requires(Role.ADMIN, Role.SELLER))]
+    return Depends(check)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -122,7 +123,14 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class PaymentOut(Output):
+class FullView(BaseModel):
+    """Everything there is to see of an object (an admin's view; ``views.py`` cuts it down
+    for the other roles). Other fields are refused, so nothing is shown by accident."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentOut(FullView):
     id: str
     status: str
     customer_id: str
@@ -164,15 +172,18 @@ class PaymentOut(Output):
     refunded_at: datetime | None
 
 
-class StatusEventOut(Output):
+class StatusEventOut(FullView):
     from_status: str | None
     to_status: str
-    actor: str
+    actor: str = Field(description="Who moved it: to an admin `role:id` (an admin's key "
+                                   "id), to anyone else the role alone")
     reason: str | None
     created_at: datetime
+    needs_review: bool = Field(description="A gateway's confirmation that arrived after a "
+                                           "cancel or a failure: recorded, to be reviewed")
 
 
-class RefundOut(Output):
+class RefundOut(FullView):
     id: str
     payment_id: str
     currency: str
@@ -276,9 +287,10 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def page(rows: list[dict], limit: int, model: type[BaseModel], cursor_key: str = "id") -> dict:
-    """Shape ``limit + 1`` fetched rows into a page."""
+def page(rows: list[dict], limit: int, shape: Callable[[dict], Any],
+         cursor_key: str = "id") -> dict:
+    """Shape ``limit + 1`` fetched rows into a page, each row with ``shape``."""
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return {"data": [model.model_validate(r) for r in rows], "has_more": has_more,
+    return {"data": [shape(r) for r in rows], "has_more": has_more,
             "next_cursor": str(rows[-1][cursor_key]) if has_more and rows else None}

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import Query
 
-from paytrack.entrypoints.api.deps import AdminDep, StorageDep
+from paytrack.domain.actors import Actor
+from paytrack.entrypoints.api.deps import StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import (
     AccountOut,
@@ -15,19 +16,21 @@ from paytrack.entrypoints.api.schemas import (
     page,
 )
 from paytrack.services import ledger as svc
+from paytrack.services.permissions import Action
 
 api = router("/v1/ledger", "ledger")
+LedgerReader = Annotated[Actor, may(Action.READ_LEDGER)]
 
 
 @api.get("/trial-balance", response_model=TrialBalanceOut)
-def trial_balance(storage: StorageDep, _actor: AdminDep) -> dict:
+def trial_balance(storage: StorageDep, actor: LedgerReader) -> dict:
     """Debits and credits per currency over every posting; ``balanced`` when equal."""
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.trial_balance(uow)
+        return svc.trial_balance(uow, actor)
 
 
 @api.get("/accounts", response_model=Page[AccountOut])
-def list_accounts(storage: StorageDep, _actor: AdminDep, limit: Limit = 20,
+def list_accounts(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
                   cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
                   code: Annotated[str | None, Query(max_length=200,
                                                     pattern=r"^[^\x00]*$")] = None,
@@ -36,24 +39,24 @@ def list_accounts(storage: StorageDep, _actor: AdminDep, limit: Limit = 20,
                   currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None) -> dict:
     """Accounts with their balances in each account's normal direction, newest first."""
     with storage.unit_of_work(readonly=True) as uow:
-        rows = svc.list_accounts(uow, code=code, code_prefix=code_prefix, currency=currency,
+        rows = svc.list_accounts(uow, actor, code=code, code_prefix=code_prefix, currency=currency,
                                  limit=limit + 1, cursor=int(cursor) if cursor else None)
-    return page(rows, limit, AccountOut, cursor_key="id")
+    return page(rows, limit, AccountOut.model_validate, cursor_key="id")
 
 
 @api.get("/entries", response_model=Page[EntryOut])
-def list_entries(storage: StorageDep, _actor: AdminDep, limit: Limit = 20,
+def list_entries(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
                  cursor: Cursor = None,
                  payment_id: Annotated[str | None, Query(max_length=40,
                                                          pattern=r"^[^\x00]*$")] = None) -> dict:
     """Journal entries with their postings, newest first."""
     with storage.unit_of_work(readonly=True) as uow:
-        rows = svc.list_entries(uow, limit=limit + 1, cursor=cursor, payment_id=payment_id)
-    return page(rows, limit, EntryOut)
+        rows = svc.list_entries(uow, actor, limit=limit + 1, cursor=cursor, payment_id=payment_id)
+    return page(rows, limit, EntryOut.model_validate)
 
 
 @api.get("/verify", response_model=VerifyOut)
-def verify(storage: StorageDep, _actor: AdminDep) -> dict:
+def verify(storage: StorageDep, actor: LedgerReader) -> dict:
     """Recompute every balance from postings and report each difference."""
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.verify_ledger(uow)
+        return svc.verify_ledger(uow, actor)

@@ -5,90 +5,105 @@ from typing import Annotated
 
 from fastapi import Body, Query, Response
 
-from paytrack.entrypoints.api.deps import ActorDep, AdminDep, StorageDep
+from paytrack.domain.actors import Actor
+from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
 from paytrack.entrypoints.api.schemas import (
     CaptureIn,
     CreatePaymentIn,
     IsoDateTime,
-    Page,
-    PaymentOut,
     ReasonIn,
     StatusEventOut,
-    page,
 )
+from paytrack.entrypoints.api.views import PaymentPage, PaymentView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import payments as svc
+from paytrack.services.permissions import Action
 
 api = router("/v1/payments", "payments")
 
 Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
 IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
+                                                       "cancel or a failure (or only others)")]
 
 
-@api.post("", status_code=201, response_model=PaymentOut)
-def create_payment(body: CreatePaymentIn, write: WriteDep, actor: AdminDep) -> Response:
+@api.post("", status_code=201, response_model=PaymentView)
+def create_payment(body: CreatePaymentIn, write: WriteDep,
+                   actor: Annotated[Actor, may(Action.CREATE_PAYMENT)]) -> Response:
     """Record a payment with its breakdown; the split is fixed now, posted at capture."""
     cmd = svc.CreatePayment(**body.model_dump())
-    return write.run(lambda uow: svc.create_payment(uow, cmd, actor))
+    return write.run(lambda uow: present(actor, "payment", svc.create_payment(uow, cmd, actor)))
 
 
-@api.get("", response_model=Page[PaymentOut])
+@api.get("", response_model=PaymentPage)
 def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
                   cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
                   customer_id: IdFilter = None, item_id: IdFilter = None,
                   created_gte: IsoDateTime | None = None,
-                  created_lt: IsoDateTime | None = None) -> dict:
+                  created_lt: IsoDateTime | None = None,
+                  needs_review: NeedsReview = None) -> dict:
     """Newest first; sellers and customers see only their own."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
                                  item_id=item_id, created_gte=_utc(created_gte),
-                                 created_lt=_utc(created_lt))
-    return page(rows, limit, PaymentOut)
+                                 created_lt=_utc(created_lt), needs_review=needs_review)
+    return present_page(actor, "payment", rows, limit)
 
 
-@api.get("/{payment_id}", response_model=PaymentOut)
+@api.get("/{payment_id}", response_model=PaymentView)
 def get_payment(payment_id: str, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.get_payment(uow, payment_id, actor)
+        return present(actor, "payment", svc.get_payment(uow, payment_id, actor))
 
 
 @api.get("/{payment_id}/events", response_model=list[StatusEventOut])
 def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> list[dict]:
     """The status history: every move with its time, actor and reason."""
     with storage.unit_of_work(readonly=True) as uow:
-        return svc.payment_history(uow, payment_id, actor)
+        events = svc.payment_history(uow, payment_id, actor)
+    return [present(actor, "status_event", e) for e in events]
 
 
-@api.post("/{payment_id}/processing", response_model=PaymentOut)
-def mark_processing(payment_id: str, write: WriteDep, actor: AdminDep) -> Response:
-    return write.run(lambda uow: svc.mark_processing(uow, payment_id, actor))
+@api.post("/{payment_id}/processing", response_model=PaymentView)
+def mark_processing(payment_id: str, write: WriteDep,
+                    actor: Annotated[Actor, may(Action.MARK_PROCESSING)]) -> Response:
+    return write.run(lambda uow: present(actor, "payment",
+                                         svc.mark_processing(uow, payment_id, actor)))
 
 
-@api.post("/{payment_id}/capture", response_model=PaymentOut)
-def capture_payment(payment_id: str, write: WriteDep, actor: AdminDep,
+@api.post("/{payment_id}/capture", response_model=PaymentView)
+def capture_payment(payment_id: str, write: WriteDep,
+                    actor: Annotated[Actor, may(Action.CAPTURE_PAYMENT)],
                     body: Annotated[CaptureIn | None, Body()] = None) -> Response:
-    """pending/processing → succeeded; posts the split to the ledger."""
+    """The gateway confirmed the payment: → succeeded, and the split is posted to the
+    ledger. A confirmation after a cancel or a failure is recorded all the same and marked
+    `needs_review` in the status history."""
     body = body or CaptureIn()
-    return write.run(lambda uow: svc.capture_payment(
+    return write.run(lambda uow: present(actor, "payment", svc.capture_payment(
         uow, payment_id, actor, gateway_fee=body.gateway_fee,
-        gateway_payment_id=body.gateway_payment_id, reason=body.reason))
+        gateway_payment_id=body.gateway_payment_id, reason=body.reason)))
 
 
-@api.post("/{payment_id}/fail", response_model=PaymentOut)
-def fail_payment(payment_id: str, write: WriteDep, actor: AdminDep,
+@api.post("/{payment_id}/fail", response_model=PaymentView)
+def fail_payment(payment_id: str, write: WriteDep,
+                 actor: Annotated[Actor, may(Action.FAIL_PAYMENT)],
                  body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     reason = (body or ReasonIn()).reason
-    return write.run(lambda uow: svc.fail_payment(uow, payment_id, actor, reason=reason))
+    return write.run(lambda uow: present(actor, "payment",
+                                         svc.fail_payment(uow, payment_id, actor, reason=reason)))
 
 
-@api.post("/{payment_id}/cancel", response_model=PaymentOut)
-def cancel_payment(payment_id: str, write: WriteDep, actor: ActorDep,
+@api.post("/{payment_id}/cancel", response_model=PaymentView)
+def cancel_payment(payment_id: str, write: WriteDep,
+                   actor: Annotated[Actor, may(Action.CANCEL_PAYMENT)],
                    body: Annotated[ReasonIn | None, Body()] = None) -> Response:
-    """Admins, or the customer who owes the payment, may cancel it before it succeeds."""
+    """An admin may cancel a pending or processing payment; its seller or its customer
+    only a pending one."""
     reason = (body or ReasonIn()).reason
-    return write.run(lambda uow: svc.cancel_payment(uow, payment_id, actor, reason=reason))
+    return write.run(lambda uow: present(actor, "payment", svc.cancel_payment(
+        uow, payment_id, actor, reason=reason)))
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -1,0 +1,68 @@
+"""Each role's view of a payment, a refund and a status event, as response models.
+
+``paytrack.services.permissions`` decides which fields each role sees and shows actors to
+non-admins as roles; here each full model of ``schemas.py`` is cut down to those fields, one
+model per role, and every route answers through ``present``. The models forbid any other
+field, so an answer fits only a model with exactly its role's fields, and the OpenAPI schema
+documents them as ``anyOf`` (a customer's payment simply has no ``platform_fee``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from paytrack.domain.actors import Actor, Role
+from paytrack.entrypoints.api.schemas import Page, PaymentOut, RefundOut, StatusEventOut, page
+from paytrack.services import permissions
+
+
+class _RoleView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
+    """``full`` with only the fields ``role`` may see of a ``kind``."""
+    visible = permissions.visible_fields(role, kind)
+    fields: dict[str, Any] = {name: (info.annotation, info)
+                              for name, info in full.model_fields.items() if name in visible}
+    return create_model(f"{role.value.capitalize()}{full.__name__}", __base__=_RoleView,
+                        __doc__=f"A {kind} as a {role} sees it.", **fields)
+
+
+for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"),
+                     (StatusEventOut, "status_event")):
+    assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
+        f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
+
+SellerPaymentOut = _cut(PaymentOut, "payment", Role.SELLER)
+CustomerPaymentOut = _cut(PaymentOut, "payment", Role.CUSTOMER)
+SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
+CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
+
+# Tried in order, the first that fits is used (a seller's refund has the full fields).
+PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
+                        Field(union_mode="left_to_right")]
+RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type: ignore[valid-type]
+                       Field(union_mode="left_to_right")]
+
+
+class PaymentPage(Page[PaymentView]):
+    pass
+
+
+class RefundPage(Page[RefundView]):
+    pass
+
+
+def present(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``actor`` may see of ``row``: every payment, refund and status event a route
+    answers with goes through here."""
+    return permissions.view(actor, kind, row)
+
+
+def present_page(actor: Actor, kind: str, rows: list[dict[str, Any]],
+                 limit: int) -> dict[str, Any]:
+    """A page of ``limit + 1`` fetched rows, each as ``actor`` may see it."""
+    return page(rows, limit, lambda row: present(actor, kind, row))

@@ -1,0 +1,188 @@
+"""Who may do what, and what each role sees: the one place these rules live.
+
+Every service function that acts or reads asks this module first; the API asks it too, early,
+so that a role that may never do something is refused before its request body is read, and
+it shapes every response with ``view``. Nothing else decides.
+
+    check(actor, action)                  a role that may never do ``action``: Forbidden (403)
+    check_object(actor, action, obj, ..)  an object outside the actor's reach: NotFound (404)
+    list_scope(actor, action)             the filters that keep a list within the actor's reach
+    view(actor, kind, row)                what the actor may see of a payment, refund or event
+
+The system (gateway webhooks, workers, the CLI, the demo loader) has an admin's rights.
+Maintenance that acts for no one (folding balance deltas, purging idempotency keys) and
+authentication itself ask nothing. Sellers, customers, balances and the ledger are only ever
+shown to an admin or to the party they describe, so they have no restricted view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from paytrack.domain.actors import Actor, Role
+from paytrack.domain.errors import Forbidden, NotFound
+from paytrack.domain.states import OPEN_STATES, PaymentStatus
+
+
+class Action(StrEnum):
+    """What an actor may ask for; the value completes "a seller key may not …"."""
+
+    CREATE_PAYMENT = "create a payment"
+    READ_PAYMENT = "read a payment"
+    MARK_PROCESSING = "mark a payment processing"
+    CAPTURE_PAYMENT = "capture a payment"
+    FAIL_PAYMENT = "fail a payment"
+    CANCEL_PAYMENT = "cancel a payment"
+    REQUEST_REFUND = "request a refund"
+    REFUND_PAYMENT = "refund a payment in one step"
+    DECIDE_REFUND = "approve or reject a refund"
+    READ_REFUND = "read a refund"
+    READ_SELLER = "read a seller or its balance"
+    READ_CUSTOMER = "read a customer"
+    EDIT_PARTIES = "create or edit sellers, customers and items"
+    READ_LEDGER = "read the ledger"
+    REBUILD_LEDGER = "rebuild the ledger's balances"
+    MANAGE_KEYS = "create, list or revoke API keys"
+
+
+class Reach(StrEnum):
+    ALL = "all"  # any object
+    OWN = "own"  # only objects bound to the actor's own seller or customer id
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    reach: Reach
+    # The object states in which this role may act; None: whatever the state machine allows.
+    states: frozenset[str] | None = None
+
+
+ANY = Grant(Reach.ALL)
+OWN = Grant(Reach.OWN)
+ADMIN_ONLY = {Role.ADMIN: ANY}
+PENDING = frozenset({str(PaymentStatus.PENDING)})
+
+RULES: dict[Action, dict[Role, Grant]] = {
+    Action.CREATE_PAYMENT: ADMIN_ONLY,
+    Action.READ_PAYMENT: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.MARK_PROCESSING: ADMIN_ONLY,
+    Action.CAPTURE_PAYMENT: ADMIN_ONLY,
+    Action.FAIL_PAYMENT: ADMIN_ONLY,
+    # Once a payment is processing the gateway may be taking the money: only an admin may
+    # still cancel it (and a confirmation after that is recorded all the same).
+    Action.CANCEL_PAYMENT: {Role.ADMIN: Grant(Reach.ALL, frozenset(map(str, OPEN_STATES))),
+                            Role.SELLER: Grant(Reach.OWN, PENDING),
+                            Role.CUSTOMER: Grant(Reach.OWN, PENDING)},
+    Action.REQUEST_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.REFUND_PAYMENT: ADMIN_ONLY,
+    Action.DECIDE_REFUND: ADMIN_ONLY,
+    Action.READ_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.READ_SELLER: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    Action.READ_CUSTOMER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
+    Action.EDIT_PARTIES: ADMIN_ONLY,
+    Action.READ_LEDGER: ADMIN_ONLY,
+    Action.REBUILD_LEDGER: ADMIN_ONLY,
+    Action.MANAGE_KEYS: ADMIN_ONLY,
+}
+
+# The field of an object that names its seller or customer: what "own" means for each role.
+OWNER_FIELD = {Role.SELLER: "seller_id", Role.CUSTOMER: "customer_id"}
+
+
+def _rights(role: Role) -> Role:
+    return Role.ADMIN if role is Role.SYSTEM else role
+
+
+def check(actor: Actor, action: Action) -> Grant:
+    """The actor's grant for ``action``; Forbidden if its role may never do it."""
+    grant = RULES[action].get(_rights(actor.role))
+    if grant is None:
+        raise Forbidden(f"a {actor.role} key may not {action}")
+    return grant
+
+
+def check_object(actor: Actor, action: Action, obj: Mapping[str, Any], what: str) -> Grant:
+    """The actor's grant for ``action`` on ``obj`` (a payment, or ``{"seller_id": …}`` for a
+    seller); an object outside its reach does not exist for it: NotFound naming ``what``."""
+    grant = check(actor, action)
+    if grant.reach is Reach.OWN and obj.get(OWNER_FIELD[actor.role]) != actor.id:
+        raise NotFound(f"{what} not found")
+    return grant
+
+
+def list_scope(actor: Actor, action: Action) -> dict[str, str]:
+    """Filters every list for ``action`` must apply: ``{}`` for everything, else the one
+    owner field bound to the actor (``{"seller_id": "s1"}``)."""
+    grant = check(actor, action)
+    if grant.reach is Reach.ALL:
+        return {}
+    return {OWNER_FIELD[actor.role]: actor.id or ""}
+
+
+# What each role sees. Fields are grouped by what they say; a role sees the groups listed
+# for it, and nothing else (a new field is hidden until it is placed in a group here).
+PAYMENT_FIELDS = {
+    "order": frozenset({
+        "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
+        "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
+        "kind", "coupon_code", "refunded_amount", "gateway_payment_id", "description",
+        "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
+        "failed_at", "canceled_at", "refunded_at"}),
+    # The platform's commission and the seller's share of the money.
+    "split": frozenset({"commission_rate", "commission_base", "platform_fee", "seller_amount",
+                        "tax_collected", "shipping_collected", "gateway_fee"}),
+    # The platform's own notes on the payment.
+    "platform": frozenset({"metadata", "reconciled"}),
+    # The customer's personal data.
+    "personal": frozenset({"billing_details", "ip_address"}),
+}
+REFUND_FIELDS = {
+    "request": frozenset({
+        "id", "payment_id", "currency", "amount", "status", "reason", "requested_by",
+        "decided_by", "rejection_reason", "failure_reason", "created_at", "updated_at",
+        "approved_at", "rejected_at", "succeeded_at", "failed_at"}),
+    "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part"}),
+}
+STATUS_EVENT_FIELDS = {
+    "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",
+                        "needs_review"}),
+}
+FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS,
+          "status_event": STATUS_EVENT_FIELDS}
+
+SEES: dict[str, dict[Role, tuple[str, ...]]] = {
+    "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
+                Role.SELLER: ("order", "split", "platform"),
+                Role.CUSTOMER: ("order", "personal")},
+    "refund": {Role.ADMIN: ("request", "split"),
+               Role.SELLER: ("request", "split"),
+               Role.CUSTOMER: ("request",)},
+    "status_event": {Role.ADMIN: ("event",), Role.SELLER: ("event",),
+                     Role.CUSTOMER: ("event",)},
+}
+
+# Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
+ACTOR_FIELDS = {"refund": ("requested_by", "decided_by"), "status_event": ("actor",)}
+
+
+def visible_fields(role: Role, kind: str) -> frozenset[str]:
+    groups = FIELDS[kind]
+    return frozenset().union(*(groups[g] for g in SEES[kind][_rights(role)]))
+
+
+def view(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``actor`` may see of ``row`` (a ``kind``: payment, refund or status_event)."""
+    shown = {name: row[name] for name in visible_fields(actor.role, kind)}
+    if _rights(actor.role) is not Role.ADMIN:
+        for name in ACTOR_FIELDS.get(kind, ()):
+            if shown[name] is not None:
+                shown[name] = actor_role(shown[name])
+    return shown
+
+
+def actor_role(recorded: str) -> str:
+    """The role of a recorded actor: ``"admin:key_01…"`` -> ``"admin"``."""
+    return str(Role(recorded.partition(":")[0]))

@@ -1,0 +1,108 @@
+"""The one table of who may do what, and what each role sees (STYLE 12, DESIGN principle 7)."""
+
+import pytest
+
+from paytrack.domain.actors import SYSTEM, Actor, Role
+from paytrack.domain.errors import Forbidden, NotFound
+from paytrack.services import permissions
+from paytrack.services.permissions import Action, Reach
+
+A = Action
+ADMIN = Actor(Role.ADMIN, "key_01")
+SELLER = Actor(Role.SELLER, "s1")
+CUSTOMER = Actor(Role.CUSTOMER, "c1")
+ALL, OWN, NO = Reach.ALL, Reach.OWN, None
+
+# action: (admin, seller, customer)
+EXPECTED = {
+    A.CREATE_PAYMENT: (ALL, NO, NO),
+    A.READ_PAYMENT: (ALL, OWN, OWN),
+    A.MARK_PROCESSING: (ALL, NO, NO),
+    A.CAPTURE_PAYMENT: (ALL, NO, NO),
+    A.FAIL_PAYMENT: (ALL, NO, NO),
+    A.CANCEL_PAYMENT: (ALL, OWN, OWN),
+    A.REQUEST_REFUND: (ALL, OWN, OWN),
+    A.REFUND_PAYMENT: (ALL, NO, NO),
+    A.DECIDE_REFUND: (ALL, NO, NO),
+    A.READ_REFUND: (ALL, OWN, OWN),
+    A.READ_SELLER: (ALL, OWN, NO),
+    A.READ_CUSTOMER: (ALL, NO, OWN),
+    A.EDIT_PARTIES: (ALL, NO, NO),
+    A.READ_LEDGER: (ALL, NO, NO),
+    A.REBUILD_LEDGER: (ALL, NO, NO),
+    A.MANAGE_KEYS: (ALL, NO, NO),
+}
+
+
+def test_every_action_has_a_rule():
+    assert set(EXPECTED) == set(Action) == set(permissions.RULES)
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_who_may_do_what(action):
+    for actor, expected in zip((ADMIN, SELLER, CUSTOMER), EXPECTED[action], strict=True):
+        if expected is None:
+            with pytest.raises(Forbidden, match=f"a {actor.role} key may not {action}"):
+                permissions.check(actor, action)
+        else:
+            assert permissions.check(actor, action).reach is expected
+    assert permissions.check(SYSTEM, action) == permissions.check(ADMIN, action)
+
+
+def test_cancel_grants_name_the_states_each_role_may_cancel_in():
+    assert permissions.check(ADMIN, A.CANCEL_PAYMENT).states == {"pending", "processing"}
+    assert permissions.check(SELLER, A.CANCEL_PAYMENT).states == {"pending"}
+    assert permissions.check(CUSTOMER, A.CANCEL_PAYMENT).states == {"pending"}
+
+
+def test_an_object_outside_the_actors_reach_does_not_exist_for_it():
+    payment = {"id": "pay_1", "seller_id": "s1", "customer_id": "c2"}
+    assert permissions.check_object(SELLER, A.READ_PAYMENT, payment, "payment pay_1")
+    assert permissions.check_object(ADMIN, A.READ_PAYMENT, payment, "payment pay_1")
+    with pytest.raises(NotFound, match="payment pay_1 not found"):
+        permissions.check_object(CUSTOMER, A.READ_PAYMENT, payment, "payment pay_1")
+    with pytest.raises(NotFound, match="seller s2 not found"):
+        permissions.check_object(SELLER, A.READ_SELLER, {"seller_id": "s2"}, "seller s2")
+    with pytest.raises(Forbidden):  # a role that may never: 403 before any object
+        permissions.check_object(CUSTOMER, A.READ_SELLER, {"seller_id": "s1"}, "seller s1")
+
+
+def test_lists_are_scoped_to_the_actors_own_objects():
+    assert permissions.list_scope(ADMIN, A.READ_PAYMENT) == {}
+    assert permissions.list_scope(SELLER, A.READ_PAYMENT) == {"seller_id": "s1"}
+    assert permissions.list_scope(CUSTOMER, A.READ_REFUND) == {"customer_id": "c1"}
+
+
+def test_field_groups_do_not_overlap():
+    for kind, groups in permissions.FIELDS.items():
+        seen: set[str] = set()
+        for name, fields in groups.items():
+            assert not seen & fields, f"{kind}: {seen & fields} in two groups (at {name})"
+            seen |= fields
+
+
+PAYMENT = {name: f"<{name}>" for name in permissions.visible_fields(Role.ADMIN, "payment")}
+
+
+def test_a_customer_never_sees_the_commission_nor_a_seller_the_customers_personal_data():
+    customer = permissions.view(CUSTOMER, "payment", PAYMENT)
+    seller = permissions.view(SELLER, "payment", PAYMENT)
+    assert not {"commission_rate", "platform_fee", "seller_amount", "gateway_fee",
+                "tax_collected", "shipping_collected", "metadata"} & set(customer)
+    assert {"total", "refunded_amount", "billing_details", "ip_address"} <= set(customer)
+    assert not {"ip_address", "billing_details"} & set(seller)
+    assert {"platform_fee", "seller_amount", "commission_rate", "gateway_fee"} <= set(seller)
+    assert permissions.view(SYSTEM, "payment", PAYMENT) == PAYMENT
+    assert permissions.view(ADMIN, "payment", {**PAYMENT, "previous_status": "x"}) == PAYMENT
+
+
+def test_only_an_admin_sees_who_acted_beyond_their_role():
+    refund = {name: None for name in permissions.visible_fields(Role.ADMIN, "refund")}
+    refund |= {"requested_by": "customer:c1", "decided_by": "admin:key_01M8"}
+    assert permissions.view(ADMIN, "refund", refund)["decided_by"] == "admin:key_01M8"
+    for actor in (SELLER, CUSTOMER):
+        shown = permissions.view(actor, "refund", refund)
+        assert (shown["requested_by"], shown["decided_by"]) == ("customer", "admin")
+    event = {"from_status": None, "to_status": "pending", "actor": "system", "reason": None,
+             "created_at": None, "needs_review": False}
+    assert permissions.view(CUSTOMER, "status_event", event)["actor"] == "system"
