@@ -3,6 +3,7 @@
     PaytrackError
     ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
     │   ├── InvalidAmount
+    │   │   └── AmountLimitExceeded      above the largest amount one field may hold
     │   ├── InvalidCurrency
     │   ├── InvalidRate
     │   └── IdempotencyKeyReused         the same key with another request
@@ -13,6 +14,7 @@
     │   ├── InvalidTransition            a move the state machine does not allow
     │   ├── RefundExceedsCaptured
     │   ├── InsufficientFunds            a bounded account would go below zero
+    │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
     │   └── IdempotentRequestInFlight    its twin is still being processed
@@ -44,6 +46,11 @@ class ValidationFailed(PaytrackError):
 class InvalidAmount(ValidationFailed):
     code = "invalid_amount"
     title = "Invalid amount"
+
+
+class AmountLimitExceeded(InvalidAmount):
+    code = "amount_limit_exceeded"
+    title = "Amount above the limit"
 
 
 class InvalidCurrency(ValidationFailed):
@@ -98,6 +105,11 @@ class RefundExceedsCaptured(Conflict):
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
     title = "Insufficient funds"
+
+
+class BalanceLimitExceeded(Conflict):
+    code = "balance_limit_exceeded"
+    title = "Balance limit exceeded"
 
 
 class DuplicateGatewayPayment(Conflict):
