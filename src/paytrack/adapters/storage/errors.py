@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError
 
-from paytrack.domain.errors import DuplicateGatewayPayment, PaytrackError
+from paytrack.domain.errors import BalanceLimitExceeded, DuplicateGatewayPayment, PaytrackError
+from paytrack.domain.limits import MAX_BALANCE_MINOR
+
+
+def balance_limit_exceeded() -> BalanceLimitExceeded:
+    return BalanceLimitExceeded(
+        f"this would take a ledger account past {MAX_BALANCE_MINOR} minor units either way, "
+        "the most paytrack keeps in one account; nothing was recorded",
+        limit=MAX_BALANCE_MINOR)
+
 
 # How each backend names the constraint in its message -> the domain error to raise.
 _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str]] = {
@@ -17,6 +26,8 @@ _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str]] = {
 
 def translate(exc: DBAPIError) -> Exception:
     message = str(exc.orig)
+    if "balance_limit_exceeded" in message:  # the balance_deltas trigger, either backend
+        return balance_limit_exceeded()
     for name, (error, detail) in _BY_CONSTRAINT.items():
         if name in message:
             return error(detail)

@@ -293,7 +293,9 @@ balance_deltas = Table(
     Column("id", SerialKey, primary_key=True, autoincrement=True),
     Column("account_id", SerialKey, ForeignKey("accounts.id"), nullable=False),
     Column("amount", Money, nullable=False),  # in the account's normal direction
-    Index(None, "account_id"),
+    # By account, and within it by amount: the balance-limit trigger (migration 0003) reads
+    # an account's largest and smallest pending delta from it.
+    Index(None, "account_id", "amount"),
     implicit_returning=False,
 )
 
