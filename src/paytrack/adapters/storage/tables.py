@@ -333,7 +333,8 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("prefix", String(16), nullable=False),  # shown in clear to tell keys apart
+    # Shown in clear to tell keys apart; 24 hex digits (96 random bits), 8 in older keys.
+    Column("prefix", String(32), nullable=False),
     Column("secret_hash", String(64), nullable=False),  # SHA-256 of the whole key
     Column("role", String(10), nullable=False),
     Column("seller_id", ExternalId),

@@ -137,7 +137,10 @@ def _amounts_overflow_safe() -> None:
 
 
 def _api_key_prefixes() -> None:
-    pass
+    # New keys have 24-hex-digit prefixes (96 random bits); older 8-digit ones stay valid.
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.alter_column("prefix", existing_type=sa.String(length=16),
+                              type_=sa.String(length=32), existing_nullable=False)
 
 
 def downgrade() -> None:
