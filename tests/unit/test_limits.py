@@ -6,11 +6,13 @@ from paytrack.domain.splits import Breakdown
 
 
 def test_the_limits_keep_every_stored_number_and_every_pair_of_balances_in_64_bits():
+    assert MAX_AMOUNT_MINOR == 10**14 - 1  # fourteen digits, as in a SWIFT MT103 amount
     assert MAX_AMOUNT_MINOR < 2**53  # one amount is exact even as a JSON double
-    assert MAX_BALANCE_MINOR >= 4_000_000 * MAX_AMOUNT_MINOR  # millions of the largest amounts
+    assert MAX_BALANCE_MINOR >= 40_000 * MAX_AMOUNT_MINOR
     assert 2 * MAX_BALANCE_MINOR < 2**63  # a sum or difference of two balances fits
-    # what concurrent writers may add past the limit before they commit: a million at once
-    assert MAX_BALANCE_MINOR + 1_000_000 * 4 * MAX_AMOUNT_MINOR < 2**63
+    # what concurrent writers may add past the limit before they commit: 10,000 at once,
+    # each moving the largest amount twice through the account
+    assert MAX_BALANCE_MINOR + 10_000 * 2 * MAX_AMOUNT_MINOR < 2**63
 
 
 @pytest.mark.parametrize("field", ["subtotal", "discount", "tax", "shipping"])

@@ -53,7 +53,6 @@ def _current(row: Row) -> int:
     return int(mapping["stored_balance"]) + read_sum(mapping, "pending")
 
 
-
 class LedgerRepository:
     def __init__(self, conn: Connection, appender: Appender, known_ids: dict[AccountKey, int],
                  new_ids: dict[AccountKey, int]) -> None:

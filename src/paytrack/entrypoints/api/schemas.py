@@ -39,12 +39,14 @@ def _within_amount_limit(value: int) -> int:
     return value
 
 
-_LIMIT = AfterValidator(_within_amount_limit)
-Amount = Annotated[int, Field(strict=True, ge=0, json_schema_extra={
-    "maximum": limits.MAX_AMOUNT_MINOR}, description="Integer minor units (1250 = 12.50 USD)"),
-    _LIMIT]
-PositiveAmount = Annotated[int, Field(strict=True, gt=0, json_schema_extra={
-    "maximum": limits.MAX_AMOUNT_MINOR}, description="Integer minor units, above zero"), _LIMIT]
+_WITHIN_LIMIT = AfterValidator(_within_amount_limit)
+_MAXIMUM = {"maximum": limits.MAX_AMOUNT_MINOR}
+Amount = Annotated[int, Field(strict=True, ge=0, json_schema_extra=_MAXIMUM,
+                              description="Integer minor units (1250 = 12.50 USD)"),
+                   _WITHIN_LIMIT]
+PositiveAmount = Annotated[int, Field(strict=True, gt=0, json_schema_extra=_MAXIMUM,
+                                      description="Integer minor units, above zero"),
+                           _WITHIN_LIMIT]
 Rate = Annotated[str, StringConstraints(pattern=r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"),
                  Field(description="Decimal fraction as a string, e.g. '0.10'",
                        examples=["0.10"])]
