@@ -23,3 +23,13 @@ def test_exact_sum_adds_any_64_bit_values_without_overflow(engine, amounts):
     with engine.connect() as conn:
         parts = conn.execute(select(*exact_sum_parts(conn, rows.c.amount))).one()
     assert exact_sum(list(parts)) == sum(amounts)
+
+
+def test_exact_sum_of_an_expression_sums_the_whole_expression(engine):
+    # each row's value fits 64 bits; their sum does not
+    rows = union_all(*[select(literal(a, BigInteger).label("a"), literal(b, BigInteger)
+                              .label("b")) for a, b in [(BIG, 1), (BIG, 1), (3, 2**33)]])
+    rows = rows.subquery()
+    with engine.connect() as conn:
+        parts = conn.execute(select(*exact_sum_parts(conn, rows.c.a - rows.c.b))).one()
+    assert exact_sum(list(parts)) == 2 * (BIG - 1) + 3 - 2**33

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import operators
 
 # SQLite sums a 64-bit value as its quotient and remainder by 2^32: every part is below
 # 2^32 in size, so each of the two sums stays inside 64 bits for up to 2^31 rows.
@@ -35,7 +36,10 @@ def exact_sum_parts(conn: Connection, value: ColumnElement) -> list[ColumnElemen
     ``value == quotient * 2^32 + remainder`` for either sign)."""
     if is_postgres(conn):
         return [func.sum(value)]
-    return [func.sum(value.op("/")(_HALF)), func.sum(value.op("%")(_HALF))]
+    # SQLite's own integer / and % (SQLAlchemy's would divide as reals), grouped as such.
+    precedence = operators._PRECEDENCE[operators.mod]
+    return [func.sum(value.op("/", precedence=precedence)(_HALF)),
+            func.sum(value.op("%", precedence=precedence)(_HALF))]
 
 
 def exact_sum(parts: list[Any]) -> int:
