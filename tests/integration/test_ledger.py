@@ -4,8 +4,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from paytrack.adapters.storage.tables import accounts, payments
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import Forbidden, InsufficientFunds, NotFound
-from paytrack.domain.ledger import JournalEntry, gateway_clearing, seller_available
+from paytrack.domain.errors import BalanceLimitExceeded, Forbidden, InsufficientFunds, NotFound
+from paytrack.domain.ledger import (
+    PLATFORM_FEES,
+    PLATFORM_REVENUE,
+    JournalEntry,
+    gateway_clearing,
+    seller_available,
+)
+from paytrack.domain.limits import MAX_BALANCE_MINOR
 from paytrack.services import ledger
 from paytrack.services.refunds import refund_payment
 from tests.conftest import ON_POSTGRES
@@ -95,6 +102,53 @@ def test_a_bounded_account_never_goes_below_zero(storage):
     with pytest.raises(IntegrityError), storage.engine.begin() as conn:
         conn.execute(update(accounts).where(accounts.c.code == "seller:s1:available")
                      .values(balance=-1))
+
+
+def test_no_account_passes_the_balance_limit_locked_or_appended(storage):
+    most = MAX_BALANCE_MINOR
+    fill = JournalEntry("test", "fill").credit(seller_available("s1"), "USD", most)
+    fill.debit(gateway_clearing("manual"), "USD", most)
+    with storage.unit_of_work() as uow:
+        uow.ledger.post(fill, uow.now())
+        uow.commit()
+    # a bounded account, updated in place under its row lock
+    one_more = JournalEntry("test", "one more").credit(seller_available("s1"), "USD", 1)
+    one_more.debit(PLATFORM_FEES, "USD", 1)
+    with storage.unit_of_work() as uow, pytest.raises(BalanceLimitExceeded):
+        uow.ledger.post(one_more, uow.now())
+    # an account that takes appended deltas, not folded yet
+    one_more = JournalEntry("test", "one more").debit(gateway_clearing("manual"), "USD", 1)
+    one_more.credit(PLATFORM_REVENUE, "USD", 1)
+    with storage.unit_of_work() as uow, pytest.raises(BalanceLimitExceeded):
+        uow.ledger.post(one_more, uow.now())
+        uow.commit()
+    with storage.unit_of_work(readonly=True) as uow:
+        balances = {a["code"]: a["balance"] for a in ledger.list_accounts(uow, ADMIN)}
+    assert balances == {"gateway:manual:clearing": most, "seller:s1:available": most}
+    assert _verify(storage)["ok"]
+
+
+@pytest.mark.parametrize("amount", [1, -(2 * MAX_BALANCE_MINOR + 1)])
+def test_the_database_refuses_a_delta_past_the_balance_limit_either_way(storage, amount):
+    fill = JournalEntry("test", "fill").debit(gateway_clearing("manual"), "USD",
+                                              MAX_BALANCE_MINOR)
+    fill.credit(PLATFORM_REVENUE, "USD", MAX_BALANCE_MINOR)
+    with storage.unit_of_work() as uow:
+        uow.ledger.post(fill, uow.now())
+        uow.commit()
+    insert = text("INSERT INTO balance_deltas (account_id, amount) SELECT id, :amount "
+                  "FROM accounts WHERE code = 'gateway:manual:clearing'")
+    with pytest.raises(DBAPIError, match="balance_limit_exceeded"), \
+            storage.engine.begin() as conn:
+        conn.execute(insert, {"amount": amount})
+    with storage.unit_of_work() as uow:  # folded, the limit holds all the same
+        uow.ledger.fold()
+        uow.commit()
+    with pytest.raises(DBAPIError, match="balance_limit_exceeded"), \
+            storage.engine.begin() as conn:
+        conn.execute(insert, {"amount": amount})
+    with storage.engine.begin() as conn:  # within the limit is fine
+        conn.execute(insert, {"amount": -1})
 
 
 def test_the_database_refuses_a_refund_beyond_the_total(storage):

@@ -3,6 +3,7 @@
     PaytrackError
     ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
     │   ├── InvalidAmount
+    │   │   └── AmountLimitExceeded      above the largest amount one field may hold
     │   ├── InvalidCurrency
     │   ├── InvalidRate
     │   ├── IdempotencyKeyReused         the same key with another request
@@ -14,6 +15,7 @@
     │   ├── InvalidTransition            a move the state machine does not allow
     │   ├── RefundExceedsCaptured
     │   ├── InsufficientFunds            a bounded account would go below zero
+    │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
@@ -46,6 +48,11 @@ class ValidationFailed(PaytrackError):
 class InvalidAmount(ValidationFailed):
     code = "invalid_amount"
     title = "Invalid amount"
+
+
+class AmountLimitExceeded(InvalidAmount):
+    code = "amount_limit_exceeded"
+    title = "Amount above the limit"
 
 
 class InvalidCurrency(ValidationFailed):
@@ -105,6 +112,11 @@ class RefundExceedsCaptured(Conflict):
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
     title = "Insufficient funds"
+
+
+class BalanceLimitExceeded(Conflict):
+    code = "balance_limit_exceeded"
+    title = "Balance limit exceeded"
 
 
 class DuplicateGatewayPayment(Conflict):

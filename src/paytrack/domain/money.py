@@ -22,10 +22,6 @@ from babel.numbers import get_currency_name
 
 from paytrack.domain.errors import CurrencyMismatch, InvalidAmount, InvalidCurrency
 
-# The largest amount accepted in one field: 10^15 minor units (10 trillion dollars), well
-# inside a signed 64-bit column even after sums over millions of rows.
-MAX_AMOUNT_MINOR = 10**15
-
 _DECIMAL_TEXT = re.compile(r"^-?\d{1,20}(\.\d{1,20})?$")
 
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from paytrack.domain.errors import InvalidAmount, InvalidRate, ValidationFailed
-from paytrack.domain.money import MAX_AMOUNT_MINOR, allocate, round_half_up
+from paytrack.domain.limits import check_amount
+from paytrack.domain.money import allocate, round_half_up
 
 _RATE_TEXT = re.compile(r"^(0(\.\d{1,6})?|1(\.0{1,6})?|\.\d{1,6})$")
 
@@ -61,10 +62,9 @@ class Breakdown:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidAmount(f"{name} must be an integer count of minor units", field=name)
-            if value < 0 or value > MAX_AMOUNT_MINOR:
-                raise InvalidAmount(
-                    f"{name} must be between 0 and {MAX_AMOUNT_MINOR} minor units", field=name
-                )
+            if value < 0:
+                raise InvalidAmount(f"{name} must not be negative", field=name)
+            check_amount(value, name)
         if self.subtotal <= 0:
             raise InvalidAmount("subtotal must be positive", field="subtotal")
         if self.discount > self.subtotal:
@@ -73,8 +73,7 @@ class Breakdown:
             )
         if self.total <= 0:
             raise InvalidAmount("total must be positive", field="total")
-        if self.total > MAX_AMOUNT_MINOR:
-            raise InvalidAmount(f"total exceeds {MAX_AMOUNT_MINOR} minor units", field="total")
+        check_amount(self.total, "total")
 
     @property
     def net(self) -> int:

@@ -89,6 +89,10 @@ def keys_list() -> None:
     with storage.unit_of_work(readonly=True) as uow:
         keys = list_keys(uow, SYSTEM)
     table = Table("id", "prefix", "role", "bound to", "name", "created", "revoked")
+    # Prefixes are copied to find or revoke a key: never wrapped; a narrow terminal folds
+    # the id over lines rather than cut it.
+    table.columns[0].overflow = "fold"
+    table.columns[1].no_wrap = True
     for k in keys:
         table.add_row(k["id"], k["prefix"], k["role"], k["seller_id"] or k["customer_id"] or "",
                       k["name"] or "", f"{k['created_at']:%Y-%m-%d %H:%M}",

@@ -1,8 +1,14 @@
-"""API keys: random tokens shown once, stored as a SHA-256 hash with a short clear prefix.
+"""API keys: random tokens shown once, stored as a SHA-256 hash with a clear prefix.
 
-A key looks like ``ptk_<prefix>_<secret>``. The prefix finds the row; the hash of the whole
-key is compared in constant time. Keys carry 32 random bytes, so a fast hash is enough
-(there is nothing to brute-force as there would be with a password).
+A key looks like ``ptk_<prefix>_<secret>``. The prefix finds the row (it is unique); the
+hash of the whole key is compared in constant time. Keys carry 32 random bytes, so a fast
+hash is enough (there is nothing to brute-force as there would be with a password).
+
+The prefix is 96 random bits (24 hex digits): two keys share one with a chance of about
+n² / 2^97, one in 10^17 after a million keys. Should it happen all the same, the unique
+constraint refuses the second and another prefix is drawn. Keys made before had 32-bit
+prefixes (8 hex digits, which collide somewhere in the tens of thousands of keys); they
+keep working, as the prefix is read from the key itself.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from paytrack.domain.ids import new_id
 from paytrack.services import permissions
 from paytrack.services._common import require_text
 from paytrack.services.permissions import Action
+
+PREFIX_BYTES = 12
+PREFIX_ATTEMPTS = 3  # drawing a taken 96-bit prefix even once is already astronomically rare
 
 
 def _hash(token: str) -> str:
@@ -44,13 +53,18 @@ def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | Non
     for value, field in ((seller_id, "seller_id"), (customer_id, "customer_id")):
         if value is not None:
             require_text(value, field, max_length=100)
-    prefix = secrets.token_hex(4)
-    token = f"ptk_{prefix}_{secrets.token_urlsafe(32)}"
     now = uow.now()
-    row = {"id": new_id("key"), "prefix": prefix, "secret_hash": _hash(token),
-           "role": str(role), "seller_id": seller_id, "customer_id": customer_id,
-           "name": name, "created_at": now, "revoked_at": None}
-    uow.api_keys.insert(row)
+    for _ in range(PREFIX_ATTEMPTS):
+        prefix = secrets.token_hex(PREFIX_BYTES)
+        token = f"ptk_{prefix}_{secrets.token_urlsafe(32)}"
+        row = {"id": new_id("key"), "prefix": prefix, "secret_hash": _hash(token),
+               "role": str(role), "seller_id": seller_id, "customer_id": customer_id,
+               "name": name, "created_at": now, "revoked_at": None}
+        if uow.api_keys.insert(row):
+            break
+    else:
+        raise RuntimeError(f"{PREFIX_ATTEMPTS} random key prefixes in a row were taken: "
+                           "is the random source broken?")
     uow.records.audit(str(actor), "api_key.created", "api_key", row["id"], None,
                       {"role": str(role), "prefix": prefix, "seller_id": seller_id,
                        "customer_id": customer_id}, now)

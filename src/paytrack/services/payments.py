@@ -11,7 +11,8 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, ValidationFailed
 from paytrack.domain.ids import new_id
-from paytrack.domain.money import MAX_AMOUNT_MINOR, validate_currency
+from paytrack.domain.limits import check_amount
+from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod, capture_entry
 from paytrack.domain.splits import Bearer, Breakdown, Split, compute_split, parse_rate
 from paytrack.domain.states import (
@@ -194,7 +195,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     conditional UPDATE guarded by the capturable states decides, so a capture racing a
     cancel either lands first (the cancel is refused) or moves the canceled payment."""
     permissions.check(actor, Action.CAPTURE_PAYMENT)
-    _check_fee(gateway_fee, MAX_AMOUNT_MINOR)
+    _check_fee(gateway_fee, None)
     now = uow.now()
     extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee,
                              "updated_at": now}
@@ -211,12 +212,16 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     return payment
 
 
-def _check_fee(gateway_fee: int, limit: int) -> None:
-    if isinstance(gateway_fee, bool) or not isinstance(gateway_fee, int) or not (
-        0 <= gateway_fee <= limit
-    ):
-        raise InvalidAmount("gateway_fee must be a non-negative integer no larger than the "
-                            "payment total", field="gateway_fee")
+def _check_fee(gateway_fee: int, total: int | None) -> None:
+    """A fee is a non-negative integer within the amount limit and, once the payment is
+    known, no larger than its total."""
+    if isinstance(gateway_fee, bool) or not isinstance(gateway_fee, int) or gateway_fee < 0:
+        raise InvalidAmount("gateway_fee must be a non-negative integer of minor units",
+                            field="gateway_fee")
+    check_amount(gateway_fee, "gateway_fee")
+    if total is not None and gateway_fee > total:
+        raise InvalidAmount(f"gateway_fee {gateway_fee} is larger than the payment total "
+                            f"{total}", field="gateway_fee")
 
 
 def _post_capture(uow: UnitOfWork, payment: dict[str, Any], now: datetime) -> None:

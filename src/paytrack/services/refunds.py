@@ -11,6 +11,7 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExceedsCaptured
 from paytrack.domain.ids import new_id
+from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
 from paytrack.domain.payments import refund_entry
 from paytrack.domain.splits import refund_split
@@ -46,6 +47,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount("refund amount must be a positive integer of minor units",
                             field="amount")
+    check_amount(amount, "amount")
     if amount > refundable:
         raise _exceeds(payment, amount)
     now = uow.now()

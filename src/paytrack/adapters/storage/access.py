@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -20,8 +20,12 @@ class ApiKeyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def insert(self, row: dict[str, Any]) -> None:
-        self.conn.execute(insert(api_keys).values(**row))
+    def insert(self, row: dict[str, Any]) -> bool:
+        """Store a new key; False (and nothing stored) if its prefix is taken."""
+        inserted = self.conn.execute(
+            insert_ignore(self.conn, api_keys).values(**row).returning(api_keys.c.id)
+        ).first()
+        return inserted is not None
 
     def by_prefix(self, prefix: str) -> dict | None:
         row = self.conn.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()

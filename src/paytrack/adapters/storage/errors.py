@@ -7,11 +7,21 @@ import re
 from sqlalchemy.exc import DBAPIError
 
 from paytrack.domain.errors import (
+    BalanceLimitExceeded,
     DuplicateGatewayPayment,
     ItemHasPayments,
     ItemSellerMismatch,
     PaytrackError,
 )
+from paytrack.domain.limits import MAX_BALANCE_MINOR
+
+
+def balance_limit_exceeded() -> BalanceLimitExceeded:
+    return BalanceLimitExceeded(
+        f"this would take a ledger account past {MAX_BALANCE_MINOR} minor units either way, "
+        "the most paytrack keeps in one account; nothing was recorded",
+        limit=MAX_BALANCE_MINOR)
+
 
 _ITEM_FK = "fk_payments_item_type_item_id_seller_id_items"
 _DUPLICATE = "this gateway payment id is already recorded"
@@ -43,6 +53,8 @@ _KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) is ")
 
 def translate(exc: DBAPIError) -> Exception:
     message = str(exc.orig)
+    if "balance_limit_exceeded" in message:  # the balance_deltas trigger, either backend
+        return balance_limit_exceeded()
     for name, (error, detail, without_key) in _BY_CONSTRAINT.items():
         if name in message:
             return error(_fill(detail, message) or without_key)

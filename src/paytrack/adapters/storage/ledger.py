@@ -4,6 +4,11 @@ House accounts and other unbounded accounts are never locked: a posting to them 
 row to ``balance_deltas``, which readers add to the account's stored balance and ``fold``
 later folds in. Only bounded accounts (a seller's available balance) are updated in place,
 with a conditional UPDATE that refuses to go below zero, in id order to avoid deadlocks.
+
+No account may pass ``MAX_BALANCE_MINOR`` either way (see ``domain/limits.py``): the
+conditional UPDATE refuses it for bounded accounts, and a trigger on ``balance_deltas``
+(migration 0003) for the others, so every stored balance fits 64 bits. Sums over many rows
+are not bounded by any write, so every read computes them exactly (``sql.exact_sum_parts``).
 """
 
 from __future__ import annotations
@@ -11,24 +16,41 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, text, tuple_, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import ColumnElement, case, delete, func, select, text, tuple_, update
+from sqlalchemy.engine import Connection, Row
 
 from paytrack.adapters.storage.appender import Appender
-from paytrack.adapters.storage.sql import insert_ignore, is_postgres
+from paytrack.adapters.storage.errors import balance_limit_exceeded
+from paytrack.adapters.storage.sql import (
+    exact_sum_parts,
+    insert_ignore,
+    is_postgres,
+    labeled_sum,
+    read_sum,
+)
 from paytrack.adapters.storage.tables import accounts, balance_deltas, journal_entries, postings
 from paytrack.domain.errors import InsufficientFunds
 from paytrack.domain.ids import new_id
 from paytrack.domain.ledger import AccountSpec, JournalEntry, spec_for
+from paytrack.domain.limits import MAX_BALANCE_MINOR
 
 AccountKey = tuple[str, str]  # (code, currency)
 
-_pending = (
-    select(func.sum(balance_deltas.c.amount))
-    .where(balance_deltas.c.account_id == accounts.c.id)
-    .scalar_subquery()
-)
-CURRENT_BALANCE = (accounts.c.balance + func.coalesce(_pending, 0)).label("current_balance")
+
+def _current_balance(conn: Connection) -> list[ColumnElement]:
+    """Columns for an account's current balance: the stored one and the exact sum of its
+    pending deltas; ``_current`` adds them up."""
+    pending = [
+        select(part).where(balance_deltas.c.account_id == accounts.c.id)
+        .scalar_subquery().label(f"pending_{i}")
+        for i, part in enumerate(exact_sum_parts(conn, balance_deltas.c.amount))
+    ]
+    return [accounts.c.balance.label("stored_balance"), *pending]
+
+
+def _current(row: Row) -> int:
+    mapping = row._mapping
+    return int(mapping["stored_balance"]) + read_sum(mapping, "pending")
 
 
 class LedgerRepository:
@@ -73,7 +95,7 @@ class LedgerRepository:
                  currency: str | None = None, seller_id: str | None = None,
                  limit: int | None = None, before_id: int | None = None) -> list[dict]:
         query = select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
-                       accounts.c.seller_id, CURRENT_BALANCE)
+                       accounts.c.seller_id, *_current_balance(self.conn))
         if code is not None:
             query = query.where(accounts.c.code == code)
         if code_prefix is not None:
@@ -88,7 +110,9 @@ class LedgerRepository:
             if before_id is not None:
                 query = query.where(accounts.c.id < before_id)
             query = query.order_by(accounts.c.id.desc()).limit(limit)
-        return [dict(r._mapping) for r in self.conn.execute(query)]
+        return [{"id": r.id, "code": r.code, "currency": r.currency, "normal": r.normal,
+                 "seller_id": r.seller_id, "current_balance": _current(r)}
+                for r in self.conn.execute(query)]
 
     # -- posting ---------------------------------------------------------------------
 
@@ -125,26 +149,34 @@ class LedgerRepository:
             return
         after = accounts.c.balance + delta
         result = self.conn.execute(
-            update(accounts).where(accounts.c.id == account_id, after >= 0).values(balance=after)
+            update(accounts)
+            .where(accounts.c.id == account_id, after >= 0, after <= MAX_BALANCE_MINOR)
+            .values(balance=after)
         )
         if result.rowcount == 0:
-            code = self.conn.execute(
-                select(accounts.c.code).where(accounts.c.id == account_id)).scalar_one()
-            raise InsufficientFunds(f"{code} cannot go below zero", account=code)
+            row = self.conn.execute(select(accounts.c.code, accounts.c.balance)
+                                    .where(accounts.c.id == account_id)).one()
+            if row.balance + delta > MAX_BALANCE_MINOR:
+                raise balance_limit_exceeded()
+            raise InsufficientFunds(f"{row.code} cannot go below zero", account=row.code)
 
     # -- reading and checking --------------------------------------------------------
 
     def trial_balance(self) -> list[dict]:
-        debit = func.sum(case((postings.c.amount > 0, postings.c.amount), else_=0))
-        credit = func.sum(case((postings.c.amount < 0, -postings.c.amount), else_=0))
+        """Per currency, every debit and every credit ever posted: sums that grow without
+        bound (past 2^63 too), computed exactly."""
+        debit = case((postings.c.amount > 0, postings.c.amount), else_=0)
+        credit = case((postings.c.amount < 0, -postings.c.amount), else_=0)
         rows = self.conn.execute(
-            select(postings.c.currency, debit.label("debits"), credit.label("credits"))
+            select(postings.c.currency, *labeled_sum(self.conn, debit, "debits"),
+                   *labeled_sum(self.conn, credit, "credits"))
             .group_by(postings.c.currency).order_by(postings.c.currency)
         )
-        return [{"currency": r.currency, "debits": int(r.debits), "credits": int(r.credits)}
-                for r in rows]
+        return [{"currency": r.currency, "debits": read_sum(r._mapping, "debits"),
+                 "credits": read_sum(r._mapping, "credits")} for r in rows]
 
     def unbalanced_entries(self) -> list[dict]:
+        # One entry's postings are few, each within the limits, so their plain SUM fits.
         rows = self.conn.execute(
             select(postings.c.entry_id, postings.c.currency,
                    func.sum(postings.c.amount).label("sum"))
@@ -156,21 +188,23 @@ class LedgerRepository:
     def balance_differences(self) -> list[dict]:
         """Every account whose running balance differs from the sum of its postings."""
         posted = (
-            select(postings.c.account_id, func.sum(postings.c.amount).label("total"))
+            select(postings.c.account_id, *labeled_sum(self.conn, postings.c.amount, "posted"))
             .group_by(postings.c.account_id).subquery()
         )
+        posted_parts = [c for c in posted.c if c.name.startswith("posted_")]
         rows = self.conn.execute(
             select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
-                   CURRENT_BALANCE, func.coalesce(posted.c.total, 0).label("posted"))
+                   *_current_balance(self.conn), *posted_parts)
             .outerjoin(posted, posted.c.account_id == accounts.c.id)
             .order_by(accounts.c.code, accounts.c.currency)
         )
         differences = []
         for r in rows:
-            expected = int(r.posted) * spec_for(r.code).sign
-            if int(r.current_balance) != expected:
+            expected = read_sum(r._mapping, "posted") * spec_for(r.code).sign
+            current = _current(r)
+            if current != expected:
                 differences.append({"account_id": r.id, "code": r.code, "currency": r.currency,
-                                    "stored": int(r.current_balance), "expected": expected})
+                                    "stored": current, "expected": expected})
         return differences
 
     def fold(self) -> int:
@@ -181,7 +215,7 @@ class LedgerRepository:
         sums: dict[int, int] = defaultdict(int)
         for r in rows:
             sums[r.account_id] += r.amount
-        for account_id in sorted(sums):
+        for account_id in sorted(sums):  # fits: no balance gets near 2^63 (see above)
             self.conn.execute(update(accounts).where(accounts.c.id == account_id)
                               .values(balance=accounts.c.balance + sums[account_id]))
         return len(rows)
@@ -203,13 +237,13 @@ class LedgerRepository:
     def paid_out(self, in_transit_code: str) -> dict[str, int]:
         """Per currency, what left a seller's in-transit account in paid payouts."""
         rows = self.conn.execute(
-            select(postings.c.currency, func.sum(postings.c.amount).label("paid"))
+            select(postings.c.currency, *labeled_sum(self.conn, postings.c.amount, "paid"))
             .join(accounts, accounts.c.id == postings.c.account_id)
             .join(journal_entries, journal_entries.c.id == postings.c.entry_id)
             .where(accounts.c.code == in_transit_code, journal_entries.c.kind == "payout.paid")
             .group_by(postings.c.currency)
         )
-        return {r.currency: int(r.paid) for r in rows}
+        return {r.currency: read_sum(r._mapping, "paid") for r in rows}
 
     def entries(self, *, limit: int, before_id: str | None = None,
                 payment_id: str | None = None) -> list[dict]:

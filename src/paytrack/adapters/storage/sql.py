@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import operators
+
+# SQLite sums a 64-bit value as its quotient and remainder by 2^32: every part is below
+# 2^32 in size, so each of the two sums stays inside 64 bits for up to 2^31 rows.
+_HALF = 2**32
 
 
 def insert_ignore(conn: Connection, table: Table):
@@ -15,3 +23,37 @@ def insert_ignore(conn: Connection, table: Table):
 
 def is_postgres(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
+
+
+def exact_sum_parts(conn: Connection, value: ColumnElement) -> list[ColumnElement]:
+    """Aggregates whose results ``exact_sum`` adds up to ``SUM(value)``, exactly.
+
+    A sum of money over many rows (every posting of a currency, say) is not bounded by
+    anything a single write can check, so it must not overflow. PostgreSQL sums bigints as
+    ``numeric``: one ``SUM`` is exact. SQLite's ``SUM`` raises "integer overflow" past 2^63
+    (and ``TOTAL`` is a float), so there the value is summed as two parts:
+    ``value / 2^32`` and ``value % 2^32`` (both truncate toward zero, so
+    ``value == quotient * 2^32 + remainder`` for either sign)."""
+    if is_postgres(conn):
+        return [func.sum(value)]
+    # SQLite's own integer / and % (SQLAlchemy's would divide as reals), grouped as such.
+    precedence = operators._PRECEDENCE[operators.mod]
+    return [func.sum(value.op("/", precedence=precedence)(_HALF)),
+            func.sum(value.op("%", precedence=precedence)(_HALF))]
+
+
+def exact_sum(parts: list[Any]) -> int:
+    """Add up what the ``exact_sum_parts`` aggregates returned (NULL, no rows, is 0)."""
+    if len(parts) == 1:
+        return int(parts[0] or 0)
+    quotient, remainder = parts
+    return int(quotient or 0) * _HALF + int(remainder or 0)
+
+
+def labeled_sum(conn: Connection, value: ColumnElement, name: str) -> list[ColumnElement]:
+    """``exact_sum_parts`` labelled ``<name>_0``, ``<name>_1``; read back with ``read_sum``."""
+    return [part.label(f"{name}_{i}") for i, part in enumerate(exact_sum_parts(conn, value))]
+
+
+def read_sum(row: Mapping[str, Any], name: str) -> int:
+    return exact_sum([row[f"{name}_{i}"] for i in range(2) if f"{name}_{i}" in row])

@@ -301,7 +301,9 @@ balance_deltas = Table(
     Column("id", SerialKey, primary_key=True, autoincrement=True),
     Column("account_id", SerialKey, ForeignKey("accounts.id"), nullable=False),
     Column("amount", Money, nullable=False),  # in the account's normal direction
-    Index(None, "account_id"),
+    # By account, and within it by amount: the balance-limit trigger (migration 0003) reads
+    # an account's largest and smallest pending delta from it.
+    Index(None, "account_id", "amount"),
     implicit_returning=False,
 )
 
@@ -339,7 +341,8 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("prefix", String(16), nullable=False),  # shown in clear to tell keys apart
+    # Shown in clear to tell keys apart; 24 hex digits (96 random bits), 8 in older keys.
+    Column("prefix", String(32), nullable=False),
     Column("secret_hash", String(64), nullable=False),  # SHA-256 of the whole key
     Column("role", String(10), nullable=False),
     Column("seller_id", ExternalId),

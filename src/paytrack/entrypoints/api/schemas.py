@@ -7,9 +7,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
 
-from paytrack.domain.money import MAX_AMOUNT_MINOR
+from paytrack.domain import limits
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
 
 NO_NUL = r"^[^\x00]*$"
@@ -21,10 +30,24 @@ Text = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_NUL)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"),
                      Field(description="ISO-4217 code", examples=["USD"])]
-Amount = Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT_MINOR,
-                              description="Integer minor units (1250 = 12.50 USD)")]
-PositiveAmount = Annotated[int, Field(strict=True, gt=0, le=MAX_AMOUNT_MINOR,
-                                      description="Integer minor units, above zero")]
+
+
+def _within_amount_limit(value: int) -> int:
+    """The domain's limit, read when a request arrives (so the message and the check
+    cannot disagree); ``maximum`` in the schema documents it."""
+    if value > limits.MAX_AMOUNT_MINOR:
+        raise PydanticCustomError("amount_limit_exceeded", limits.amount_limit_message())
+    return value
+
+
+_WITHIN_LIMIT = AfterValidator(_within_amount_limit)
+_MAXIMUM = {"maximum": limits.MAX_AMOUNT_MINOR}
+Amount = Annotated[int, Field(strict=True, ge=0, json_schema_extra=_MAXIMUM,
+                              description="Integer minor units (1250 = 12.50 USD)"),
+                   _WITHIN_LIMIT]
+PositiveAmount = Annotated[int, Field(strict=True, gt=0, json_schema_extra=_MAXIMUM,
+                                      description="Integer minor units, above zero"),
+                           _WITHIN_LIMIT]
 Rate = Annotated[str, StringConstraints(pattern=r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"),
                  Field(description="Decimal fraction as a string, e.g. '0.10'",
                        examples=["0.10"])]
