@@ -9,13 +9,13 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from paytrack.adapters.storage.access import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.errors import StaleRead
+from paytrack.adapters.storage.history import RecordRepository
+from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
 from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
-from paytrack.adapters.storage.records import RecordRepository
 from paytrack.domain.splits import Policy
 
 T = TypeVar("T")
