@@ -23,10 +23,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Table, event, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 
+from paytrack.adapters.storage.db import unwatch_statements, watch_statements
 from paytrack.adapters.storage.errors import StaleRead, translate
 from paytrack.adapters.storage.tables import metadata
 
@@ -81,18 +82,6 @@ def _multi_values_sql(table: Table, columns: tuple[str, ...], count: int, dialec
     return insert(table).values(rows).compile(dialect=dialect).string
 
 
-_KEY = "paytrack_appender"
-
-
-@event.listens_for(Engine, "before_execute")
-def _before_execute(conn: Connection, clause: Any, *_args: Any) -> None:
-    """Every statement on a connection with an open unit of work goes past its appender
-    (one engine-wide hook: cheaper than a listener per unit of work)."""
-    appender = conn.info.get(_KEY)
-    if appender is not None:
-        appender.before_execute(clause)
-
-
 class Appender:
     def __init__(self, conn: Connection, *, lazy_transaction: bool) -> None:
         self.conn = conn
@@ -102,7 +91,7 @@ class Appender:
         self._lazy = lazy_transaction and hasattr(self._driver, "autocommit")
         if self._lazy:
             self._driver.autocommit = True
-        conn.info[_KEY] = self  # found by the engine-wide hook below
+        watch_statements(conn, self.before_execute)
 
     def add(self, table: Table, row: dict[str, Any]) -> None:
         rows = self._rows.setdefault(table, [])
@@ -119,6 +108,7 @@ class Appender:
         return self._lazy and self._driver.autocommit
 
     def before_execute(self, clause: Any) -> None:
+        """Called before every other statement on the connection."""
         if self._in_autocommit and (self._rows or _writes(clause)):
             self._driver.autocommit = False  # the next statement opens the transaction
         if self._rows:
@@ -126,7 +116,7 @@ class Appender:
 
     def close(self) -> None:
         """Hand the connection back as the pool expects it: idle, not in autocommit."""
-        self.conn.info.pop(_KEY, None)
+        unwatch_statements(self.conn)
         if self._lazy:
             if self._driver.info.transaction_status != 0:  # not idle
                 self._driver.rollback()

@@ -4,14 +4,24 @@ SQLite (the embedded default) runs in WAL mode with foreign keys on, and every w
 transaction starts with ``BEGIN IMMEDIATE`` so that writers queue for the lock up front
 instead of failing half-way. PostgreSQL runs at READ COMMITTED; invariants are held by
 conditional updates, row locks and constraints.
+
+Every engine made here shows each statement first to whatever a unit of work attached to
+its connection (``watch_statements``): its appender flushes buffered rows, and opens a
+deferred transaction, before anything else runs. Engines made elsewhere in the process
+are left alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_WATCHER = "paytrack_before_execute"  # key in Connection.info
 
 
 def normalize_url(url: str) -> str:
@@ -25,11 +35,37 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    # No pre-ping: it costs a round trip per checkout. Stale connections are recycled
-    # hourly, and one that dropped is invalidated on its first error.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
-                         pool_recycle=3600)
+        engine = _sqlite_engine(url)
+    else:
+        # No pre-ping: it costs a round trip per checkout. Stale connections are recycled
+        # hourly, and one that dropped is invalidated on its first error.
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
+                               pool_recycle=3600)
+    event.listen(engine, "before_execute", _before_execute)
+    return engine
+
+
+def watch_statements(conn: Connection, watcher: Callable[[Any], None]) -> None:
+    """Call ``watcher(statement)`` before each statement on ``conn`` until ``unwatch_statements``.
+
+    The engine's one listener, registered by ``make_engine``, finds the watcher in
+    ``conn.info``: cheaper than adding and removing a listener for every unit of work."""
+    conn.info[_WATCHER] = watcher
+
+
+def unwatch_statements(conn: Connection) -> None:
+    conn.info.pop(_WATCHER, None)
+
+
+def is_paytrack_engine(engine: Engine) -> bool:
+    """Whether ``make_engine`` made it (its statements can be watched)."""
+    return event.contains(engine, "before_execute", _before_execute)
+
+
+def _before_execute(conn: Connection, clause: Any, *_args: Any) -> None:
+    watcher = conn.info.get(_WATCHER)
+    if watcher is not None:
+        watcher(clause)
 
 
 def _sqlite_engine(url: str) -> Engine:

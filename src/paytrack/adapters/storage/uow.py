@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.errors import StaleRead
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
@@ -30,6 +31,7 @@ class Storage:
 
     def __init__(self, engine: Engine, policy: Policy | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
+        assert is_paytrack_engine(engine), "make the engine with db.make_engine"
         self.engine = engine
         self.policy = policy or Policy()
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
