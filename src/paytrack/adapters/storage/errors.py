@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
 from paytrack.domain.errors import (
@@ -59,6 +62,20 @@ def translate(exc: DBAPIError) -> Exception:
         if name in message:
             return error(_fill(detail, message) or without_key)
     return exc
+
+
+@contextmanager
+def driver_errors_translated(dialect: Dialect) -> Iterator[None]:
+    """For code that talks to the driver itself (the appender): raise its errors as
+    SQLAlchemy's, then as domain errors where one fits."""
+    dbapi = dialect.loaded_dbapi
+    try:
+        yield
+    except DBAPIError as exc:  # raised through SQLAlchemy's own commit
+        raise translate(exc) from exc
+    except dbapi.Error as exc:
+        wrapped = DBAPIError.instance("(buffered appends)", None, exc, dbapi.Error)
+        raise translate(wrapped) from exc
 
 
 def _fill(detail: str, message: str) -> str | None:

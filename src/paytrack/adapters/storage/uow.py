@@ -35,7 +35,7 @@ class Storage:
         self.engine = engine
         self.policy = policy or Policy()
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
-        # PostgreSQL: open a transaction only when a unit of work writes (see appender.py).
+        # PostgreSQL: begin a transaction only when a unit of work writes (lazy_transaction.py).
         self.lazy_transactions = engine.dialect.name == "postgresql"
         self.account_ids: dict[AccountKey, int] = {}
         self.parties = PartyCache()
