@@ -47,17 +47,18 @@ class Storage:
         """Run ``work`` in a unit of work and commit it. On PostgreSQL it may answer reads
         from in-process caches, guarded at write time; if one went stale, nothing was
         written and ``work`` runs once more, reading everything from the database."""
-        for attempt in (1, 2):
-            with self.unit_of_work(use_caches=attempt == 1 and self.lazy_transactions) as uow:
-                try:
-                    result = work(uow)
-                    uow.commit()
-                    return result
-                except StaleRead:
-                    self.parties.clear()
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+        if self.lazy_transactions:  # cached reads are guarded by the PostgreSQL flush only
+            try:
+                return self._run_once(work, use_caches=True)
+            except StaleRead:
+                self.parties.clear()
+        return self._run_once(work, use_caches=False)
+
+    def _run_once(self, work: Callable[[UnitOfWork], T], *, use_caches: bool) -> T:
+        with self.unit_of_work(use_caches=use_caches) as uow:
+            result = work(uow)
+            uow.commit()
+            return result
 
     def prime_caches(self, limit: int = 100_000) -> None:
         """Warm the in-process caches (account ids, parties) as a long-running process
