@@ -48,11 +48,12 @@ def flush(cursor: Any, batches: Batches, guards: list[Row], dialect: Dialect) ->
 
 
 def _statement(batches: Batches, guards: list[Row], dialect: Dialect) -> tuple[str, dict]:
+    shape = []
     params: dict[str, Any] = {"guards": json.dumps(guards)} if guards else {}
-    for i, (_table, rows) in enumerate(batches):
+    for i, (table, rows) in enumerate(batches):
+        shape.append((table, tuple(rows[0])))
         params[f"t{i}"] = json.dumps(rows, default=_json_default, separators=(",", ":"))
-    shape = tuple((table, tuple(rows[0])) for table, rows in batches)
-    return _sql(shape, dialect, bool(guards)), params
+    return _sql(tuple(shape), dialect, bool(guards)), params
 
 
 @cache
