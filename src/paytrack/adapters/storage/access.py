@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,22 +53,18 @@ class IdempotencyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def claim(self, scope: str, key: str, request_hash: str, now: datetime, *,
-              wait: timedelta) -> bool:
-        """Take the key in this transaction; False if a committed request holds it.
-
-        On PostgreSQL a twin whose transaction is still open makes this wait on the unique
-        index, for at most ``wait``; then it is in flight. (SQLite writers are serialized
-        already: the whole unit of work holds the write lock.)"""
-        statement = (insert_ignore(self.conn, idempotency_keys)
-                     .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
-                     .returning(idempotency_keys.c.id))
+    @contextmanager
+    def waiting_at_most(self, wait: timedelta) -> Iterator[None]:
+        """Statements inside wait at most ``wait`` for a twin's uncommitted key (PostgreSQL:
+        a local ``lock_timeout``), then raise IdempotentRequestInFlight. (SQLite writers
+        are serialized already: the whole unit of work holds the write lock.)"""
         if not is_postgres(self.conn):
-            return self.conn.execute(statement).first() is not None
-        ms = int(wait.total_seconds() * 1000)
+            yield
+            return
+        ms = max(1, int(wait.total_seconds() * 1000))  # 0 would mean "wait forever"
         self.conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))  # opens the transaction
         try:
-            inserted = self.conn.execute(statement).first()
+            yield
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
@@ -74,6 +72,16 @@ class IdempotencyRepository:
                 "a request with this Idempotency-Key is still in flight; retry it in a "
                 "moment") from exc
         self.conn.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+
+    def claim(self, scope: str, key: str, request_hash: str, now: datetime) -> bool:
+        """Take the key in this transaction; False if a committed request holds it (on
+        PostgreSQL a twin whose transaction is still open makes this wait on the unique
+        index: see ``waiting_at_most``)."""
+        inserted = self.conn.execute(
+            insert_ignore(self.conn, idempotency_keys)
+            .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
+            .returning(idempotency_keys.c.id)
+        ).first()
         return inserted is not None
 
     def take_over(self, scope: str, key: str, request_hash: str, now: datetime, *,

@@ -64,8 +64,10 @@ async def _read_key(request: Request, key: str) -> _Key:
     await run_in_threadpool(identify, request, storage, token)
     idempotency.check_key(key)
     body = await request.body()
-    fingerprint = idempotency.request_fingerprint(request.method, request.url.path,
-                                                  request.url.query, body)
+    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    fingerprint = idempotency.request_fingerprint(
+        request.method, raw_path.decode("latin-1"),
+        request.scope.get("query_string", b"").decode("latin-1"), body)
     return _Key(request.state.api_key["id"], key, fingerprint)
 
 
