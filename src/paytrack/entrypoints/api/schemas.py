@@ -179,6 +179,10 @@ class PaymentOut(FullView):
     shipping_collected: int
     gateway_fee: int
     refunded_amount: int
+    refund_reserved_amount: int = Field(description="Held by open refund requests "
+                                                    "(requested or approved) until decided")
+    refundable_amount: int = Field(description="What a new refund may still ask for: "
+                                               "total - refunded - reserved")
     gateway_payment_id: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -217,6 +221,7 @@ class RefundOut(FullView):
     decided_by: str | None
     rejection_reason: str | None
     failure_reason: str | None
+    cancellation_reason: str | None
     seller_part: int | None
     platform_part: int | None
     tax_part: int | None
@@ -227,6 +232,7 @@ class RefundOut(FullView):
     rejected_at: datetime | None
     succeeded_at: datetime | None
     failed_at: datetime | None
+    canceled_at: datetime | None
 
 
 class SellerOut(Output):
