@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 from paytrack.domain.ledger import (
     PLATFORM_FEES,
@@ -42,6 +44,11 @@ class PaymentKind(StrEnum):
     SUBSCRIPTION = "subscription"
     RENEWAL = "renewal"
     UPGRADE = "upgrade"
+
+
+def refundable_amount(payment: Mapping[str, Any]) -> int:
+    """What a new refund may still ask for: neither refunded nor held by an open request."""
+    return payment["total"] - payment["refunded_amount"] - payment["refund_reserved_amount"]
 
 
 def _split_legs(seller_id: str):

@@ -29,6 +29,7 @@ class RefundStatus(StrEnum):
     REJECTED = "rejected"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELED = "canceled"
 
 
 P = PaymentStatus
@@ -69,12 +70,20 @@ def needs_review(from_status: str | None, to_status: str) -> bool:
     return to_status == P.SUCCEEDED and from_status in LATE_CAPTURE_STATES
 
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
-    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED}),
+    # Withdrawn by whoever asked (or an admin) before anyone decided: canceled.
+    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED, R.CANCELED}),
     R.APPROVED: frozenset({R.SUCCEEDED, R.FAILED}),
     R.REJECTED: frozenset(),
     R.SUCCEEDED: frozenset(),
     R.FAILED: frozenset(),
+    R.CANCELED: frozenset(),
 }
+
+# A refund holds a reservation on its payment's money from its request until it is
+# settled: the reservation becomes refunded money (succeeded) or is released (rejected,
+# canceled, failed). Open refunds plus refunded money never exceed the payment's total.
+OPEN_REFUND_STATES = frozenset({R.REQUESTED, R.APPROVED})
+RELEASING_REFUND_STATES = frozenset({R.REJECTED, R.CANCELED, R.FAILED})
 
 
 def can_move(table: dict, current: str, target: str) -> bool:

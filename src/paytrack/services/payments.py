@@ -121,7 +121,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
         "platform_fee": split.platform_fee, "seller_amount": split.seller_amount,
         "tax_collected": split.tax_collected, "shipping_collected": split.shipping_collected,
         "gateway_fee": 0, "gateway_fee_bearer": str(uow.policy.gateway_fee_bearer),
-        "refunded_amount": 0,
+        "refunded_amount": 0, "refund_reserved_amount": 0,
         "gateway_payment_id": cmd.gateway_payment_id,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,

@@ -39,6 +39,7 @@ class Action(StrEnum):
     REQUEST_REFUND = "request a refund"
     REFUND_PAYMENT = "refund a payment in one step"
     DECIDE_REFUND = "approve or reject a refund"
+    CANCEL_REFUND = "cancel a refund request"
     READ_REFUND = "read a refund"
     READ_SELLER = "read a seller or its balance"
     READ_CUSTOMER = "read a customer"
@@ -51,6 +52,8 @@ class Action(StrEnum):
 class Reach(StrEnum):
     ALL = "all"  # any object
     OWN = "own"  # only objects bound to the actor's own seller or customer id
+    # Only requests the actor made itself, on its own objects (``requested_by`` is it).
+    REQUESTER = "requester"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,10 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.REQUEST_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
     Action.REFUND_PAYMENT: ADMIN_ONLY,
     Action.DECIDE_REFUND: ADMIN_ONLY,
+    # Withdrawing a request is its requester's to do (or an admin's); the state machine
+    # allows it only before anyone decided it.
+    Action.CANCEL_REFUND: {Role.ADMIN: ANY, Role.SELLER: Grant(Reach.REQUESTER),
+                           Role.CUSTOMER: Grant(Reach.REQUESTER)},
     Action.READ_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
     Action.READ_SELLER: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.READ_CUSTOMER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
@@ -106,10 +113,16 @@ def check(actor: Actor, action: Action) -> Grant:
 
 def check_object(actor: Actor, action: Action, obj: Mapping[str, Any], what: str) -> Grant:
     """The actor's grant for ``action`` on ``obj`` (a payment, or ``{"seller_id": …}`` for a
-    seller); an object outside its reach does not exist for it: NotFound naming ``what``."""
+    seller); an object outside its reach does not exist for it: NotFound naming ``what``.
+    With ``Reach.REQUESTER``, one it may see but did not ask for itself (``obj`` carries
+    ``requested_by``) is Forbidden."""
     grant = check(actor, action)
-    if grant.reach is Reach.OWN and obj.get(OWNER_FIELD[actor.role]) != actor.id:
+    if grant.reach is Reach.ALL:
+        return grant
+    if obj.get(OWNER_FIELD[actor.role]) != actor.id:
         raise NotFound(f"{what} not found")
+    if grant.reach is Reach.REQUESTER and obj.get("requested_by") != str(actor):
+        raise Forbidden(f"a {actor.role} key may {action} only when it made the request")
     return grant
 
 
@@ -128,7 +141,8 @@ PAYMENT_FIELDS = {
     "order": frozenset({
         "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
-        "kind", "coupon_code", "refunded_amount", "gateway_payment_id", "description",
+        "kind", "coupon_code", "refunded_amount", "refund_reserved_amount",
+        "refundable_amount", "gateway_payment_id", "description",
         "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
         "failed_at", "canceled_at", "refunded_at"}),
     # The platform's commission and the seller's share of the money.
@@ -142,8 +156,9 @@ PAYMENT_FIELDS = {
 REFUND_FIELDS = {
     "request": frozenset({
         "id", "payment_id", "currency", "amount", "status", "reason", "requested_by",
-        "decided_by", "rejection_reason", "failure_reason", "created_at", "updated_at",
-        "approved_at", "rejected_at", "succeeded_at", "failed_at"}),
+        "decided_by", "rejection_reason", "failure_reason", "cancellation_reason",
+        "created_at", "updated_at", "approved_at", "rejected_at", "succeeded_at",
+        "failed_at", "canceled_at"}),
     "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part"}),
 }
 STATUS_EVENT_FIELDS = {

@@ -87,33 +87,57 @@ class PaymentRepository(_Rows):
             query = select(payments).where(late if needs_review else ~late)
         return super().list(query=query, **kwargs)
 
-    def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
-        """Add ``amount`` to ``refunded_amount`` only if it stays within the total.
+    def reserve_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
+        """Reserve ``amount`` for a refund request, only if the payment is refundable and
+        what was refunded plus every reservation, this one included, stays within the total.
 
-        One statement, so concurrent refunds serialize on the row and the guard is
-        re-checked against the latest committed value (and backed by a CHECK)."""
+        One statement, so concurrent requests serialize on the row and the guard is
+        re-checked against the latest committed values (and backed by a CHECK)."""
+        held = payments.c.refunded_amount + payments.c.refund_reserved_amount + amount
+        return self._update_one(
+            update(payments)
+            .where(payments.c.id == payment_id,
+                   payments.c.status.in_([str(s) for s in CAPTURED_STATES]),
+                   held <= payments.c.total)
+            .values(refund_reserved_amount=payments.c.refund_reserved_amount + amount,
+                    updated_at=now))
+
+    def release_refund(self, payment_id: str, amount: int, now: datetime) -> dict:
+        """Give back what a refund that will not be paid (rejected, canceled, failed) held."""
+        row = self._update_one(
+            update(payments)
+            .where(payments.c.id == payment_id, payments.c.refund_reserved_amount >= amount)
+            .values(refund_reserved_amount=payments.c.refund_reserved_amount - amount,
+                    updated_at=now))
+        assert row is not None, f"payment {payment_id} holds no reservation of {amount}"
+        return row
+
+    def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
+        """Turn ``amount`` of the payment's reservation into refunded money, only while the
+        payment is refundable; the status follows (partially) refunded."""
         after = payments.c.refunded_amount + amount
-        row = self.conn.execute(
+        return self._update_one(
             update(payments)
             .where(
                 payments.c.id == payment_id,
                 payments.c.status.in_([str(s) for s in CAPTURED_STATES]),
-                after <= payments.c.total,
+                payments.c.refund_reserved_amount >= amount,
             )
             .values(
                 previous_status=payments.c.status,
                 refunded_amount=after,
+                refund_reserved_amount=payments.c.refund_reserved_amount - amount,
                 status=case(
                     (after == payments.c.total, str(PaymentStatus.REFUNDED)),
                     else_=str(PaymentStatus.PARTIALLY_REFUNDED),
                 ),
                 refunded_at=now,
                 updated_at=now,
-            )
-            .returning(*payments.c)
-        ).first()
-        return dict(row._mapping) if row else None
+            ))
 
+    def _update_one(self, statement: Update) -> dict | None:
+        row = self.conn.execute(statement.returning(*payments.c)).first()
+        return dict(row._mapping) if row else None
 
     def any_for_item(self, item_type: str, item_id: str) -> bool:
         return self.conn.execute(

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from paytrack.domain import limits
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.entrypoints.api import examples
 
 NO_NUL = r"^[^\x00]*$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
@@ -76,7 +77,7 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CreatePaymentIn(Input):
+class CreatePaymentIn(Input, json_schema_extra=examples.CREATE_PAYMENT):
     customer_id: ExternalId
     seller_id: ExternalId
     item_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
@@ -105,18 +106,18 @@ class CreatePaymentIn(Input):
     gateway_fee: Amount = Field(0, description="With `captured`: the fee the gateway kept")
 
 
-class CaptureIn(Input):
+class CaptureIn(Input, json_schema_extra=examples.CAPTURE):
     gateway_fee: Amount = 0
     gateway_payment_id: Annotated[str, StringConstraints(min_length=1, max_length=200,
                                                          pattern=NO_NUL)] | None = None
     reason: Text | None = None
 
 
-class ReasonIn(Input):
+class ReasonIn(Input, json_schema_extra=examples.REASON):
     reason: Text | None = None
 
 
-class CreateRefundIn(Input):
+class CreateRefundIn(Input, json_schema_extra=examples.CREATE_REFUND):
     payment_id: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
     amount: PositiveAmount | None = Field(None, description="Omit for the whole refundable "
                                                             "amount")
@@ -124,11 +125,11 @@ class CreateRefundIn(Input):
     approve: StrictBool = Field(False, description="Admins only: approve and carry out at once")
 
 
-class RejectRefundIn(Input):
+class RejectRefundIn(Input, json_schema_extra=examples.REJECT_REFUND):
     reason: Reason
 
 
-class SellerIn(Input):
+class SellerIn(Input, json_schema_extra=examples.SELLER):
     name: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
     email: Annotated[str, StringConstraints(max_length=320, pattern=NO_NUL)] | None = None
     commission_rate: Rate | None = Field(None, description="Override of the platform rate")
@@ -136,7 +137,7 @@ class SellerIn(Input):
     metadata: Metadata | None = None
 
 
-class CustomerIn(Input):
+class CustomerIn(Input, json_schema_extra=examples.CUSTOMER):
     name: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
     email: Annotated[str, StringConstraints(max_length=320, pattern=NO_NUL)] | None = None
     metadata: Metadata | None = None
@@ -179,6 +180,10 @@ class PaymentOut(FullView):
     shipping_collected: int
     gateway_fee: int
     refunded_amount: int
+    refund_reserved_amount: int = Field(description="Held by open refund requests "
+                                                    "(requested or approved) until decided")
+    refundable_amount: int = Field(description="What a new refund may still ask for: "
+                                               "total - refunded - reserved")
     gateway_payment_id: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -217,6 +222,7 @@ class RefundOut(FullView):
     decided_by: str | None
     rejection_reason: str | None
     failure_reason: str | None
+    cancellation_reason: str | None
     seller_part: int | None
     platform_part: int | None
     tax_part: int | None
@@ -227,6 +233,7 @@ class RefundOut(FullView):
     rejected_at: datetime | None
     succeeded_at: datetime | None
     failed_at: datetime | None
+    canceled_at: datetime | None
 
 
 class SellerOut(Output):

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.payments import refundable_amount
 from paytrack.entrypoints.api.schemas import Page, PaymentOut, RefundOut, StatusEventOut, page
 from paytrack.services import permissions
 
@@ -59,6 +60,8 @@ class RefundPage(Page[RefundView]):
 def present(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """What ``actor`` may see of ``row``: every payment, refund and status event a route
     answers with goes through here."""
+    if kind == "payment":
+        row = {**row, "refundable_amount": refundable_amount(row)}
     return permissions.view(actor, kind, row)
 
 

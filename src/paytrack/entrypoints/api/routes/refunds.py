@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Body, Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
-from paytrack.entrypoints.api.schemas import CreateRefundIn, RejectRefundIn
+from paytrack.entrypoints.api.schemas import CreateRefundIn, ReasonIn, RejectRefundIn
 from paytrack.entrypoints.api.views import RefundPage, RefundView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import refunds as svc
@@ -19,8 +19,9 @@ api = router("/v1/refunds", "refunds")
 @api.post("", status_code=201, response_model=RefundView)
 def create_refund(body: CreateRefundIn, write: WriteDep,
                   actor: Annotated[Actor, may(Action.REQUEST_REFUND)]) -> Response:
-    """Request a full (no ``amount``) or partial refund. With ``approve``, an admin refunds
-    in one step."""
+    """Request a full (no `amount`: all that is still refundable) or partial refund. The
+    request reserves its amount on the payment and waits for an admin to approve or reject
+    it; nothing is refunded until then. With `approve`, an admin refunds in one step."""
     act = svc.refund_payment if body.approve else svc.request_refund
     return write.run(lambda uow: present(actor, "refund", act(
         uow, body.payment_id, actor, reason=body.reason, amount=body.amount)))
@@ -57,3 +58,14 @@ def reject_refund(refund_id: str, body: RejectRefundIn, write: WriteDep,
                   actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> Response:
     return write.run(lambda uow: present(actor, "refund", svc.reject_refund(
         uow, refund_id, actor, reason=body.reason)))
+
+
+@api.post("/{refund_id}/cancel", response_model=RefundView)
+def cancel_refund(refund_id: str, write: WriteDep,
+                  actor: Annotated[Actor, may(Action.CANCEL_REFUND)],
+                  body: Annotated[ReasonIn | None, Body()] = None) -> Response:
+    """Withdraw a request nobody has decided yet: the seller or customer that made it, or
+    an admin. What it reserved on the payment is released."""
+    reason = (body or ReasonIn()).reason
+    return write.run(lambda uow: present(actor, "refund", svc.cancel_refund(
+        uow, refund_id, actor, reason=reason)))
