@@ -63,7 +63,7 @@ OPEN_STATES = frozenset({P.PENDING, P.PROCESSING})
 # recorded all the same, and flagged for review in the payment's history.
 LATE_CAPTURE_STATES = frozenset({P.CANCELED, P.FAILED})
 CAPTURABLE_STATES = OPEN_STATES | LATE_CAPTURE_STATES
-REVIEW_REASONS: dict[str, str] = {P.CANCELED: "confirmed after cancel: review",
+REVIEW_REASONS: dict[str | None, str] = {P.CANCELED: "confirmed after cancel: review",
                                   P.FAILED: "confirmed after failure: review"}
 
 

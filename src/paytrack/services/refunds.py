@@ -13,7 +13,8 @@ from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExcee
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
-from paytrack.domain.payments import refund_entry
+from paytrack.domain.payments import Payment, refund_entry
+from paytrack.domain.refunds import Refund
 from paytrack.domain.splits import refund_split
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -30,7 +31,7 @@ R = RefundStatus
 
 
 def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
+                   amount: int | None = None) -> Refund:
     """Ask for a full (``amount=None``) or partial refund; an admin decides later."""
     permissions.check(actor, Action.REQUEST_REFUND)
     reason = require_text(reason, "reason")
@@ -51,7 +52,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
     if amount > refundable:
         raise _exceeds(payment, amount)
     now = uow.now()
-    refund = {
+    refund: Refund = {
         "id": new_id("re"), "payment_id": payment_id, "currency": payment["currency"],
         "amount": amount, "status": str(R.REQUESTED), "previous_status": None,
         "reason": reason, "requested_by": str(actor), "decided_by": None,
@@ -67,7 +68,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
     return refund
 
 
-def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     """Approve, then carry the refund out (recorded gateways succeed at once)."""
     permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
@@ -77,7 +78,7 @@ def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, A
 
 
 def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
-                  reason: str) -> dict[str, Any]:
+                  reason: str) -> Refund:
     permissions.check(actor, Action.DECIDE_REFUND)
     reason = require_text(reason, "reason")
     now = uow.now()
@@ -86,14 +87,14 @@ def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
 
 
 def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
+                   amount: int | None = None) -> Refund:
     """An admin's one-step refund: requested, approved and carried out in one transaction."""
     permissions.check(actor, Action.REFUND_PAYMENT)
     refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
     return approve_refund(uow, refund["id"], actor)
 
 
-def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     permissions.check(actor, Action.READ_REFUND)
     refund = fetch(uow.refunds, "refund", refund_id)
     payment = fetch(uow.payments, "payment", refund["payment_id"])
@@ -102,7 +103,7 @@ def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
-                 status: str | None = None, payment_id: str | None = None) -> list[dict]:
+                 status: str | None = None, payment_id: str | None = None) -> list[Refund]:
     """Newest first, only those on payments the actor may see."""
     scope = permissions.list_scope(actor, Action.READ_REFUND)
     if payment_id is not None:
@@ -111,13 +112,15 @@ def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
                             limit=limit, before_id=cursor, **scope)
 
 
-def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     refund = uow.refunds.get(refund_id)
+    assert refund is not None, "approved in this transaction"
     now = uow.now()
     amount = refund["amount"]
     payment = uow.payments.add_refund(refund["payment_id"], amount, now)
     if payment is None:
         current = uow.payments.get(refund["payment_id"])
+        assert current is not None, "a refund's payment exists (a foreign key)"
         if current["status"] not in CAPTURED_STATES:
             raise InvalidTransition(
                 f"payment is {current['status']}; it cannot be refunded now",
@@ -145,7 +148,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
-          reason: str | None, values: dict[str, Any]) -> dict[str, Any]:
+          reason: str | None, values: dict[str, Any]) -> Refund:
     now = uow.now()
     sources = sources_of(REFUND_TRANSITIONS, target)
     refund = guarded_move(uow.refunds, REFUND_TRANSITIONS, "refund", refund_id, sources,
@@ -158,7 +161,7 @@ def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
     return refund
 
 
-def _exceeds(payment: dict[str, Any], amount: int) -> RefundExceedsCaptured:
+def _exceeds(payment: Payment, amount: int) -> RefundExceedsCaptured:
     refundable = payment["total"] - payment["refunded_amount"]
     currency = payment["currency"]
     return RefundExceedsCaptured(
