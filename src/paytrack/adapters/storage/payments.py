@@ -35,10 +35,10 @@ def _transition(table: Table, sources: frozenset[str], target: str,
 
 
 class _Rows(Generic[R]):
-    """The rows of ``table``, each read as the record ``kind``."""
+    """The rows of ``table``, each read as a ``row_type`` record."""
 
     table: Table
-    kind: type[R]
+    row_type: type[R]
 
     def __init__(self, conn: Connection, appender: Appender) -> None:
         self.conn = conn
@@ -49,7 +49,7 @@ class _Rows(Generic[R]):
 
     def get(self, object_id: str) -> R | None:
         row = self.conn.execute(select(self.table).where(self.table.c.id == object_id)).first()
-        return record_or_none(row, self.kind)
+        return record_or_none(row, self.row_type)
 
     def transition(self, object_id: str, sources: Iterable[str], target: str,
                    values: dict[str, Any]) -> R | None:
@@ -58,7 +58,7 @@ class _Rows(Generic[R]):
         row = self.conn.execute(
             statement, {"object_id": object_id, **{f"new_{k}": v for k, v in values.items()}}
         ).first()
-        return record_or_none(row, self.kind)
+        return record_or_none(row, self.row_type)
 
     def list(self, *, filters: dict[str, Any], limit: int, before_id: str | None = None,
              created_gte: datetime | None = None, created_lt: datetime | None = None,
@@ -75,12 +75,12 @@ class _Rows(Generic[R]):
         if created_lt:
             query = query.where(self.table.c.created_at < created_lt)
         rows = self.conn.execute(query.order_by(self.table.c.id.desc()).limit(limit))
-        return records(rows, self.kind)
+        return records(rows, self.row_type)
 
 
 class PaymentRepository(_Rows[Payment]):
     table = payments
-    kind = Payment
+    row_type = Payment
 
     def list(self, *, needs_review: bool | None = None, **kwargs: Any) -> list[Payment]:
         """``needs_review``: only payments whose history has a confirmation after a cancel
@@ -133,7 +133,7 @@ class PaymentRepository(_Rows[Payment]):
 
 class RefundRepository(_Rows[Refund]):
     table = refunds
-    kind = Refund
+    row_type = Refund
 
     def list(self, *, seller_id: str | None = None, customer_id: str | None = None,
              **kwargs: Any) -> list[Refund]:

@@ -61,15 +61,15 @@ def read_sum(row: RowMapping, name: str) -> int:
     return exact_sum([row[f"{name}_{i}"] for i in range(2) if f"{name}_{i}" in row])
 
 
-def record(row: Row, kind: type[R]) -> R:
-    """A row as the typed record ``kind`` (a TypedDict: a plain dict at run time, so this
-    is ``dict(row._mapping)``; the table's columns are the record's keys)."""
+def record(row: Row, row_type: type[R]) -> R:
+    """A row as a ``row_type`` record (a TypedDict: a plain dict at run time, so this is
+    ``dict(row._mapping)``; the columns selected are the record's keys)."""
     return cast(R, dict(row._mapping))
 
 
-def record_or_none(row: Row | None, kind: type[R]) -> R | None:
-    return None if row is None else record(row, kind)
+def record_or_none(row: Row | None, row_type: type[R]) -> R | None:
+    return None if row is None else record(row, row_type)
 
 
-def records(rows: Iterable[Row], kind: type[R]) -> list[R]:
-    return [record(row, kind) for row in rows]
+def records(rows: Iterable[Row], row_type: type[R]) -> list[R]:
+    return [record(row, row_type) for row in rows]
