@@ -78,9 +78,11 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
     permissions.check(actor, Action.CREATE_PAYMENT)
     currency = validate_currency(cmd.currency)
     breakdown = Breakdown(cmd.subtotal, cmd.discount, cmd.tax, cmd.shipping)
-    method = _enum(PaymentMethod, cmd.method, "method")
-    gateway = _enum(Gateway, cmd.gateway, "gateway")
-    kind = _enum(PaymentKind, cmd.kind, "kind")
+    values = {
+        "method": _enum(PaymentMethod, cmd.method, "method"),
+        "gateway": _enum(Gateway, cmd.gateway, "gateway"),
+        "kind": _enum(PaymentKind, cmd.kind, "kind"),
+    }
     for name in ("customer_id", "seller_id", "item_type", "item_id"):
         require_text(getattr(cmd, name), name, max_length=100)
     now = uow.now()
@@ -114,7 +116,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "currency": currency,
         "subtotal": breakdown.subtotal, "discount": breakdown.discount, "tax": breakdown.tax,
         "shipping": breakdown.shipping, "total": breakdown.total,
-        "method": method, "gateway": gateway, "kind": kind,
+        "method": values["method"], "gateway": values["gateway"], "kind": values["kind"],
         "status": str(P.PENDING), "previous_status": None,
         "coupon_code": cmd.coupon_code,
         "commission_rate": str(rate), "commission_base": str(uow.policy.commission_base),
@@ -158,8 +160,8 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
                   needs_review: bool | None = None) -> list[Payment]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
     (True), or only the others (False)."""
-    filters: dict[str, str | None] = {"status": status, "seller_id": seller_id,
-                                      "customer_id": customer_id, "item_id": item_id}
+    filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
+               "item_id": item_id}
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller
