@@ -77,8 +77,9 @@ def claim(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> Replay | N
     if held["request_hash"] != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used with a different request; use a new key")
-    assert held["response_status"] is not None, "claims commit with their response"
-    return Replay(held["response_status"], held["response_body"])
+    status, body = held["response_status"], held["response_body"]
+    assert status is not None and body is not None, "claims commit with their response"
+    return Replay(status, body)
 
 
 def record(uow: UnitOfWork, scope: str, key: str, status: int, body: str) -> None:

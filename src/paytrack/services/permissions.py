@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, overload
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import Forbidden, NotFound
-from paytrack.domain.states import OPEN_STATES, PaymentStatus
+from paytrack.domain.payments import Payment
+from paytrack.domain.refunds import Refund
+from paytrack.domain.states import OPEN_STATES, PaymentEvent, PaymentStatus
 
 
 class Action(StrEnum):
@@ -188,9 +190,19 @@ def visible_fields(role: Role, kind: str) -> frozenset[str]:
     return frozenset().union(*(groups[g] for g in SEES[kind][_rights(role)]))
 
 
-def view(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+# Each kind of view takes its own record: a status event is shown with ``needs_review``.
+@overload
+def view(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+
+
+def view(actor: Actor, kind: str, row: Payment | Refund | PaymentEvent) -> dict[str, Any]:
     """What ``actor`` may see of ``row`` (a ``kind``: payment, refund or status_event)."""
-    shown = {name: row[name] for name in visible_fields(actor.role, kind)}
+    fields: Mapping[str, Any] = row
+    shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:
         for name in ACTOR_FIELDS.get(kind, ()):
             if shown[name] is not None:

@@ -23,7 +23,8 @@ from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExcee
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
-from paytrack.domain.payments import refund_entry, refundable_amount
+from paytrack.domain.payments import Payment, refund_entry, refundable_amount
+from paytrack.domain.refunds import Refund
 from paytrack.domain.splits import refund_split
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -41,7 +42,7 @@ R = RefundStatus
 
 
 def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
+                   amount: int | None = None) -> Refund:
     """Ask for a full (``amount=None``: all that is refundable now) or partial refund, and
     reserve it on the payment; an admin decides later, or the requester cancels."""
     permissions.check(actor, Action.REQUEST_REFUND)
@@ -64,7 +65,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
         current = fetch(uow.payments, "payment", payment_id)  # it moved since we read it
         _check_refundable(current)
         raise _exceeds(current, amount)
-    refund = {
+    refund: Refund = {
         "id": new_id("re"), "payment_id": payment_id, "currency": payment["currency"],
         "amount": amount, "status": str(R.REQUESTED), "previous_status": None,
         "reason": reason, "requested_by": str(actor), "decided_by": None,
@@ -81,7 +82,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
     return refund
 
 
-def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     """Approve, then carry the refund out (recorded gateways succeed at once)."""
     permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
@@ -91,7 +92,7 @@ def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, A
 
 
 def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
-                  reason: str) -> dict[str, Any]:
+                  reason: str) -> Refund:
     """An admin turns a request down; what it reserved is released."""
     permissions.check(actor, Action.DECIDE_REFUND)
     reason = require_text(reason, "reason")
@@ -101,7 +102,7 @@ def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
 
 
 def cancel_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
-                  reason: str | None = None) -> dict[str, Any]:
+                  reason: str | None = None) -> Refund:
     """Withdraw a request nobody has decided yet: the seller or customer that made it, or
     an admin. What it reserved is released."""
     permissions.check(actor, Action.CANCEL_REFUND)
@@ -119,14 +120,14 @@ def cancel_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
 
 
 def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
+                   amount: int | None = None) -> Refund:
     """An admin's one-step refund: requested, approved and carried out in one transaction."""
     permissions.check(actor, Action.REFUND_PAYMENT)
     refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
     return approve_refund(uow, refund["id"], actor)
 
 
-def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     permissions.check(actor, Action.READ_REFUND)
     refund = fetch(uow.refunds, "refund", refund_id)
     payment = fetch(uow.payments, "payment", refund["payment_id"])
@@ -135,7 +136,7 @@ def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
-                 status: str | None = None, payment_id: str | None = None) -> list[dict]:
+                 status: str | None = None, payment_id: str | None = None) -> list[Refund]:
     """Newest first, only those on payments the actor may see."""
     scope = permissions.list_scope(actor, Action.READ_REFUND)
     if payment_id is not None:
@@ -144,8 +145,9 @@ def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
                             limit=limit, before_id=cursor, **scope)
 
 
-def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     refund = uow.refunds.get(refund_id)
+    assert refund is not None, "approved in this transaction"
     now = uow.now()
     amount = refund["amount"]
     payment = uow.payments.add_refund(refund["payment_id"], amount, now)
@@ -174,7 +176,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def _release(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
-             reason: str | None, values: dict[str, Any]) -> dict[str, Any]:
+             reason: str | None, values: dict[str, Any]) -> Refund:
     """Close a refund that will not be paid and give back what it reserved; the guarded
     move comes first, so of two racing closes only the one that moved releases."""
     refund = _move(uow, refund_id, target, actor, reason, values)
@@ -183,7 +185,7 @@ def _release(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor
 
 
 def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
-          reason: str | None, values: dict[str, Any]) -> dict[str, Any]:
+          reason: str | None, values: dict[str, Any]) -> Refund:
     now = uow.now()
     sources = sources_of(REFUND_TRANSITIONS, target)
     refund = guarded_move(uow.refunds, REFUND_TRANSITIONS, "refund", refund_id, sources,
@@ -196,7 +198,7 @@ def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
     return refund
 
 
-def _check_refundable(payment: dict[str, Any], refusal: str | None = None) -> None:
+def _check_refundable(payment: Payment, refusal: str | None = None) -> None:
     """A payment can be refunded while its money is held (succeeded or partially refunded);
     a fully refunded one simply has nothing left (``_exceeds``)."""
     status = payment["status"]
@@ -206,7 +208,7 @@ def _check_refundable(payment: dict[str, Any], refusal: str | None = None) -> No
                                         "payment can be refunded"), current=status)
 
 
-def _exceeds(payment: dict[str, Any], amount: int | None) -> RefundExceedsCaptured:
+def _exceeds(payment: Payment, amount: int | None) -> RefundExceedsCaptured:
     """``amount`` (None: a full refund) is more than the payment has left to refund."""
     refundable = refundable_amount(payment)
     currency = payment["currency"]

@@ -5,43 +5,57 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from paytrack.adapters.storage.sql import insert_ignore, is_postgres
+from paytrack.adapters.storage.sql import insert_ignore, is_postgres, record_or_none, records
 from paytrack.adapters.storage.tables import api_keys, idempotency_keys
+from paytrack.domain.actors import StoredApiKey
 from paytrack.domain.errors import IdempotentRequestInFlight
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
+
+
+class IdempotencyRecord(TypedDict):
+    """A claimed ``Idempotency-Key`` and, once its request's work committed, the response
+    to replay (both set in that same transaction)."""
+
+    id: int
+    scope: str  # the API key the request came with
+    key: str
+    request_hash: str
+    response_status: int | None
+    response_body: str | None
+    created_at: datetime
 
 
 class ApiKeyRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def insert(self, row: dict[str, Any]) -> bool:
+    def insert(self, row: StoredApiKey) -> bool:
         """Store a new key; False (and nothing stored) if its prefix is taken."""
         inserted = self.conn.execute(
             insert_ignore(self.conn, api_keys).values(**row).returning(api_keys.c.id)
         ).first()
         return inserted is not None
 
-    def by_prefix(self, prefix: str) -> dict | None:
+    def by_prefix(self, prefix: str) -> StoredApiKey | None:
         row = self.conn.execute(select(api_keys).where(api_keys.c.prefix == prefix)).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, StoredApiKey)
 
-    def get(self, key_id: str) -> dict | None:
+    def get(self, key_id: str) -> StoredApiKey | None:
         row = self.conn.execute(
             select(api_keys).where((api_keys.c.id == key_id) | (api_keys.c.prefix == key_id))
         ).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, StoredApiKey)
 
-    def list(self) -> list[dict]:
+    def list(self) -> list[StoredApiKey]:
         rows = self.conn.execute(select(api_keys).order_by(api_keys.c.created_at))
-        return [dict(r._mapping) for r in rows]
+        return records(rows, StoredApiKey)
 
     def revoke(self, key_id: str, now: datetime) -> None:
         self.conn.execute(update(api_keys).where(api_keys.c.id == key_id,
@@ -104,12 +118,12 @@ class IdempotencyRepository:
         ).first()
         return inserted is not None
 
-    def get(self, scope: str, key: str) -> dict | None:
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         row = self.conn.execute(
             select(idempotency_keys).where(idempotency_keys.c.scope == scope,
                                            idempotency_keys.c.key == key)
         ).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, IdempotencyRecord)
 
     def complete(self, scope: str, key: str, status: int, body: str) -> None:
         self.conn.execute(

@@ -98,7 +98,8 @@ class Appender:
         self.conn = conn
         self._rows: dict[Table, list[dict[str, Any]]] = {}
         self._guards: list[dict[str, Any]] = []
-        self._driver = conn.connection.driver_connection
+        self._driver: Any = conn.connection.driver_connection  # psycopg's or sqlite3's
+        assert self._driver is not None, "a connection in use has its driver's connection"
         self._lazy = lazy_transaction and hasattr(self._driver, "autocommit")
         if self._lazy:
             self._driver.autocommit = True
@@ -142,7 +143,8 @@ class Appender:
         if not pending:
             return
         dialect = self.conn.dialect
-        cursor = self.conn.connection.dbapi_connection.cursor()
+        dbapi: Any = self.conn.connection.dbapi_connection
+        cursor = dbapi.cursor()
         try:
             if dialect.name == "postgresql":
                 cursor.execute(*_one_statement(pending, guards, dialect))

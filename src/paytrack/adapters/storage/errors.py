@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 
 from paytrack.domain.errors import (
     BalanceLimitExceeded,
@@ -51,7 +51,8 @@ _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str, str]] = {
 _KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) is ")
 
 
-def translate(exc: DBAPIError) -> Exception:
+def translate(exc: StatementError) -> Exception:
+    """The domain error for a constraint the database refused, or ``exc`` itself."""
     message = str(exc.orig)
     if "balance_limit_exceeded" in message:  # the balance_deltas trigger, either backend
         return balance_limit_exceeded()

@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Select, Table, Update, bindparam, case, exists, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.sql import record_or_none, records
 from paytrack.adapters.storage.tables import payments, refunds, status_events
+from paytrack.domain.payments import Payment
+from paytrack.domain.refunds import Refund
 from paytrack.domain.states import CAPTURED_STATES, LATE_CAPTURE_STATES, PaymentStatus
+
+R = TypeVar("R", Payment, Refund)
 
 
 @cache
@@ -29,32 +34,35 @@ def _transition(table: Table, sources: frozenset[str], target: str,
     )
 
 
-class _Rows:
+class _Rows(Generic[R]):
+    """The rows of ``table``, each read as a ``row_type`` record."""
+
     table: Table
+    row_type: type[R]
 
     def __init__(self, conn: Connection, appender: Appender) -> None:
         self.conn = conn
         self.appender = appender
 
-    def insert(self, row: dict[str, Any]) -> None:
-        self.appender.add(self.table, row)
+    def insert(self, row: R) -> None:
+        self.appender.add(self.table, cast(dict[str, Any], row))
 
-    def get(self, object_id: str) -> dict | None:
+    def get(self, object_id: str) -> R | None:
         row = self.conn.execute(select(self.table).where(self.table.c.id == object_id)).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, self.row_type)
 
     def transition(self, object_id: str, sources: Iterable[str], target: str,
-                   values: dict[str, Any]) -> dict | None:
+                   values: dict[str, Any]) -> R | None:
         """Move to ``target`` only from one of ``sources``; None if the row was not there."""
         statement = _transition(self.table, frozenset(sources), target, tuple(sorted(values)))
         row = self.conn.execute(
             statement, {"object_id": object_id, **{f"new_{k}": v for k, v in values.items()}}
         ).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, self.row_type)
 
     def list(self, *, filters: dict[str, Any], limit: int, before_id: str | None = None,
              created_gte: datetime | None = None, created_lt: datetime | None = None,
-             query: Select | None = None) -> list[dict]:
+             query: Select | None = None) -> list[R]:
         """Newest first; ``before_id`` is the cursor (ids sort by creation time)."""
         query = select(self.table) if query is None else query
         for name, value in filters.items():
@@ -67,13 +75,14 @@ class _Rows:
         if created_lt:
             query = query.where(self.table.c.created_at < created_lt)
         rows = self.conn.execute(query.order_by(self.table.c.id.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows]
+        return records(rows, self.row_type)
 
 
-class PaymentRepository(_Rows):
+class PaymentRepository(_Rows[Payment]):
     table = payments
+    row_type = Payment
 
-    def list(self, *, needs_review: bool | None = None, **kwargs: Any) -> list[dict]:
+    def list(self, *, needs_review: bool | None = None, **kwargs: Any) -> list[Payment]:
         """``needs_review``: only payments whose history has a confirmation after a cancel
         or a failure (True), or only the others (False)."""
         query = None
@@ -87,7 +96,7 @@ class PaymentRepository(_Rows):
             query = select(payments).where(late if needs_review else ~late)
         return super().list(query=query, **kwargs)
 
-    def reserve_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
+    def reserve_refund(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
         """Reserve ``amount`` for a refund request, only if the payment is refundable and
         what was refunded plus every reservation, this one included, stays within the total.
 
@@ -102,7 +111,7 @@ class PaymentRepository(_Rows):
             .values(refund_reserved_amount=payments.c.refund_reserved_amount + amount,
                     updated_at=now))
 
-    def release_refund(self, payment_id: str, amount: int, now: datetime) -> dict:
+    def release_refund(self, payment_id: str, amount: int, now: datetime) -> Payment:
         """Give back what a refund that will not be paid (rejected, canceled, failed) held."""
         row = self._update_one(
             update(payments)
@@ -112,7 +121,7 @@ class PaymentRepository(_Rows):
         assert row is not None, f"payment {payment_id} holds no reservation of {amount}"
         return row
 
-    def add_refund(self, payment_id: str, amount: int, now: datetime) -> dict | None:
+    def add_refund(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
         """Turn ``amount`` of the payment's reservation into refunded money, only while the
         payment is refundable; the status follows (partially) refunded."""
         after = payments.c.refunded_amount + amount
@@ -135,9 +144,9 @@ class PaymentRepository(_Rows):
                 updated_at=now,
             ))
 
-    def _update_one(self, statement: Update) -> dict | None:
+    def _update_one(self, statement: Update) -> Payment | None:
         row = self.conn.execute(statement.returning(*payments.c)).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, Payment)
 
     def any_for_item(self, item_type: str, item_id: str) -> bool:
         return self.conn.execute(
@@ -146,11 +155,12 @@ class PaymentRepository(_Rows):
         ).first() is not None
 
 
-class RefundRepository(_Rows):
+class RefundRepository(_Rows[Refund]):
     table = refunds
+    row_type = Refund
 
     def list(self, *, seller_id: str | None = None, customer_id: str | None = None,
-             **kwargs: Any) -> list[dict]:
+             **kwargs: Any) -> list[Refund]:
         """Refunds, optionally only those on one seller's or one customer's payments."""
         query = select(refunds)
         if seller_id is not None or customer_id is not None:

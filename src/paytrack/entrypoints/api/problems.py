@@ -52,7 +52,8 @@ _HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found",
 def response_for(exc: Exception) -> JSONResponse | None:
     """The problem response for a known error, or None for a bug (a 500)."""
     if isinstance(exc, PaytrackError):
-        extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool)}
+        extra: dict[str, Any] = {k: v for k, v in exc.extra.items()
+                                 if isinstance(v, str | int | bool)}
         if "field" in extra:
             extra = {"errors": [{"field": extra.pop("field"), "message": exc.detail,
                                  "type": exc.code}], **extra}
@@ -107,8 +108,9 @@ def _allowed_methods(app: FastAPI, request: Request) -> str:
     methods: set[str] = set()
     for route in app.router.routes:
         match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and getattr(route, "methods", None):
-            methods |= route.methods
+        served = getattr(route, "methods", None)  # a Route's; a Mount has none
+        if match is not Match.NONE and served:
+            methods |= served
     return ", ".join(sorted(methods))
 
 

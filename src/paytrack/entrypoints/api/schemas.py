@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -59,9 +59,14 @@ Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
 BillingDetails = Annotated[dict[MetaKey, Annotated[str, StringConstraints(
     max_length=500, pattern=NO_NUL)] | None], Field(max_length=20)]
 
-Method = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
-GatewayName = Literal[tuple(g.value for g in Gateway)]  # type: ignore[valid-type]
-Kind = Literal[tuple(k.value for k in PaymentKind)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built at run time is beyond a type checker: plain strings
+    Method: TypeAlias = str
+    GatewayName: TypeAlias = str
+    Kind: TypeAlias = str
+else:
+    Method = Literal[tuple(m.value for m in PaymentMethod)]
+    GatewayName = Literal[tuple(g.value for g in Gateway)]
+    Kind = Literal[tuple(k.value for k in PaymentKind)]
 
 
 def _iso_only(value: object) -> object:
@@ -309,6 +314,7 @@ class VerifyOut(BaseModel):
 
 
 T = TypeVar("T")
+Row = TypeVar("Row", bound=Mapping[str, Any])
 
 
 class Page(BaseModel, Generic[T]):
@@ -317,8 +323,8 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def page(rows: list[dict], limit: int, shape: Callable[[dict], Any],
-         cursor_key: str = "id") -> dict:
+def page(rows: Sequence[Row], limit: int, shape: Callable[[Row], Any],
+         cursor_key: str = "id") -> dict[str, Any]:
     """Shape ``limit + 1`` fetched rows into a page, each row with ``shape``."""
     has_more = len(rows) > limit
     rows = rows[:limit]

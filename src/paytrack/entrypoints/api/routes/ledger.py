@@ -23,7 +23,7 @@ LedgerReader = Annotated[Actor, may(Action.READ_LEDGER)]
 
 
 @api.get("/trial-balance", response_model=TrialBalanceOut)
-def trial_balance(storage: StorageDep, actor: LedgerReader) -> dict:
+def trial_balance(storage: StorageDep, actor: LedgerReader) -> svc.TrialBalance:
     """Debits and credits per currency over every posting; ``balanced`` when equal."""
     with storage.unit_of_work(readonly=True) as uow:
         return svc.trial_balance(uow, actor)
@@ -56,7 +56,7 @@ def list_entries(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
 
 
 @api.get("/verify", response_model=VerifyOut)
-def verify(storage: StorageDep, actor: LedgerReader) -> dict:
+def verify(storage: StorageDep, actor: LedgerReader) -> svc.LedgerCheck:
     """Recompute every balance from postings and report each difference."""
     with storage.unit_of_work(readonly=True) as uow:
         return svc.verify_ledger(uow, actor)
