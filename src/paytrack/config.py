@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import cached_property
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     commission_base: CommissionBase = CommissionBase.TOTAL
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
+
+    # HTTP: an address with this many failed authentications within the window is
+    # answered 429 for the lockout; counted per server process; 0 turns it off.
+    auth_failures_max: int = Field(20, ge=0)
+    auth_failure_window_s: float = Field(60.0, gt=0)
+    auth_lockout_s: float = Field(60.0, gt=0)
 
     @field_validator("commission_rate")
     @classmethod

@@ -12,8 +12,11 @@ from fastapi_offline import FastAPIOffline
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
+from paytrack.config import Settings
 from paytrack.entrypoints.api import problems
+from paytrack.entrypoints.api.middleware import Authenticate
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
+from paytrack.entrypoints.api.throttle import FailureLimiter
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -30,6 +33,8 @@ Payment tracking and a revenue ledger for marketplaces.
 # without the whole pool fighting over the GIL (measured in bench/http_capture.py).
 THREADS_PER_PROCESS = int(os.environ.get("PAYTRACK_THREADS", "4"))
 
+PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
+
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -37,13 +42,19 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(storage: Storage | None) -> FastAPI:
+def create_app(storage: Storage | None, settings: Settings | None = None) -> FastAPI:
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
+    settings = settings or Settings()
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
-                         description=DESCRIPTION, lifespan=_lifespan)
+                         description=DESCRIPTION, lifespan=_lifespan,
+                         redirect_slashes=False)  # its redirect would echo the Host header
     app.state.storage = storage
     problems.install(app)
+    # The key is checked before the route reads the body.
+    limiter = FailureLimiter(settings.auth_failures_max, settings.auth_failure_window_s,
+                             settings.auth_lockout_s) if settings.auth_failures_max else None
+    app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     for module in (payments, refunds, parties, ledger):
         app.include_router(module.api)
 
