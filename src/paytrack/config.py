@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
 
+    # HTTP: a larger request body is refused (413) before it is parsed.
+    max_body_bytes: int = Field(1_048_576, ge=0)
     # HTTP: an address with this many failed authentications within the window is
     # answered 429 for the lockout; counted per server process; 0 turns it off.
     auth_failures_max: int = Field(20, ge=0)

@@ -1,6 +1,6 @@
-"""HTTP hygiene: the key is checked before the body is read, 401s say how to
-authenticate, no redirect echoes the Host header, and an address that keeps failing to
-authenticate is locked out."""
+"""HTTP hygiene: the key is checked before the body is read, bodies are bounded, 401s say
+how to authenticate, no redirect echoes the Host header, an address that keeps failing to
+authenticate is locked out, and every response carries security headers."""
 
 from __future__ import annotations
 
@@ -93,6 +93,7 @@ def test_behind_a_proxy_path_prefix_the_key_is_still_checked_first(app):
     sent = call(app, "/v1/payments", [b'{"subtotal": '],
                 {"Content-Type": "application/json"}, root_path="/paytrack")
     assert sent.status == 401 and sent.pulled_bytes == 0
+    assert sent.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer ptk_nope_nope", "Basic eDp5"])
@@ -136,6 +137,54 @@ def test_every_api_route_but_the_public_ones_needs_a_key(app):
 
 def test_a_public_path_answers_without_a_key(client):
     assert client.get("/v1/health").status_code == 200
+
+
+# -- the body limit ----------------------------------------------------------------------
+
+@pytest.fixture
+def small_limit(storage, make_key):
+    """An app that takes bodies of at most 1,000 bytes, and an admin key for it."""
+    return create_app(storage, Settings(max_body_bytes=1000)), make_key("admin")
+
+
+def test_a_body_declared_over_the_limit_is_a_413_before_it_is_read(small_limit):
+    app, token = small_limit
+    sent = call(app, "/v1/payments", garbage(2 * MiB, 1024),
+                {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                 "Content-Length": str(2 * MiB)})
+    assert sent.status == 413 and sent.pulled_bytes == 0
+    assert sent.headers["content-type"] == "application/problem+json"
+    assert sent.json()["code"] == "payload_too_large" and "1000 bytes" in sent.json()["detail"]
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "k1"])
+def test_a_streamed_body_is_cut_off_once_it_passes_the_limit(small_limit, idempotency_key):
+    app, token = small_limit
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    sent = call(app, "/v1/payments", garbage(50 * MiB, 600), headers)
+    assert sent.status == 413 and sent.json()["code"] == "payload_too_large"
+    assert sent.pulled_bytes == 1200  # the chunk that passed the limit, and not one more
+
+
+def test_a_body_within_the_limit_goes_through(small_limit):
+    app, token = small_limit
+    body = json.dumps(payment_body()).encode()
+    body += b" " * (1000 - len(body))
+    with TestClient(app) as client:
+        response = client.post("/v1/payments", content=body, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+
+
+def test_the_default_limit_is_one_mib_and_configurable(admin, monkeypatch):
+    assert Settings().max_body_bytes == MiB
+    too_big = {**payment_body(), "description": "x" * MiB}
+    response = admin.post("/v1/payments", json=too_big)
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+    monkeypatch.setenv("PAYTRACK_MAX_BODY_BYTES", "2048")
+    assert Settings().max_body_bytes == 2048
 
 
 # -- 401s, redirects ----------------------------------------------------------------------
@@ -218,3 +267,42 @@ def test_the_limiter_can_be_turned_off(storage):
     with TestClient(app) as client:
         for _ in range(50):
             assert Api(client, "ptk_guess_guess").get("/v1/payments").status_code == 401
+
+
+# -- security headers ---------------------------------------------------------------------
+
+def test_every_response_carries_security_headers(app, admin, monkeypatch):
+    from paytrack.services import payments
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("a bug")
+
+    responses = {
+        "health": admin.client.get("/v1/health"),
+        "ok": admin.get("/v1/payments"),
+        "401": admin.client.get("/v1/payments"),
+        "404": admin.get("/v1/payments/pay_nope"),
+        "422": admin.post("/v1/payments", json={}),
+        "docs": admin.client.get("/docs"),
+        "openapi": admin.client.get("/openapi.json"),
+    }
+    monkeypatch.setattr(payments, "list_payments", broken)
+    responses["500"] = admin.get("/v1/payments")
+    assert responses["500"].status_code == 500
+    for name, response in responses.items():
+        assert response.headers["X-Content-Type-Options"] == "nosniff", name
+        assert response.headers["X-Frame-Options"] == "DENY", name
+        assert response.headers["Referrer-Policy"] == "no-referrer", name
+        if name not in ("docs", "openapi"):
+            assert response.headers["Cache-Control"] == "no-store", name
+            assert "default-src 'none'" in response.headers["Content-Security-Policy"], name
+
+
+def test_the_docs_still_render(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text
+    assert "Content-Security-Policy" not in docs.headers  # its inline script must run
+    script = client.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith(("text/javascript",
+                                                      "application/javascript"))

@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
 from paytrack.entrypoints.api import problems
-from paytrack.entrypoints.api.middleware import Authenticate
+from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
 from paytrack.entrypoints.api.throttle import FailureLimiter
 
@@ -51,10 +52,12 @@ def create_app(storage: Storage | None, settings: Settings | None = None) -> Fas
                          redirect_slashes=False)  # its redirect would echo the Host header
     app.state.storage = storage
     problems.install(app)
-    # The key is checked before the route reads the body.
+    # The last added runs first: the key is checked before the body is counted or read.
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     limiter = FailureLimiter(settings.auth_failures_max, settings.auth_failure_window_s,
                              settings.auth_lockout_s) if settings.auth_failures_max else None
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
+    _add_security_headers_outermost(app)
     for module in (payments, refunds, parties, ledger):
         app.include_router(module.api)
 
@@ -65,6 +68,18 @@ def create_app(storage: Storage | None, settings: Settings | None = None) -> Fas
 
     _document_problem_schema(app)
     return app
+
+
+def _add_security_headers_outermost(app: FastAPI) -> None:
+    """Middleware added with ``add_middleware`` runs inside the layer that answers an
+    internal error; wrapping the whole stack puts the headers on that 500 too.
+    (``FastAPIOffline`` returns an instance, so the method is wrapped, not overridden.)"""
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
 
 def _document_problem_schema(app: FastAPI) -> None:
