@@ -14,7 +14,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import NotFound, Unauthenticated, ValidationFailed
+from paytrack.domain.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.services._common import require_text
 
@@ -82,6 +82,26 @@ def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> dict:
     uow.records.audit(str(actor), "api_key.revoked", "api_key", row["id"], None,
                       {"prefix": row["prefix"]}, now)
     return _public(uow.api_keys.get(row["id"]))
+
+
+def revoke_key_by_reference(uow: UnitOfWork, reference: str, actor: Actor) -> dict:
+    """Revoke the key named by the key itself, its prefix or its id. A key that was revoked
+    already is a ``Conflict``: nothing changes, and whoever asked should know."""
+    row = None
+    if reference.startswith("ptk_"):  # the whole key: found by its hash, never echoed
+        digest = _hash(reference)
+        row = next((r for r in uow.api_keys.list()
+                    if hmac.compare_digest(r["secret_hash"], digest)), None)
+        named = "this key"
+    else:
+        named = f"API key {reference}"
+    row = row or uow.api_keys.get(reference)
+    if row is None:
+        raise NotFound(f"{named} does not exist (give the key, its prefix or its id)")
+    if row["revoked_at"] is not None:
+        raise Conflict(f"API key {row['id']} (prefix {row['prefix']}) was already revoked "
+                       f"on {row['revoked_at']:%Y-%m-%d %H:%M} UTC")
+    return revoke_key(uow, row["id"], actor)
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
