@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     auth_failures_max: int = Field(20, ge=0)
     auth_failure_window_s: float = Field(60.0, gt=0)
     auth_lockout_s: float = Field(60.0, gt=0)
+    # `paytrack serve`: fold balance deltas and purge expired idempotency keys in the
+    # background (turn off where `paytrack worker` runs beside it).
+    upkeep: bool = True
+    upkeep_interval_s: float = Field(5.0, gt=0)
 
     @field_validator("commission_rate")
     @classmethod

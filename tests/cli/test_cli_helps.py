@@ -147,7 +147,9 @@ def served(monkeypatch):
     import uvicorn
 
     calls: list[dict] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.setenv("PAYTRACK_UPKEEP", "true")  # restored after the test
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(
+        {"app": app, **kw, "upkeep_env": __import__("os").environ["PAYTRACK_UPKEEP"]}))
     return calls
 
 
@@ -157,6 +159,13 @@ def test_serve_on_a_database_without_an_admin_key_says_how_to_make_one(cli, serv
     cli("keys", "create", "--role", "admin")
     assert hint not in cli("serve").output
     assert len(served) == 2
+
+
+def test_serve_runs_the_upkeep_unless_told_not_to(cli, served):
+    assert cli("serve").exit_code == 0
+    assert cli("serve", "--no-upkeep").exit_code == 0
+    assert [c["upkeep_env"] for c in served] == ["true", "false"]
+    assert "serve" in cli("worker", "--help").output  # the worker says when it is needed
 
 
 def test_demo_run_twice_leaves_one_demo_key(cli, storage):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -80,11 +81,16 @@ def migrate() -> None:
 
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000,
-          workers: Annotated[int, typer.Option(metavar="N", help="Server processes")] = 1
-          ) -> None:
+          workers: Annotated[int, typer.Option(metavar="N", help="Server processes")] = 1,
+          upkeep: Annotated[bool, typer.Option(
+              "--upkeep/--no-upkeep", envvar="PAYTRACK_UPKEEP",
+              help="Fold balance deltas into balances and purge expired idempotency keys "
+                   "in the background. Turn it off only where `paytrack worker` runs "
+                   "beside the server.")] = True) -> None:
     """Serve the API and its docs at /docs.
 
-    Migrates the database first.
+    Migrates the database first. Unless --no-upkeep, each server process also does what
+    `paytrack worker` does, every few seconds.
     """
     import uvicorn
 
@@ -100,6 +106,10 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000,
     if not has_admin:
         console.print("no admin API key in this database yet: create one with "
                       "`paytrack keys create --role admin`", highlight=False)
+    if not upkeep:
+        console.print("upkeep is off: run `paytrack worker` beside the server, or balance "
+                      "deltas pile up", highlight=False)
+    os.environ["PAYTRACK_UPKEEP"] = "true" if upkeep else "false"  # for the server's app
     uvicorn.run("paytrack.entrypoints.asgi:app", host=host, port=port, workers=workers,
                 log_level="info")
 
@@ -249,16 +259,16 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                                                    help="Seconds between rounds")] = 5.0,
            once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
            = False) -> None:
-    """Fold balance deltas and purge expired idempotency keys."""
-    from paytrack.services.idempotency import purge_expired
-    from paytrack.services.ledger import fold_balances
+    """Fold balance deltas and purge expired idempotency keys.
+
+    `paytrack serve` does this itself unless started with --no-upkeep; run the worker
+    when it is. Several workers and servers may run it at once.
+    """
+    from paytrack.entrypoints.upkeep import run_once
 
     storage = open_storage()
     while True:
-        with storage.unit_of_work() as uow:
-            folded = fold_balances(uow)
-            purged = purge_expired(uow)
-            uow.commit()
+        folded, purged = run_once(storage)
         if folded or purged or once:
             console.print(f"folded {folded} balance deltas, purged {purged} idempotency keys")
         if once:
@@ -311,7 +321,7 @@ def demo(
     console.print("admin key:")
     print(token, flush=True)
     if serve_after:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, upkeep=True)
 
 
 def _safe_url(url: str) -> str:

@@ -18,6 +18,7 @@ from paytrack.entrypoints.api import problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
 from paytrack.entrypoints.api.throttle import FailureLimiter
+from paytrack.entrypoints.upkeep import Upkeep
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -38,19 +39,31 @@ PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
 
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS_PER_PROCESS
-    yield
+    upkeep: Upkeep | None = app.state.upkeep
+    if upkeep is not None:
+        upkeep.start()
+    try:
+        yield
+    finally:
+        if upkeep is not None:
+            upkeep.stop()
 
 
-def create_app(storage: Storage | None, settings: Settings | None = None) -> FastAPI:
-    """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
+def create_app(storage: Storage | None, settings: Settings | None = None, *,
+               upkeep: bool = False) -> FastAPI:
+    """The app; ``storage`` may be attached later as ``app.state.storage`` (tests).
+    With ``upkeep``, balance deltas are folded and expired idempotency keys purged in a
+    background thread while the app runs (``paytrack serve`` does this by default)."""
     settings = settings or Settings()
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
                          description=DESCRIPTION, lifespan=_lifespan,
                          redirect_slashes=False)  # its redirect would echo the Host header
     app.state.storage = storage
+    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s) \
+        if upkeep and storage is not None else None
     problems.install(app)
     # The last added runs first: the key is checked before the body is counted or read.
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
