@@ -20,7 +20,7 @@ from typing import cast
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, ApiKey, Role, StoredApiKey
-from paytrack.domain.errors import NotFound, Unauthenticated, ValidationFailed
+from paytrack.domain.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.services import permissions
 from paytrack.services._common import require_text
@@ -103,6 +103,28 @@ def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> ApiKey:
     revoked = uow.api_keys.get(row["id"])
     assert revoked is not None, "read above"
     return _public(revoked)
+
+
+def revoke_key_by_reference(uow: UnitOfWork, reference: str, actor: Actor) -> ApiKey:
+    """Revoke the key named by the key itself, its prefix or its id. A key that was revoked
+    already is a ``Conflict``: nothing changes, and whoever asked should know."""
+    permissions.check(actor, Action.MANAGE_KEYS)
+    row: StoredApiKey | None = None
+    if reference.startswith("ptk_") and reference.count("_") >= 2:
+        # The whole key: found by its prefix, proven by its hash, never echoed.
+        found = uow.api_keys.by_prefix(reference.split("_", 2)[1])
+        if found is not None and hmac.compare_digest(found["secret_hash"], _hash(reference)):
+            row = found
+        named = "this key"
+    else:
+        named = f"API key {reference}"
+        row = uow.api_keys.get(reference)
+    if row is None:
+        raise NotFound(f"{named} does not exist (give the key, its prefix or its id)")
+    if row["revoked_at"] is not None:
+        raise Conflict(f"API key {row['id']} (prefix {row['prefix']}) was already revoked "
+                       f"on {row['revoked_at']:%Y-%m-%d %H:%M} UTC")
+    return revoke_key(uow, row["id"], actor)
 
 
 def _public(row: StoredApiKey) -> ApiKey:

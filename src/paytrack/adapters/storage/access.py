@@ -132,6 +132,11 @@ class IdempotencyRepository:
             .values(response_status=status, response_body=body)
         )
 
-    def purge_older_than(self, cutoff: datetime) -> int:
+    def purge_older_than(self, cutoff: datetime, batch: int = 10_000) -> int:
+        """Delete up to ``batch`` expired keys, skipping any a request is taking over."""
+        expired = (select(idempotency_keys.c.id)
+                   .where(idempotency_keys.c.created_at < cutoff)
+                   .limit(batch).with_for_update(skip_locked=True))
         return self.conn.execute(
-            delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff)).rowcount
+            delete(idempotency_keys).where(idempotency_keys.c.id.in_(expired.scalar_subquery()))
+        ).rowcount

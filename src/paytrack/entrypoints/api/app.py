@@ -9,11 +9,16 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
+from paytrack.config import Settings
 from paytrack.entrypoints.api import problems
+from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
+from paytrack.entrypoints.api.throttle import FailureLimiter
+from paytrack.entrypoints.upkeep import Upkeep
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -30,20 +35,42 @@ Payment tracking and a revenue ledger for marketplaces.
 # without the whole pool fighting over the GIL (measured in bench/http_capture.py).
 THREADS_PER_PROCESS = int(os.environ.get("PAYTRACK_THREADS", "4"))
 
+PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
+
 
 @asynccontextmanager
-async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS_PER_PROCESS
-    yield
+    upkeep: Upkeep | None = app.state.upkeep
+    if upkeep is not None:
+        upkeep.start()
+    try:
+        yield
+    finally:
+        if upkeep is not None:
+            upkeep.stop()
 
 
-def create_app(storage: Storage | None) -> FastAPI:
-    """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
+def create_app(storage: Storage | None, settings: Settings | None = None, *,
+               upkeep: bool = False) -> FastAPI:
+    """The app; ``storage`` may be attached later as ``app.state.storage`` (tests).
+    With ``upkeep``, balance deltas are folded and expired idempotency keys purged in a
+    background thread while the app runs (``paytrack serve`` does this by default)."""
+    settings = settings or Settings()
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
-                         description=DESCRIPTION, lifespan=_lifespan)
+                         description=DESCRIPTION, lifespan=_lifespan,
+                         redirect_slashes=False)  # its redirect would echo the Host header
     app.state.storage = storage
+    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s) \
+        if upkeep and storage is not None else None
     problems.install(app)
+    # The last added runs first: the key is checked before the body is counted or read.
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
+    limiter = FailureLimiter(settings.auth_failures_max, settings.auth_failure_window_s,
+                             settings.auth_lockout_s) if settings.auth_failures_max else None
+    app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
+    _add_security_headers_outermost(app)
     for module in (payments, refunds, parties, ledger):
         app.include_router(module.api)
 
@@ -54,6 +81,18 @@ def create_app(storage: Storage | None) -> FastAPI:
 
     _document_problem_schema(app)
     return app
+
+
+def _add_security_headers_outermost(app: FastAPI) -> None:
+    """Middleware added with ``add_middleware`` runs inside the layer that answers an
+    internal error; wrapping the whole stack puts the headers on that 500 too.
+    (``FastAPIOffline`` returns an instance, so the method is wrapped, not overridden.)"""
+    build = app.build_middleware_stack
+
+    def build_with_headers() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
 
 def _document_problem_schema(app: FastAPI) -> None:

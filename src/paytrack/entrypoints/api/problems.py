@@ -16,6 +16,7 @@ from paytrack.domain.errors import PaytrackError
 
 log = logging.getLogger("paytrack.api")
 MEDIA_TYPE = "application/problem+json"
+CHALLENGE = 'Bearer realm="paytrack"'
 
 
 class FieldError(BaseModel):
@@ -46,11 +47,18 @@ def problem(status: int, code: str, title: str, detail: str,
 
 _HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-               415: "unsupported_media_type"}
+               415: "unsupported_media_type", 429: "too_many_requests"}
 
 
 def response_for(exc: Exception) -> JSONResponse | None:
     """The problem response for a known error, or None for a bug (a 500)."""
+    response = _response_for(exc)
+    if response is not None and response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", CHALLENGE)  # RFC 9110 § 11.6.1
+    return response
+
+
+def _response_for(exc: Exception) -> JSONResponse | None:
     if isinstance(exc, PaytrackError):
         extra: dict[str, Any] = {k: v for k, v in exc.extra.items()
                                  if isinstance(v, str | int | bool)}

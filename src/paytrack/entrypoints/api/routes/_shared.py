@@ -16,4 +16,4 @@ Cursor = Annotated[str | None, Query(max_length=60, pattern=r"^[A-Za-z0-9_]*$",
 
 def router(prefix: str, tag: str) -> APIRouter:
     return APIRouter(prefix=prefix, tags=[tag], route_class=WriteRoute,
-                     responses=documented(400, 401, 403, 404, 409, 422))
+                     responses=documented(400, 401, 403, 404, 409, 413, 422, 429))
