@@ -9,7 +9,12 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, ValidationFailed
+from paytrack.domain.errors import (
+    DuplicateGatewayPayment,
+    InvalidAmount,
+    ItemSellerMismatch,
+    ValidationFailed,
+)
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
@@ -83,6 +88,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
     }
     for name in ("customer_id", "seller_id", "item_type", "item_id"):
         require_text(getattr(cmd, name), name, max_length=100)
+    if cmd.gateway_payment_id is not None:
+        _refuse_recorded(uow, cmd.gateway_payment_id, gateway=values["gateway"])
     now = uow.now()
 
     found = uow.parties.lookup(cmd.customer_id, cmd.seller_id, cmd.item_type, cmd.item_id)
@@ -200,6 +207,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee,
                              "updated_at": now}
     if gateway_payment_id is not None:
+        _refuse_recorded(uow, gateway_payment_id, like=payment_id)
         extra["gateway_payment_id"] = gateway_payment_id
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id,
                            CAPTURABLE, str(P.SUCCEEDED), extra)
@@ -210,6 +218,17 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
     return payment
+
+
+def _refuse_recorded(uow: UnitOfWork, gateway_payment_id: str, *, gateway: str | None = None,
+                     like: str | None = None) -> None:
+    """Refuse a gateway payment id another payment at the same gateway already has, naming
+    that payment. (Should two requests race past this, the unique key refuses the second.)"""
+    holder = uow.payments.holding_gateway_id(gateway_payment_id, gateway=gateway, like=like)
+    if holder is not None:
+        raise DuplicateGatewayPayment(
+            f"gateway payment id {gateway_payment_id!r} is already recorded on payment "
+            f"{holder}", field="gateway_payment_id", payment_id=holder)
 
 
 def _check_fee(gateway_fee: int, total: int | None) -> None:
