@@ -23,6 +23,10 @@ from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
 
 NO_NUL = r"^[^\x00]*$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
+# paytrack's own ids (``pay_01J…``, ``re_…``): what is not one names nothing, and is refused
+# (422) before any lookup, as a malformed party id is; a well-formed id of nothing the
+# caller may see is a 404.
+OBJECT_ID_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
 
 ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN),
                        Field(description="The platform's own id (letters, digits, `_.:@-`)")]

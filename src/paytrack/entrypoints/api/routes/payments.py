@@ -7,7 +7,7 @@ from fastapi import Body, Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.routes._shared import Cursor, Limit, object_id, router
 from paytrack.entrypoints.api.schemas import (
     CaptureIn,
     CreatePaymentIn,
@@ -24,6 +24,7 @@ api = router("/v1/payments", "payments")
 
 Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
 IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+PaymentId = Annotated[str, object_id("pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")]
 NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
                                                        "cancel or a failure (or only others)")]
 
@@ -53,13 +54,13 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
 
 
 @api.get("/{payment_id}", response_model=PaymentView)
-def get_payment(payment_id: str, storage: StorageDep, actor: ActorDep) -> dict:
+def get_payment(payment_id: PaymentId, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         return present(actor, "payment", svc.get_payment(uow, payment_id, actor))
 
 
 @api.get("/{payment_id}/events", response_model=list[StatusEventOut])
-def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> list[dict]:
+def payment_events(payment_id: PaymentId, storage: StorageDep, actor: ActorDep) -> list[dict]:
     """The status history: every move with its time, actor and reason."""
     with storage.unit_of_work(readonly=True) as uow:
         events = svc.payment_history(uow, payment_id, actor)
@@ -67,14 +68,14 @@ def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> lis
 
 
 @api.post("/{payment_id}/processing", response_model=PaymentView)
-def mark_processing(payment_id: str, write: WriteDep,
+def mark_processing(payment_id: PaymentId, write: WriteDep,
                     actor: Annotated[Actor, may(Action.MARK_PROCESSING)]) -> Response:
     return write.run(lambda uow: present(actor, "payment",
                                          svc.mark_processing(uow, payment_id, actor)))
 
 
 @api.post("/{payment_id}/capture", response_model=PaymentView)
-def capture_payment(payment_id: str, write: WriteDep,
+def capture_payment(payment_id: PaymentId, write: WriteDep,
                     actor: Annotated[Actor, may(Action.CAPTURE_PAYMENT)],
                     body: Annotated[CaptureIn | None, Body()] = None) -> Response:
     """The gateway confirmed the payment: → succeeded, and the split is posted to the
@@ -87,7 +88,7 @@ def capture_payment(payment_id: str, write: WriteDep,
 
 
 @api.post("/{payment_id}/fail", response_model=PaymentView)
-def fail_payment(payment_id: str, write: WriteDep,
+def fail_payment(payment_id: PaymentId, write: WriteDep,
                  actor: Annotated[Actor, may(Action.FAIL_PAYMENT)],
                  body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     reason = (body or ReasonIn()).reason
@@ -96,7 +97,7 @@ def fail_payment(payment_id: str, write: WriteDep,
 
 
 @api.post("/{payment_id}/cancel", response_model=PaymentView)
-def cancel_payment(payment_id: str, write: WriteDep,
+def cancel_payment(payment_id: PaymentId, write: WriteDep,
                    actor: Annotated[Actor, may(Action.CANCEL_PAYMENT)],
                    body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     """An admin may cancel a pending or processing payment; its seller or its customer

@@ -6,7 +6,7 @@ from fastapi import Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.routes._shared import Cursor, Limit, object_id, router
 from paytrack.entrypoints.api.schemas import CreateRefundIn, RejectRefundIn
 from paytrack.entrypoints.api.views import RefundPage, RefundView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
@@ -14,6 +14,7 @@ from paytrack.services import refunds as svc
 from paytrack.services.permissions import Action
 
 api = router("/v1/refunds", "refunds")
+RefundId = Annotated[str, object_id("re_01JD8X5R2C4E6G8J0K2M4N6P8Q")]
 
 
 @api.post("", status_code=201, response_model=RefundView)
@@ -39,13 +40,13 @@ def list_refunds(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
 
 
 @api.get("/{refund_id}", response_model=RefundView)
-def get_refund(refund_id: str, storage: StorageDep, actor: ActorDep) -> dict:
+def get_refund(refund_id: RefundId, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         return present(actor, "refund", svc.get_refund(uow, refund_id, actor))
 
 
 @api.post("/{refund_id}/approve", response_model=RefundView)
-def approve_refund(refund_id: str, write: WriteDep,
+def approve_refund(refund_id: RefundId, write: WriteDep,
                    actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> Response:
     """Approve and carry out: the payment and the ledger move now."""
     return write.run(lambda uow: present(actor, "refund",
@@ -53,7 +54,7 @@ def approve_refund(refund_id: str, write: WriteDep,
 
 
 @api.post("/{refund_id}/reject", response_model=RefundView)
-def reject_refund(refund_id: str, body: RejectRefundIn, write: WriteDep,
+def reject_refund(refund_id: RefundId, body: RejectRefundIn, write: WriteDep,
                   actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> Response:
     return write.run(lambda uow: present(actor, "refund", svc.reject_refund(
         uow, refund_id, actor, reason=body.reason)))
