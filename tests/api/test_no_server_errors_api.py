@@ -60,3 +60,19 @@ def test_a_malformed_path_id_is_a_422_naming_it_for_every_role_and_route(app, as
 def test_a_well_formed_unknown_id_is_still_a_404(admin):
     assert admin.get("/v1/payments/pay_0123").status_code == 404
     assert admin.post("/v1/refunds/re_0123/approve").status_code == 404
+
+
+@pytest.mark.parametrize(("name", "value"), [("created_gte", "0001-01-01T00:00:00+14:00"),
+                                             ("created_lt", "9999-12-31T23:59:59-23:59"),
+                                             ("created_lt", "0001-01-01T00:00:00+00:01")])
+def test_a_date_that_leaves_the_calendar_in_utc_is_a_422(admin, name, value):
+    response = admin.get("/v1/payments", params={name: value})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == f"query.{name}"
+    assert "UTC" in response.json()["detail"] and "e.g." in response.json()["detail"]
+
+
+def test_the_calendars_own_ends_are_fine(admin):
+    response = admin.get("/v1/payments", params={"created_gte": "0001-01-01T00:00:00Z",
+                                                 "created_lt": "9999-12-31T23:59:59"})
+    assert response.status_code == 200, response.text

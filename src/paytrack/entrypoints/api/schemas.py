@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -73,7 +73,21 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """The instant in UTC (a date-time without an offset is read as UTC); one whose UTC
+    date falls outside years 1 to 9999 cannot be compared with anything stored."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range",
+            "this instant falls outside 0001-01-01 to 9999-12-31 in UTC; expected an "
+            "ISO-8601 date-time within those years, e.g. 2026-01-31T00:00:00Z") from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc)]
 
 
 class Input(BaseModel):

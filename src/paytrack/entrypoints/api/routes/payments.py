@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Body, Query, Response
@@ -48,8 +47,8 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
-                                 item_id=item_id, created_gte=_utc(created_gte),
-                                 created_lt=_utc(created_lt), needs_review=needs_review)
+                                 item_id=item_id, created_gte=created_gte,
+                                 created_lt=created_lt, needs_review=needs_review)
     return present_page(actor, "payment", rows, limit)
 
 
@@ -105,9 +104,3 @@ def cancel_payment(payment_id: PaymentId, write: WriteDep,
     reason = (body or ReasonIn()).reason
     return write.run(lambda uow: present(actor, "payment", svc.cancel_payment(
         uow, payment_id, actor, reason=reason)))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
