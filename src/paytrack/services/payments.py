@@ -160,19 +160,26 @@ def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any
 def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
                   status: str | None = None, seller_id: str | None = None,
                   customer_id: str | None = None, item_id: str | None = None,
+                  currency: str | None = None, method: str | None = None,
+                  gateway: str | None = None, kind: str | None = None,
                   created_gte: datetime | None = None,
                   created_lt: datetime | None = None,
                   needs_review: bool | None = None) -> list[dict[str, Any]]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
     (True), or only the others (False)."""
     filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
-               "item_id": item_id}
+               "item_id": item_id, "currency": currency, "method": method,
+               "gateway": gateway, "kind": kind}
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller
         filters[name] = value
-    if status is not None:
-        _enum(PaymentStatus, status, "status")
+    for name, enum in (("status", PaymentStatus), ("method", PaymentMethod),
+                       ("gateway", Gateway), ("kind", PaymentKind)):
+        if filters[name] is not None:
+            _enum(enum, filters[name], name)
+    if currency is not None:
+        validate_currency(currency)
     return uow.payments.list(filters=filters, limit=limit, before_id=cursor,
                              created_gte=created_gte, created_lt=created_lt,
                              needs_review=needs_review)

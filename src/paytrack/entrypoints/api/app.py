@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
-from paytrack.entrypoints.api import problems
+from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
 
 DESCRIPTION = """
@@ -41,7 +41,8 @@ def create_app(storage: Storage | None) -> FastAPI:
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests)."""
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
-                         description=DESCRIPTION, lifespan=_lifespan)
+                         description=DESCRIPTION, lifespan=_lifespan,
+                         dependencies=[Depends(parameters.no_unknown_parameters)])
     app.state.storage = storage
     problems.install(app)
     for module in (payments, refunds, parties, ledger):

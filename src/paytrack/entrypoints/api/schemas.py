@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from paytrack.domain import limits
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.domain.states import PaymentStatus, RefundStatus
 
 NO_NUL = r"^[^\x00]*$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
@@ -65,6 +66,8 @@ BillingDetails = Annotated[dict[MetaKey, Annotated[str, StringConstraints(
 Method = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
 GatewayName = Literal[tuple(g.value for g in Gateway)]  # type: ignore[valid-type]
 Kind = Literal[tuple(k.value for k in PaymentKind)]  # type: ignore[valid-type]
+PaymentStatusName = Literal[tuple(s.value for s in PaymentStatus)]  # type: ignore[valid-type]
+RefundStatusName = Literal[tuple(s.value for s in RefundStatus)]  # type: ignore[valid-type]
 
 
 def _iso_only(value: object) -> object:

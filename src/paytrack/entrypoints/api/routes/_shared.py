@@ -11,9 +11,6 @@ from paytrack.entrypoints.api.schemas import OBJECT_ID_PATTERN
 from paytrack.entrypoints.api.writes import WriteRoute
 
 Limit = Annotated[int, Query(ge=1, le=100, description="At most 100")]
-Cursor = Annotated[str | None, Query(max_length=60, pattern=r"^[A-Za-z0-9_]*$",
-                                     description="`next_cursor` of the previous page")]
-
 
 
 def object_id(example: str) -> Any:

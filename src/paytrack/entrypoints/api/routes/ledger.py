@@ -6,8 +6,10 @@ from fastapi import Query
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.parameters import NumberCursor, id_cursor
+from paytrack.entrypoints.api.routes._shared import Limit, router
 from paytrack.entrypoints.api.schemas import (
+    OBJECT_ID_PATTERN,
     AccountOut,
     EntryOut,
     Page,
@@ -30,8 +32,8 @@ def trial_balance(storage: StorageDep, actor: LedgerReader) -> dict:
 
 
 @api.get("/accounts", response_model=Page[AccountOut])
-def list_accounts(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
-                  cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+def list_accounts(storage: StorageDep, actor: LedgerReader, cursor: NumberCursor,
+                  limit: Limit = 20,
                   code: Annotated[str | None, Query(max_length=200,
                                                     pattern=r"^[^\x00]*$")] = None,
                   code_prefix: Annotated[str | None, Query(max_length=200,
@@ -40,15 +42,15 @@ def list_accounts(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
     """Accounts with their balances in each account's normal direction, newest first."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_accounts(uow, actor, code=code, code_prefix=code_prefix, currency=currency,
-                                 limit=limit + 1, cursor=int(cursor) if cursor else None)
+                                 limit=limit + 1, cursor=cursor)
     return page(rows, limit, AccountOut.model_validate, cursor_key="id")
 
 
 @api.get("/entries", response_model=Page[EntryOut])
-def list_entries(storage: StorageDep, actor: LedgerReader, limit: Limit = 20,
-                 cursor: Cursor = None,
-                 payment_id: Annotated[str | None, Query(max_length=40,
-                                                         pattern=r"^[^\x00]*$")] = None) -> dict:
+def list_entries(storage: StorageDep, actor: LedgerReader,
+                 cursor: Annotated[str | None, id_cursor("je")], limit: Limit = 20,
+                 payment_id: Annotated[str | None, Query(pattern=OBJECT_ID_PATTERN)] = None
+                 ) -> dict:
     """Journal entries with their postings, newest first."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_entries(uow, actor, limit=limit + 1, cursor=cursor, payment_id=payment_id)

@@ -6,11 +6,18 @@ from fastapi import Body, Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, object_id, router
+from paytrack.entrypoints.api.parameters import id_cursor
+from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
 from paytrack.entrypoints.api.schemas import (
+    ID_PATTERN,
     CaptureIn,
     CreatePaymentIn,
+    Currency,
+    GatewayName,
     IsoDateTime,
+    Kind,
+    Method,
+    PaymentStatusName,
     ReasonIn,
     StatusEventOut,
 )
@@ -21,8 +28,7 @@ from paytrack.services.permissions import Action
 
 api = router("/v1/payments", "payments")
 
-Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
-IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+IdFilter = Annotated[str | None, Query(pattern=ID_PATTERN)]
 PaymentId = Annotated[str, object_id("pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")]
 NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
                                                        "cancel or a failure (or only others)")]
@@ -37,9 +43,12 @@ def create_payment(body: CreatePaymentIn, write: WriteDep,
 
 
 @api.get("", response_model=PaymentPage)
-def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
-                  cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
+def list_payments(storage: StorageDep, actor: ActorDep,
+                  cursor: Annotated[str | None, id_cursor("pay")], limit: Limit = 20,
+                  status: PaymentStatusName | None = None, seller_id: IdFilter = None,
                   customer_id: IdFilter = None, item_id: IdFilter = None,
+                  currency: Currency | None = None, method: Method | None = None,
+                  gateway: GatewayName | None = None, kind: Kind | None = None,
                   created_gte: IsoDateTime | None = None,
                   created_lt: IsoDateTime | None = None,
                   needs_review: NeedsReview = None) -> dict:
@@ -47,7 +56,8 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
-                                 item_id=item_id, created_gte=created_gte,
+                                 item_id=item_id, currency=currency, method=method,
+                                 gateway=gateway, kind=kind, created_gte=created_gte,
                                  created_lt=created_lt, needs_review=needs_review)
     return present_page(actor, "payment", rows, limit)
 

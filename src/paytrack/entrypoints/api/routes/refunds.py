@@ -6,8 +6,14 @@ from fastapi import Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, object_id, router
-from paytrack.entrypoints.api.schemas import CreateRefundIn, RejectRefundIn
+from paytrack.entrypoints.api.parameters import id_cursor
+from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
+from paytrack.entrypoints.api.schemas import (
+    OBJECT_ID_PATTERN,
+    CreateRefundIn,
+    RefundStatusName,
+    RejectRefundIn,
+)
 from paytrack.entrypoints.api.views import RefundPage, RefundView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import refunds as svc
@@ -28,11 +34,11 @@ def create_refund(body: CreateRefundIn, write: WriteDep,
 
 
 @api.get("", response_model=RefundPage)
-def list_refunds(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
-                 cursor: Cursor = None,
-                 status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
-                 payment_id: Annotated[str | None, Query(max_length=40,
-                                                         pattern=r"^[^\x00]*$")] = None) -> dict:
+def list_refunds(storage: StorageDep, actor: ActorDep,
+                 cursor: Annotated[str | None, id_cursor("re")], limit: Limit = 20,
+                 status: RefundStatusName | None = None,
+                 payment_id: Annotated[str | None, Query(pattern=OBJECT_ID_PATTERN)] = None
+                 ) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_refunds(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                 payment_id=payment_id)
