@@ -85,3 +85,77 @@ def test_every_list_pages_with_its_own_next_cursor(admin, captured):
 def test_the_docs_pages_are_not_api_routes(client):
     assert client.get("/docs/oauth2-redirect", params={"state": "x", "code": "y"}) \
         .status_code == 200
+
+
+@pytest.mark.parametrize("value", ["203.0.113.7", "2001:db8::1", "::ffff:192.0.2.1"])
+def test_an_ip_address_is_accepted_as_sent(admin, value):
+    response = admin.post("/v1/payments", json=payment_body(ip_address=value))
+    assert response.status_code == 201 and response.json()["ip_address"] == value
+
+
+@pytest.mark.parametrize("value", ["::::", "1.2.3", "999.1.1.1", "01.2.3.4", "fe80::1%eth0",
+                                   "dead:beef", "1.2.3.4 "])
+def test_an_ip_address_must_be_one(admin, value):
+    response = admin.post("/v1/payments", json=payment_body(ip_address=value))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "ip_address"
+    assert "203.0.113.7" in response.json()["detail"]  # an example of what is expected
+
+
+@pytest.mark.parametrize("kind", ["sellers", "customers"])
+def test_an_email_must_be_an_email(admin, kind):
+    for bad in ["not-an-email", "a@b", "ada@exa mple.com", "x\u202e@example.com"]:
+        response = admin.put(f"/v1/{kind}/p1", json={"email": bad})
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "email"
+    ok = admin.put(f"/v1/{kind}/p1", json={"email": "ada@example.com"})
+    assert ok.status_code == 200 and ok.json()["email"] == "ada@example.com"
+
+
+CONTROL_AND_BIDI = ["bell\x07", "esc\x1b[31m", "del\x7f", "nel\x85", "cr\roverwrite",
+                    "rlo\u202eevil", "lre\u202a", "pdf\u202c", "lri\u2066", "pdi\u2069"]
+
+
+@pytest.mark.parametrize("text", CONTROL_AND_BIDI)
+def test_control_characters_and_bidi_overrides_in_free_text_are_refused(admin, captured, text):
+    payment = captured()
+    requests = [
+        ("/v1/payments", payment_body(description=text), "description"),
+        ("/v1/payments", payment_body(metadata={"note": text}), "metadata.note"),
+        ("/v1/payments", payment_body(metadata={text: "x"}), "metadata"),
+        ("/v1/payments", payment_body(billing_details={"name": text}), "billing_details"),
+        ("/v1/payments", payment_body(coupon_code=text), "coupon_code"),
+        ("/v1/payments", payment_body(gateway_payment_id=text), "gateway_payment_id"),
+        ("/v1/refunds", {"payment_id": payment["id"], "reason": text}, "reason"),
+        (f"/v1/payments/{payment['id']}/fail", {"reason": text}, "reason"),
+    ]
+    for path, body, field in requests:
+        response = admin.post(path, json=body)
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.json()["errors"][0]["field"].startswith(field), response.text
+    for kind in ("sellers", "customers"):
+        response = admin.put(f"/v1/{kind}/p1", json={"name": text})
+        assert response.status_code == 422, response.text
+    assert len(admin.get("/v1/payments").json()["data"]) == 1
+
+
+def test_free_text_may_span_lines_and_use_any_script(admin):
+    text = "Paid at the desk.\n\tReceipt: ٣٤٥ — 払い済み ✓"
+    response = admin.post("/v1/payments", json=payment_body(description=text,
+                                                            metadata={"note": text}))
+    assert response.status_code == 201 and response.json()["description"] == text
+    name = admin.put("/v1/sellers/s1", json={"name": "Ada Lovelace (אדה)"})
+    assert name.status_code == 200
+
+
+def test_a_name_is_one_line(admin):
+    assert admin.put("/v1/sellers/s1", json={"name": "Ada\nLovelace"}).status_code == 422
+
+
+def test_json_nested_too_deep_is_malformed_json(admin):
+    for depth in (1000, 100_000):
+        response = admin.post("/v1/payments", content=b"[" * depth + b"]" * depth,
+                              headers={"content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "malformed_json"
+        assert "deep" in response.json()["detail"]

@@ -47,18 +47,20 @@ def _names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
-def _cursor_query(pattern: str) -> Any:
+def _cursor_query(pattern: str, example: str) -> Any:
     # The pattern is documented, and checked here rather than by FastAPI (a 422), so that
     # every list refuses a cursor the same way, whatever its form.
     return Query(description=f"`next_cursor` of the previous page; {_CURSOR_HELP}",
-                 json_schema_extra={"pattern": pattern})
+                 examples=[example], json_schema_extra={"pattern": pattern})
 
 
 def id_cursor(prefix: str) -> Any:
     """A cursor for a list ordered by paytrack ids with ``prefix`` (``pay``, ``re``, …)."""
     pattern = f"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$"
 
-    def cursor(cursor: Annotated[str | None, _cursor_query(pattern)] = None) -> str | None:
+    query = _cursor_query(pattern, f"{prefix}_01JD8X3M9QH7V2K4T6W8Y0Z1AB")
+
+    def cursor(cursor: Annotated[str | None, query] = None) -> str | None:
         if cursor is not None and not is_id(cursor, prefix):
             raise _invalid(cursor)
         return cursor
@@ -66,7 +68,8 @@ def id_cursor(prefix: str) -> Any:
     return Depends(cursor)
 
 
-def _number_cursor(cursor: Annotated[str | None, _cursor_query(r"^[1-9][0-9]{0,17}$")] = None
+def _number_cursor(cursor: Annotated[str | None,
+                                    _cursor_query(r"^[1-9][0-9]{0,17}$", "1042")] = None
                    ) -> int | None:
     if cursor is None:
         return None

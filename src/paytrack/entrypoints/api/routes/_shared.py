@@ -10,13 +10,14 @@ from paytrack.entrypoints.api.problems import documented
 from paytrack.entrypoints.api.schemas import OBJECT_ID_PATTERN
 from paytrack.entrypoints.api.writes import WriteRoute
 
-Limit = Annotated[int, Query(ge=1, le=100, description="At most 100")]
+Limit = Annotated[int, Query(ge=1, le=100, examples=[20],
+                             description="how many to return: 1 to 100")]
 
 
 def object_id(example: str) -> Any:
     """A path parameter naming one of paytrack's own objects."""
     return Path(pattern=OBJECT_ID_PATTERN, examples=[example],
-                description="A paytrack id (letters, digits and `_`), as it was returned")
+                description="a paytrack id (letters, digits and `_`), as paytrack returned it")
 
 
 def router(prefix: str, tag: str) -> APIRouter:

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Body, Query, Response
 
 from paytrack.domain.actors import Actor
+from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.parameters import id_cursor
 from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
 from paytrack.entrypoints.api.schemas import (
+    ID_EXPECTED,
     ID_PATTERN,
     CaptureIn,
     CreatePaymentIn,
@@ -28,10 +32,20 @@ from paytrack.services.permissions import Action
 
 api = router("/v1/payments", "payments")
 
-IdFilter = Annotated[str | None, Query(pattern=ID_PATTERN)]
+
+def _party(example: str) -> object:
+    return Query(pattern=ID_PATTERN, examples=[example],
+                 description=ID_EXPECTED)
+
+
+def _one_of(what: str, values: Iterable[str], example: str) -> object:
+    return Query(description=f"{what}: {', '.join(values)}", examples=[example])
+
+
 PaymentId = Annotated[str, object_id("pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")]
-NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
-                                                       "cancel or a failure (or only others)")]
+NeedsReview = Annotated[bool | None, Query(
+    examples=[True], description="true for only the payments confirmed after a cancel or a "
+                                 "failure (to review), false for only the others")]
 
 
 @api.post("", status_code=201, response_model=PaymentView)
@@ -45,10 +59,18 @@ def create_payment(body: CreatePaymentIn, write: WriteDep,
 @api.get("", response_model=PaymentPage)
 def list_payments(storage: StorageDep, actor: ActorDep,
                   cursor: Annotated[str | None, id_cursor("pay")], limit: Limit = 20,
-                  status: PaymentStatusName | None = None, seller_id: IdFilter = None,
-                  customer_id: IdFilter = None, item_id: IdFilter = None,
-                  currency: Currency | None = None, method: Method | None = None,
-                  gateway: GatewayName | None = None, kind: Kind | None = None,
+                  status: Annotated[PaymentStatusName | None, _one_of(
+                      "a payment status", PaymentStatus, "succeeded")] = None,
+                  seller_id: Annotated[str | None, _party("seller_42")] = None,
+                  customer_id: Annotated[str | None, _party("cust_1042")] = None,
+                  item_id: Annotated[str | None, _party("course_python_101")] = None,
+                  currency: Currency | None = None,
+                  method: Annotated[Method | None, _one_of(
+                      "a payment method", PaymentMethod, "card")] = None,
+                  gateway: Annotated[GatewayName | None, _one_of(
+                      "a gateway", Gateway, "stripe")] = None,
+                  kind: Annotated[Kind | None, _one_of("a kind of payment", PaymentKind,
+                                                       "renewal")] = None,
                   created_gte: IsoDateTime | None = None,
                   created_lt: IsoDateTime | None = None,
                   needs_review: NeedsReview = None) -> dict:

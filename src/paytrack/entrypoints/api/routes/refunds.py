@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Query, Response
 
 from paytrack.domain.actors import Actor
+from paytrack.domain.states import RefundStatus
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.parameters import id_cursor
 from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
@@ -36,8 +37,12 @@ def create_refund(body: CreateRefundIn, write: WriteDep,
 @api.get("", response_model=RefundPage)
 def list_refunds(storage: StorageDep, actor: ActorDep,
                  cursor: Annotated[str | None, id_cursor("re")], limit: Limit = 20,
-                 status: RefundStatusName | None = None,
-                 payment_id: Annotated[str | None, Query(pattern=OBJECT_ID_PATTERN)] = None
+                 status: Annotated[RefundStatusName | None, Query(
+                     examples=["requested"],
+                     description=f"a refund status: {', '.join(RefundStatus)}")] = None,
+                 payment_id: Annotated[str | None, Query(
+                     pattern=OBJECT_ID_PATTERN, examples=["pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB"],
+                     description="a paytrack payment id: only its refunds")] = None
                  ) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_refunds(uow, actor, limit=limit + 1, cursor=cursor, status=status,
