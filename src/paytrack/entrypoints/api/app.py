@@ -48,7 +48,7 @@ def create_app(storage: Storage | None) -> FastAPI:
     for module in (payments, refunds, parties, ledger):
         app.include_router(module.api)
 
-    @app.get("/v1/health", tags=["health"])
+    @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
     def health() -> dict[str, str]:
         """Liveness: answers without touching the database."""
         return {"status": "ok"}
