@@ -119,3 +119,10 @@ def test_every_parameter_of_every_route_has_a_description_and_an_example(app):
 def test_a_refused_query_parameter_says_what_it_takes(admin, params, field, needle):
     response = admin.get("/v1/payments", params=params)
     _says_what_to_do(response.json(), field, needle)
+
+
+def test_a_field_the_request_does_not_take_is_named_with_those_it_does(admin):
+    response = admin.post("/v1/payments", json=payment_body(status="succeeded"))
+    error = response.json()["errors"][0]
+    assert error["field"] == "status" and "customer_id" in error["message"]
+    assert "Extra inputs" not in error["message"]

@@ -45,6 +45,10 @@ class Documented:
         found = _found(error)
         if "e.g." in found:  # a message of our own that says it all already
             return found
+        if kind == "extra_forbidden" and location[:1] == ("body",):
+            body = self._body_schema()
+            fields = ", ".join(body.get("properties", {})) if body else None
+            return f"is not a field of this request (it takes {fields})" if fields else found
         node = self._node(location)
         if node is None:
             return found
