@@ -22,7 +22,12 @@ Payment tracking and a revenue ledger for marketplaces.
 * Authenticate with `Authorization: Bearer <key>` (`paytrack keys create --role admin`).
 * Every POST accepts an `Idempotency-Key` header: the same key and body replays the first
   response; another body is refused; a twin still in flight gets 409.
-* Errors are `application/problem+json` with a stable `code`.
+* Errors are `application/problem+json` with a stable `code`; a refused field is named
+  with what was expected and an example.
+* Nothing is ignored: a query parameter a route does not take is a 400
+  (`unknown_parameter`), a `cursor` no list returned is a 400 (`invalid_cursor`), and an
+  id that cannot be one (`pay_%00`) is a 422, while a well-formed id of nothing you may
+  see is a 404.
 """
 
 
