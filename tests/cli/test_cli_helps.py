@@ -82,7 +82,7 @@ LONG_SELLER = "seller_with_a_rather_long_platform_id_0123456789"
 
 
 def test_keys_list_shows_whole_ids_at_80_columns(cli):
-    cli("keys", "create", "--role", "seller", "--seller-id", LONG_SELLER,
+    cli("keys", "create", "--yes", "--role", "seller", "--seller-id", LONG_SELLER,
         "--name", "reporting integration")
     keys = json.loads(cli("keys", "list", "--json").output)
     listed = cli("keys", "list").output
@@ -92,7 +92,7 @@ def test_keys_list_shows_whole_ids_at_80_columns(cli):
 
 def test_keys_list_json(cli):
     admin = last_line(cli("keys", "create", "--role", "admin", "--name", "ops"))
-    cli("keys", "create", "--role", "customer", "--customer-id", "cust_1")
+    cli("keys", "create", "--yes", "--role", "customer", "--customer-id", "cust_1")
     result = cli("keys", "list", "--json")
     assert result.exit_code == 0
     keys = json.loads(result.output)

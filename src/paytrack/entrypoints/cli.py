@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,8 +18,12 @@ from rich.table import Table
 import paytrack
 from paytrack.config import Settings
 from paytrack.domain.actors import SYSTEM
-from paytrack.domain.errors import PaytrackError
+from paytrack.domain.errors import NotFound, PaytrackError, ValidationFailed
 from paytrack.entrypoints.bootstrap import open_storage
+
+if TYPE_CHECKING:
+    from paytrack.adapters.storage.uow import UnitOfWork
+    from paytrack.domain.parties import PartyKind
 
 # Plain help (rich_markup_mode=None): paragraphs are reflowed to the terminal's width, and
 # flags are not labelled "<bool>" as Typer's rich panels label them.
@@ -124,6 +129,8 @@ def keys_create(
         metavar="ID", help="The customer a customer key is bound to")] = None,
     name: Annotated[str | None, typer.Option(metavar="TEXT", help="A label for people")]
     = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Create the seller or customer "
+                                      "if paytrack has not seen it yet")] = False,
 ) -> None:
     """Create an API key.
 
@@ -132,14 +139,21 @@ def keys_create(
     from paytrack.services.keys import create_key
 
     _check_binding(role, seller_id=seller_id, customer_id=customer_id)
+    parties: dict[KeyRole, tuple[PartyKind, str | None]] = {
+        KeyRole.seller: ("seller", seller_id), KeyRole.customer: ("customer", customer_id)}
+    party = parties.get(role)
     storage = open_storage()
     try:
         with storage.unit_of_work() as uow:
+            created = party is not None and party[1] is not None and _known_or_created(
+                uow, party[0], party[1], create=yes)
             key, token = create_key(uow, role, SYSTEM, seller_id=seller_id,
                                     customer_id=customer_id, name=name)
             uow.commit()
     except PaytrackError as exc:
         _fail(exc)
+    if created:
+        console.print(f"new {role} {seller_id or customer_id} created", highlight=False)
     console.print(f"created {key['role']} key {key['id']} (prefix {key['prefix']}); "
                   "store it now, it is not shown again:", highlight=False)
     print(token)
@@ -161,6 +175,29 @@ def _check_binding(role: KeyRole, *, seller_id: str | None, customer_id: str | N
         _usage("a seller key is bound to one seller: add --seller-id ID")
     if role is KeyRole.customer and not customer_id:
         _usage("a customer key is bound to one customer: add --customer-id ID")
+
+
+def _known_or_created(uow: UnitOfWork, kind: PartyKind, party_id: str, *,
+                      create: bool) -> bool:
+    """Whether the seller or customer a key is bound to had to be created (``--yes``); a
+    key bound to a party paytrack has never seen is most likely a mistyped id."""
+    from paytrack.entrypoints.api.schemas import ID_EXPECTED, ID_PATTERN
+    from paytrack.services.parties import get_party, upsert_party
+
+    if not re.fullmatch(ID_PATTERN, party_id):
+        raise ValidationFailed(f"{kind} id {party_id!r}: expected {ID_EXPECTED}, e.g. "
+                               f"{kind}_42")
+    try:
+        get_party(uow, kind, party_id, SYSTEM)
+        return False
+    except NotFound:
+        if not create:
+            raise NotFound(
+                f"paytrack has never seen {kind} {party_id!r}: no payment or "
+                f"PUT /v1/{kind}s/{party_id} has named it. Check the id, or add --yes to "
+                f"create {kind} {party_id} with this key") from None
+    upsert_party(uow, kind, party_id, SYSTEM)
+    return True
 
 
 @keys_app.command("list")

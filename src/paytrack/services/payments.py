@@ -10,7 +10,12 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, ValidationFailed
+from paytrack.domain.errors import (
+    DuplicateGatewayPayment,
+    InvalidAmount,
+    ItemSellerMismatch,
+    ValidationFailed,
+)
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
@@ -85,6 +90,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
     }
     for name in ("customer_id", "seller_id", "item_type", "item_id"):
         require_text(getattr(cmd, name), name, max_length=100)
+    if cmd.gateway_payment_id is not None:
+        _refuse_recorded(uow, cmd.gateway_payment_id, gateway=values["gateway"])
     now = uow.now()
 
     found = uow.parties.lookup(cmd.customer_id, cmd.seller_id, cmd.item_type, cmd.item_id)
@@ -155,19 +162,27 @@ def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> Payment:
 def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
                   status: str | None = None, seller_id: str | None = None,
                   customer_id: str | None = None, item_id: str | None = None,
+                  currency: str | None = None, method: str | None = None,
+                  gateway: str | None = None, kind: str | None = None,
                   created_gte: datetime | None = None,
                   created_lt: datetime | None = None,
                   needs_review: bool | None = None) -> list[Payment]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
     (True), or only the others (False)."""
     filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
-               "item_id": item_id}
+               "item_id": item_id, "currency": currency, "method": method,
+               "gateway": gateway, "kind": kind}
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller
         filters[name] = value
-    if status is not None:
-        _enum(PaymentStatus, status, "status")
+    for name, enum in (("status", PaymentStatus), ("method", PaymentMethod),
+                       ("gateway", Gateway), ("kind", PaymentKind)):
+        wanted = filters[name]
+        if wanted is not None:
+            _enum(enum, wanted, name)
+    if currency is not None:
+        validate_currency(currency)
     return uow.payments.list(filters=filters, limit=limit, before_id=cursor,
                              created_gte=created_gte, created_lt=created_lt,
                              needs_review=needs_review)
@@ -202,6 +217,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee,
                              "updated_at": now}
     if gateway_payment_id is not None:
+        _refuse_recorded(uow, gateway_payment_id, like=payment_id)
         extra["gateway_payment_id"] = gateway_payment_id
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id,
                            CAPTURABLE, str(P.SUCCEEDED), extra)
@@ -212,6 +228,17 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
     return payment
+
+
+def _refuse_recorded(uow: UnitOfWork, gateway_payment_id: str, *, gateway: str | None = None,
+                     like: str | None = None) -> None:
+    """Refuse a gateway payment id another payment at the same gateway already has, naming
+    that payment. (Should two requests race past this, the unique key refuses the second.)"""
+    holder = uow.payments.holding_gateway_id(gateway_payment_id, gateway=gateway, like=like)
+    if holder is not None:
+        raise DuplicateGatewayPayment(
+            f"gateway payment id {gateway_payment_id!r} is already recorded on payment "
+            f"{holder}", field="gateway_payment_id", payment_id=holder)
 
 
 def _check_fee(gateway_fee: int, total: int | None) -> None:

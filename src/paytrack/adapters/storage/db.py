@@ -4,12 +4,18 @@ SQLite (the embedded default) runs in WAL mode with foreign keys on, and every w
 transaction starts with ``BEGIN IMMEDIATE`` so that writers queue for the lock up front
 instead of failing half-way. PostgreSQL runs at READ COMMITTED; invariants are held by
 conditional updates, row locks and constraints.
+
+On either, a statement the database refuses for a known constraint raises the domain error
+that constraint stands for (``errors.translate``), whatever statement it was.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError
+
+from paytrack.adapters.storage.errors import translate
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -25,11 +31,24 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    # No pre-ping: it costs a round trip per checkout. Stale connections are recycled
-    # hourly, and one that dropped is invalidated on its first error.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
-                         pool_recycle=3600)
+        engine = _sqlite_engine(url)
+    else:
+        # No pre-ping: it costs a round trip per checkout. Stale connections are recycled
+        # hourly, and one that dropped is invalidated on its first error.
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
+                               pool_recycle=3600)
+    event.listen(engine, "handle_error", _domain_error, retval=True)
+    return engine
+
+
+def _domain_error(context: ExceptionContext) -> Exception | None:
+    """The domain error for a constraint violation, in place of SQLAlchemy's own."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, DBAPIError):
+        translated = translate(error)
+        if translated is not error:
+            return translated
+    return None
 
 
 def _sqlite_engine(url: str) -> Engine:

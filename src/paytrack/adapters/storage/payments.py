@@ -96,6 +96,19 @@ class PaymentRepository(_Rows[Payment]):
             query = select(payments).where(late if needs_review else ~late)
         return super().list(query=query, **kwargs)
 
+    def holding_gateway_id(self, gateway_payment_id: str, *, gateway: str | None = None,
+                           like: str | None = None) -> str | None:
+        """The id of the payment that already has ``gateway_payment_id`` at ``gateway`` (or
+        at payment ``like``'s gateway, ``like`` itself aside), if there is one."""
+        query = select(payments.c.id).where(payments.c.gateway_payment_id == gateway_payment_id)
+        if like is not None:
+            gateway_of_like = select(payments.c.gateway).where(payments.c.id == like)
+            query = query.where(payments.c.gateway == gateway_of_like.scalar_subquery(),
+                                payments.c.id != like)
+        else:
+            query = query.where(payments.c.gateway == gateway)
+        return self.conn.execute(query.limit(1)).scalar()
+
     def reserve_refund(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
         """Reserve ``amount`` for a refund request, only if the payment is refundable and
         what was refunded plus every reservation, this one included, stays within the total.

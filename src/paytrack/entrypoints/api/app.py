@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 import paytrack
 from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
-from paytrack.entrypoints.api import problems
+from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
 from paytrack.entrypoints.api.throttle import FailureLimiter
@@ -27,7 +27,12 @@ Payment tracking and a revenue ledger for marketplaces.
 * Authenticate with `Authorization: Bearer <key>` (`paytrack keys create --role admin`).
 * Every POST accepts an `Idempotency-Key` header: the same key and body replays the first
   response; another body is refused; a twin still in flight gets 409.
-* Errors are `application/problem+json` with a stable `code`.
+* Errors are `application/problem+json` with a stable `code`; a refused field is named
+  with what was expected and an example.
+* Nothing is ignored: a query parameter a route does not take is a 400
+  (`unknown_parameter`), a `cursor` no list returned is a 400 (`invalid_cursor`), and an
+  id that cannot be one (`pay_%00`) is a 422, while a well-formed id of nothing you may
+  see is a 404.
 """
 
 
@@ -60,7 +65,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
                          description=DESCRIPTION, lifespan=_lifespan,
-                         redirect_slashes=False)  # its redirect would echo the Host header
+                         redirect_slashes=False,  # its redirect would echo the Host header
+                         dependencies=[Depends(parameters.no_unknown_parameters)])
     app.state.storage = storage
     app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s) \
         if upkeep and storage is not None else None
@@ -74,7 +80,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     for module in (payments, refunds, parties, ledger):
         app.include_router(module.api)
 
-    @app.get("/v1/health", tags=["health"])
+    @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
     def health() -> dict[str, str]:
         """Liveness: answers without touching the database."""
         return {"status": "ok"}

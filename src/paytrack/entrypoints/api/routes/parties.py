@@ -10,6 +10,7 @@ from paytrack.domain.parties import Party
 from paytrack.entrypoints.api.deps import StorageDep, may
 from paytrack.entrypoints.api.routes._shared import router
 from paytrack.entrypoints.api.schemas import (
+    ID_EXPECTED,
     ID_PATTERN,
     CustomerIn,
     CustomerOut,
@@ -22,7 +23,9 @@ from paytrack.services import ledger, parties
 from paytrack.services.permissions import Action
 
 api = router("/v1", "sellers and customers")
-PartyId = Annotated[str, Path(pattern=ID_PATTERN)]
+PartyId = Annotated[str, Path(
+    pattern=ID_PATTERN, examples=["seller_42"],
+    description=ID_EXPECTED)]
 SellerReader = Annotated[Actor, may(Action.READ_SELLER)]
 Editor = Annotated[Actor, may(Action.EDIT_PARTIES)]
 
