@@ -126,3 +126,19 @@ def test_a_field_the_request_does_not_take_is_named_with_those_it_does(admin):
     error = response.json()["errors"][0]
     assert error["field"] == "status" and "customer_id" in error["message"]
     assert "Extra inputs" not in error["message"]
+
+
+def test_setting_and_clearing_a_sellers_rate_at_once_is_refused(admin):
+    response = admin.put("/v1/sellers/inst_new", json={"clear_commission_rate": True,
+                                                       "commission_rate": "0.3"})
+    assert response.status_code == 422
+    assert "not both" in response.json()["detail"]
+
+
+def test_every_post_documents_the_idempotency_key_header(client):
+    schema = client.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        if "post" in operations:
+            headers = [p["name"] for p in operations["post"].get("parameters", [])
+                       if p["in"] == "header"]
+            assert "Idempotency-Key" in headers, path

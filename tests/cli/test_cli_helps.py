@@ -180,3 +180,20 @@ def test_demo_run_twice_leaves_one_demo_key(cli, storage):
         assert authenticate(uow, second)[0].role == "admin"
         with pytest.raises(Unauthenticated):
             authenticate(uow, first)
+
+
+def test_demo_serve_on_a_taken_port_says_so_before_loading_anything(cli, storage):
+    import socket
+
+    from paytrack.services.payments import list_payments
+    from tests.integration.conftest import ADMIN
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("demo", "--serve", "--port", str(port), "--payments", "10")
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output and "--port" in result.output
+    with storage.unit_of_work(readonly=True) as uow:
+        assert list_payments(uow, ADMIN, limit=1) == []

@@ -331,6 +331,8 @@ def demo(
     from paytrack.services.keys import create_key, list_keys, revoke_key
     from paytrack.services.payments import list_payments
 
+    if serve_after:
+        _port_is_free(host, port)  # before loading anything or printing a key
     settings = Settings()
     storage = open_storage(settings)
     with storage.unit_of_work(readonly=True) as uow:
@@ -354,11 +356,24 @@ def demo(
                       highlight=False)
     console.print(f"\nAPI docs: http://{host}:{port}/docs  (Authorize with the admin key)")
     console.print(f"try: curl -H 'Authorization: Bearer {token}' "
-                  f"http://{host}:{port}/v1/payments?limit=3", highlight=False, soft_wrap=True)
+                  f"'http://{host}:{port}/v1/payments?limit=3'", highlight=False,
+                  soft_wrap=True)
     console.print("admin key:")
     print(token, flush=True)
     if serve_after:
         serve(host=host, port=port, workers=1, upkeep=True)
+
+
+def _port_is_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _usage(f"cannot serve on {host}:{port} ({exc.strerror}): is paytrack already "
+                   f"running there? Pick another with --port")
 
 
 def _safe_url(url: str) -> str:

@@ -101,6 +101,15 @@ def _add_security_headers_outermost(app: FastAPI) -> None:
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Any string of 1 to 255 printable characters, unique per request (a UUID): "
+                   "a retry with the same key and body replays the first response",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "example": "order-1001-capture",
+}
+
+
 def _document_problem_schema(app: FastAPI) -> None:
     """Make sure ``Problem`` is in the schema components the routes point at."""
     original = app.openapi
@@ -112,6 +121,9 @@ def _document_problem_schema(app: FastAPI) -> None:
             components.setdefault("Problem", problems.Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"))
             components.setdefault("FieldError", problems.FieldError.model_json_schema())
+            for path in schema.get("paths", {}).values():
+                if "post" in path:
+                    path["post"].setdefault("parameters", []).append(IDEMPOTENCY_KEY)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -20,6 +20,7 @@ from starlette.requests import Request
 
 JSON_BODY = "a JSON object sent with Content-Type: application/json"
 _NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
+WHOLE_BODY_RULES = {"conflicting_fields"}  # model validators in schemas.py
 
 
 class Documented:
@@ -41,6 +42,8 @@ class Documented:
         location = tuple(error.get("loc", ()))
         kind = error.get("type", "")
         if location == ("body",):
+            if kind in WHOLE_BODY_RULES:  # our own rule across fields: it says it all
+                return _found(error)
             return self._body_message(kind)
         found = _found(error)
         if "e.g." in found:  # a message of our own that says it all already

@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     TypeAdapter,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -290,6 +291,14 @@ class SellerIn(Input, json_schema_extra=examples.SELLER):
     clear_commission_rate: StrictBool = _about("true to go back to the platform's rate",
                                                False, default=False)
     metadata: Metadata | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> SellerIn:
+        if self.clear_commission_rate and self.commission_rate is not None:
+            raise PydanticCustomError(
+                "conflicting_fields", "send commission_rate to set the seller's own rate, or "
+                "clear_commission_rate: true to go back to the platform's: not both")
+        return self
 
 
 class CustomerIn(Input, json_schema_extra=examples.CUSTOMER):
