@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
+from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
@@ -21,6 +22,18 @@ class Settings(BaseSettings):
     commission_base: CommissionBase = CommissionBase.TOTAL
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
+
+    # HTTP: a larger request body is refused (413) before it is parsed.
+    max_body_bytes: Annotated[int, Field(ge=0)] = 1_048_576
+    # HTTP: an address with this many failed authentications within the window is
+    # answered 429 for the lockout; counted per server process; 0 turns it off.
+    auth_failures_max: Annotated[int, Field(ge=0)] = 20
+    auth_failure_window_s: Annotated[float, Field(gt=0)] = 60.0
+    auth_lockout_s: Annotated[float, Field(gt=0)] = 60.0
+    # `paytrack serve`: fold balance deltas and purge expired idempotency keys in the
+    # background (turn off where `paytrack worker` runs beside it).
+    upkeep: bool = True
+    upkeep_interval_s: Annotated[float, Field(gt=0)] = 5.0
 
     @field_validator("commission_rate")
     @classmethod

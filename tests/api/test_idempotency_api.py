@@ -157,3 +157,11 @@ def test_a_replay_answers_with_the_original_status_after_the_state_moved_on(admi
                                     "approve": True})
     replay = admin.post(f"/v1/payments/{payment['id']}/fail", headers=_key("f1"))
     assert replay.status_code == 409 and replay.json() == cancel_like.json()
+
+
+def test_no_body_and_an_empty_object_are_the_same_request(admin):
+    payment = admin.post("/v1/payments", json=payment_body()).json()
+    first = admin.post(f"/v1/payments/{payment['id']}/capture", headers=_key("c"))
+    assert first.status_code == 200
+    retry = admin.post(f"/v1/payments/{payment['id']}/capture", json={}, headers=_key("c"))
+    assert retry.status_code == 200 and retry.headers["Idempotent-Replayed"] == "true"

@@ -26,7 +26,7 @@ def test_migrate(cli):
 
 
 def test_keys_create_prints_the_key_alone_on_the_last_line(cli):
-    result = cli("keys", "create", "--role", "seller", "--seller-id", "inst_1")
+    result = cli("keys", "create", "--role", "seller", "--seller-id", "inst_1", "--yes")
     assert result.exit_code == 0
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("ptk_") and " " not in token
@@ -38,6 +38,33 @@ def test_keys_create_prints_the_key_alone_on_the_last_line(cli):
 def test_keys_create_refuses_a_seller_key_without_a_seller(cli):
     result = cli("keys", "create", "--role", "seller")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(("role", "option"), [("seller", "--seller-id"),
+                                              ("customer", "--customer-id")])
+def test_keys_create_for_a_party_paytrack_has_never_seen_says_so(cli, storage, role, option):
+    refused = cli("keys", "create", "--role", role, option, "nobody_1")
+    assert refused.exit_code != 0
+    assert "nobody_1" in refused.output and "--yes" in refused.output
+    assert "ptk_" not in refused.output
+    assert "nobody_1" not in cli("keys", "list").output
+    created = cli("keys", "create", "--role", role, option, "nobody_1", "--yes")
+    assert created.exit_code == 0, created.output
+    assert f"new {role} nobody_1 created" in created.output
+    with storage.unit_of_work(readonly=True) as uow:
+        assert uow.parties.get(role, "nobody_1") is not None
+
+
+def test_keys_create_for_a_known_seller_needs_no_confirmation(cli, storage):
+    from paytrack.services.parties import upsert_party
+    from tests.integration.conftest import ADMIN
+
+    with storage.unit_of_work() as uow:
+        upsert_party(uow, "seller", "known_1", ADMIN, name="Grace")
+        uow.commit()
+    result = cli("keys", "create", "--role", "seller", "--seller-id", "known_1")
+    assert result.exit_code == 0, result.output
+    assert "new seller" not in result.output
 
 
 def test_keys_revoke(cli, storage):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paytrack.adapters.storage.keys import IdempotencyRepository
 from paytrack.domain.errors import IdempotencyKeyReused, IdempotentRequestInFlight
 from paytrack.services import idempotency
 from tests.conftest import postgres_only
@@ -144,3 +145,57 @@ def test_two_retries_of_an_expired_key_cannot_both_take_it_over(storage):
     replayed = [r for r in results if r is not None]
     assert len(ran) == 1 and len(replayed) == 1
     assert replayed[0].status == 201
+
+
+@postgres_only
+def test_a_twin_of_a_takeover_waits_no_longer_than_twin_wait(storage, monkeypatch):
+    monkeypatch.setattr(idempotency, "TWIN_WAIT", timedelta(milliseconds=500))
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    storage.clock = lambda: start
+    with storage.unit_of_work() as uow:
+        assert idempotency.claim(uow, "s", "k", "h") is None
+        idempotency.record(uow, "s", "k", 201, "{}")
+        uow.commit()
+    storage.clock = lambda: start + idempotency.KEEP + timedelta(minutes=1)
+
+    b_saw_expired = threading.Event()
+    a_took_over = threading.Event()
+    real_get = IdempotencyRepository.get
+
+    def get(self, scope, key):
+        row = real_get(self, scope, key)
+        if threading.current_thread().name == "B":
+            b_saw_expired.set()
+            a_took_over.wait(5)
+        return row
+
+    monkeypatch.setattr(IdempotencyRepository, "get", get)
+    outcome = {}
+
+    def first():  # A: takes the expired key over and works for 4 s
+        b_saw_expired.wait(5)
+        with storage.unit_of_work() as uow:
+            assert idempotency.claim(uow, "s", "k", "h") is None
+            a_took_over.set()
+            time.sleep(4)
+            idempotency.record(uow, "s", "k", 201, '{"a": 1}')
+            uow.commit()
+
+    def twin():  # B: same request
+        t0 = time.monotonic()
+        try:
+            with storage.unit_of_work() as uow:
+                outcome["result"] = idempotency.claim(uow, "s", "k", "h")
+                uow.commit()
+        except IdempotentRequestInFlight as exc:
+            outcome["result"] = exc
+        outcome["waited"] = time.monotonic() - t0
+
+    a = threading.Thread(target=first, name="A")
+    b = threading.Thread(target=twin, name="B")
+    b.start()
+    a.start()
+    a.join(15)
+    b.join(15)
+    assert isinstance(outcome["result"], IdempotentRequestInFlight)
+    assert outcome["waited"] < 2, f"twin waited {outcome['waited']:.1f}s (TWIN_WAIT 0.5s)"

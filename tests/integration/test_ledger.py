@@ -138,14 +138,12 @@ def test_the_database_refuses_a_delta_past_the_balance_limit_either_way(storage,
         uow.commit()
     insert = text("INSERT INTO balance_deltas (account_id, amount) SELECT id, :amount "
                   "FROM accounts WHERE code = 'gateway:manual:clearing'")
-    with pytest.raises(DBAPIError, match="balance_limit_exceeded"), \
-            storage.engine.begin() as conn:
+    with pytest.raises(BalanceLimitExceeded), storage.engine.begin() as conn:
         conn.execute(insert, {"amount": amount})
     with storage.unit_of_work() as uow:  # folded, the limit holds all the same
         uow.ledger.fold()
         uow.commit()
-    with pytest.raises(DBAPIError, match="balance_limit_exceeded"), \
-            storage.engine.begin() as conn:
+    with pytest.raises(BalanceLimitExceeded), storage.engine.begin() as conn:
         conn.execute(insert, {"amount": amount})
     with storage.engine.begin() as conn:  # within the limit is fine
         conn.execute(insert, {"amount": -1})

@@ -224,3 +224,13 @@ def test_a_gateway_fee_above_the_total_is_refused(storage):
     payment = new_payment(storage, capture=False)
     with storage.unit_of_work() as uow, pytest.raises(InvalidAmount):
         capture_payment(uow, payment["id"], ADMIN, gateway_fee=10001)
+
+
+def test_a_constraint_violated_by_any_statement_is_a_domain_error(storage):
+    """Not only buffered INSERTs: an UPDATE the database refuses is translated too (the
+    backstop behind the services' own checks, e.g. for two racing captures)."""
+    new_payment(storage, gateway="stripe", gateway_payment_id="pi_9")
+    other = new_payment(storage, gateway="stripe", capture=False)
+    with storage.unit_of_work() as uow, pytest.raises(DuplicateGatewayPayment):
+        uow.payments.transition(other["id"], ["pending"], "pending",
+                                {"gateway_payment_id": "pi_9"})

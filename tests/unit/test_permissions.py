@@ -11,7 +11,7 @@ A = Action
 ADMIN = Actor(Role.ADMIN, "key_01")
 SELLER = Actor(Role.SELLER, "s1")
 CUSTOMER = Actor(Role.CUSTOMER, "c1")
-ALL, OWN, NO = Reach.ALL, Reach.OWN, None
+ALL, OWN, REQUESTER, NO = Reach.ALL, Reach.OWN, Reach.REQUESTER, None
 
 # action: (admin, seller, customer)
 EXPECTED = {
@@ -24,6 +24,7 @@ EXPECTED = {
     A.REQUEST_REFUND: (ALL, OWN, OWN),
     A.REFUND_PAYMENT: (ALL, NO, NO),
     A.DECIDE_REFUND: (ALL, NO, NO),
+    A.CANCEL_REFUND: (ALL, REQUESTER, REQUESTER),
     A.READ_REFUND: (ALL, OWN, OWN),
     A.READ_SELLER: (ALL, OWN, NO),
     A.READ_CUSTOMER: (ALL, NO, OWN),
@@ -65,6 +66,17 @@ def test_an_object_outside_the_actors_reach_does_not_exist_for_it():
         permissions.check_object(SELLER, A.READ_SELLER, {"seller_id": "s2"}, "seller s2")
     with pytest.raises(Forbidden):  # a role that may never: 403 before any object
         permissions.check_object(CUSTOMER, A.READ_SELLER, {"seller_id": "s1"}, "seller s1")
+
+
+def test_only_its_requester_or_an_admin_may_cancel_a_refund_request():
+    asked = {"seller_id": "s1", "customer_id": "c1", "requested_by": "customer:c1"}
+    assert permissions.check_object(CUSTOMER, A.CANCEL_REFUND, asked, "refund re_1")
+    assert permissions.check_object(ADMIN, A.CANCEL_REFUND, asked, "refund re_1")
+    with pytest.raises(Forbidden, match="a seller key may cancel a refund request only when"):
+        permissions.check_object(SELLER, A.CANCEL_REFUND, asked, "refund re_1")
+    with pytest.raises(NotFound, match="refund re_1 not found"):  # not its payment at all
+        permissions.check_object(Actor(Role.CUSTOMER, "c2"), A.CANCEL_REFUND,
+                                 {**asked, "requested_by": "customer:c2"}, "refund re_1")
 
 
 def test_lists_are_scoped_to_the_actors_own_objects():

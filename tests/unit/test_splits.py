@@ -63,12 +63,13 @@ def test_net_base_takes_commission_on_subtotal_less_discount_and_passes_tax_thro
     assert split == Split(4050, 450, 100, 50)
 
 
-@pytest.mark.parametrize("text", ["0", "0.1", "0.20", "1", "1.0", "0.123456", ".5"])
+@pytest.mark.parametrize("text", ["0", "0.1", "0.20", "1", "1.0", "0.123456", "1.000000"])
 def test_rates_are_decimal_fractions(text):
     assert parse_rate(text) == Decimal(text)
 
 
-@pytest.mark.parametrize("value", ["1.01", "-0.1", "20%", "0.1234567", 0.2, "abc", None, 1])
+@pytest.mark.parametrize("value", ["1.01", "-0.1", "20%", "0.1234567", 0.2, "abc", None, 1,
+                                   ".5", "0.", " 0.1", "0.1\n", "\u0660.\u0661"])
 def test_bad_rates_are_refused(value):
     with pytest.raises(InvalidRate):
         parse_rate(value)

@@ -3,8 +3,10 @@ import pytest
 from paytrack.domain.errors import InvalidTransition
 from paytrack.domain.states import (
     CAPTURABLE_STATES,
+    OPEN_REFUND_STATES,
     PAYMENT_TRANSITIONS,
     REFUND_TRANSITIONS,
+    RELEASING_REFUND_STATES,
     PaymentStatus,
     RefundStatus,
     move,
@@ -61,3 +63,22 @@ def test_a_canceled_or_failed_payment_can_only_be_confirmed_and_that_needs_revie
     assert not needs_review(P.PROCESSING, P.SUCCEEDED)
     assert not needs_review(P.DISPUTED, P.SUCCEEDED)
     assert P.DISPUTED not in CAPTURABLE_STATES
+
+
+def test_only_an_undecided_refund_request_can_be_canceled():
+    R = RefundStatus
+    assert sources_of(REFUND_TRANSITIONS, R.CANCELED) == {"requested"}
+    assert REFUND_TRANSITIONS[R.CANCELED] == frozenset()
+    with pytest.raises(InvalidTransition):  # approved: the gateway may be paying it out
+        move(REFUND_TRANSITIONS, "refund", R.APPROVED, R.CANCELED)
+
+
+def test_every_refund_state_says_what_it_does_with_its_reservation():
+    """Open refunds hold their amount; a release gives it back; a success spends it."""
+    R = RefundStatus
+    assert OPEN_REFUND_STATES | RELEASING_REFUND_STATES | {R.SUCCEEDED} == set(R)
+    assert not OPEN_REFUND_STATES & RELEASING_REFUND_STATES
+    for state in OPEN_REFUND_STATES:  # an open refund can still be settled
+        assert REFUND_TRANSITIONS[state]
+    for state in RELEASING_REFUND_STATES:  # each release is reached only from an open one
+        assert sources_of(REFUND_TRANSITIONS, state) <= set(OPEN_REFUND_STATES)

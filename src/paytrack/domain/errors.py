@@ -1,6 +1,9 @@
 """Every domain error, each with a stable machine ``code`` and an HTTP status.
 
     PaytrackError
+    ├── BadRequest (400)                a request that cannot be read as sent
+    │   ├── UnknownParameter             a query parameter the route does not take
+    │   └── InvalidCursor                a cursor that no list returned
     ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
     │   ├── InvalidAmount
     │   │   └── AmountLimitExceeded      above the largest amount one field may hold
@@ -37,6 +40,22 @@ class PaytrackError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+
+
+class BadRequest(PaytrackError):
+    code = "bad_request"
+    status = 400
+    title = "Bad request"
+
+
+class UnknownParameter(BadRequest):
+    code = "unknown_parameter"
+    title = "Unknown query parameter"
+
+
+class InvalidCursor(BadRequest):
+    code = "invalid_cursor"
+    title = "Invalid cursor"
 
 
 class ValidationFailed(PaytrackError):

@@ -9,6 +9,7 @@ own ids stay in creation order.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 
@@ -32,3 +33,12 @@ def new_id(prefix: str) -> str:
         value, index = divmod(value, 32)
         chars.append(_ALPHABET[index])
     return f"{prefix}_{''.join(reversed(chars))}"
+
+
+_BODY = re.compile(f"[{_ALPHABET}]{{26}}")
+
+
+def is_id(value: str, prefix: str) -> bool:
+    """Whether ``value`` has the form of an id ``new_id(prefix)`` makes."""
+    head, _, body = value.partition("_")
+    return head == prefix and _BODY.fullmatch(body) is not None

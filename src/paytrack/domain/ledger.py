@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import TypedDict
 
 from paytrack.domain.errors import LedgerError
 
@@ -129,3 +131,64 @@ class JournalEntry:
         entry = JournalEntry(kind, description, self.payment_id, self.refund_id)
         entry.postings = [Posting(p.account, p.currency, -p.amount_minor) for p in self.postings]
         return entry
+
+
+# -- what the ledger reads back --------------------------------------------------------
+
+
+class Account(TypedDict):
+    """A stored account with its current balance in its normal direction (the running
+    balance plus the deltas not yet folded in)."""
+
+    id: int
+    code: str
+    currency: str
+    normal: str  # a Normal value
+    seller_id: str | None
+    current_balance: int
+
+
+class PostingLine(TypedDict):
+    """A posting as a journal entry shows it: by account code; debit > 0, credit < 0."""
+
+    account: str
+    currency: str
+    amount: int
+
+
+class JournalEntryRow(TypedDict):
+    """A stored journal entry with its postings."""
+
+    id: str
+    kind: str
+    description: str
+    payment_id: str | None
+    refund_id: str | None
+    created_at: datetime
+    postings: list[PostingLine]
+
+
+class CurrencyTotals(TypedDict):
+    """Every debit and every credit ever posted in one currency: equal when balanced."""
+
+    currency: str
+    debits: int
+    credits: int
+
+
+class UnbalancedEntry(TypedDict):
+    """A stored entry whose postings do not sum to zero in ``currency``: off by ``sum``."""
+
+    entry_id: str
+    currency: str
+    sum: int
+
+
+class BalanceDifference(TypedDict):
+    """An account whose running balance (``stored``) is not what its postings say."""
+
+    account_id: int
+    code: str
+    currency: str
+    stored: int
+    expected: int

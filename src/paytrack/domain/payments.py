@@ -1,14 +1,18 @@
-"""Payment vocabulary and the journal entries a payment's money movements post."""
+"""Payment vocabulary, the payment record, and the journal entries a payment's money
+movements post."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from paytrack.domain.ledger import (
     PLATFORM_FEES,
     PLATFORM_REVENUE,
     PLATFORM_SHIPPING,
     PLATFORM_TAX_PAYABLE,
+    AccountSpec,
     JournalEntry,
     gateway_clearing,
     seller_pending,
@@ -44,7 +48,65 @@ class PaymentKind(StrEnum):
     UPGRADE = "upgrade"
 
 
-def _split_legs(seller_id: str):
+def refundable_amount(payment: Payment) -> int:
+    """What a new refund may still ask for: neither refunded nor held by an open request."""
+    return payment["total"] - payment["refunded_amount"] - payment["refund_reserved_amount"]
+
+
+class Payment(TypedDict):
+    """A payment as stored, read and returned: one row of ``payments``.
+
+    ``subtotal - discount + tax + shipping = total``; the split (``seller_amount``,
+    ``platform_fee``, ``tax_collected``, ``shipping_collected``) sums to ``total`` and is
+    fixed at creation. Amounts are integer minor units of ``currency``; ``status`` is a
+    ``PaymentStatus`` value and ``method``, ``gateway``, ``kind`` the enums above."""
+
+    id: str
+    customer_id: str
+    seller_id: str
+    item_type: str
+    item_id: str
+    order_id: str | None
+    currency: str
+    subtotal: int
+    discount: int
+    tax: int
+    shipping: int
+    total: int
+    method: str
+    gateway: str
+    kind: str
+    status: str
+    previous_status: str | None  # set by every move: history and dispute returns
+    coupon_code: str | None
+    commission_rate: str  # the decimal fraction used ("0.20")
+    commission_base: str  # a CommissionBase value
+    platform_fee: int
+    seller_amount: int
+    tax_collected: int
+    shipping_collected: int
+    gateway_fee: int
+    gateway_fee_bearer: str  # a Bearer value
+    refunded_amount: int
+    refund_reserved_amount: int  # held by open refund requests
+    gateway_payment_id: str | None
+    description: str | None
+    metadata: dict[str, Any]
+    billing_details: dict[str, Any] | None
+    ip_address: str | None
+    provider_response: dict[str, Any] | None
+    failure_reason: str | None
+    reconciled: bool
+    created_at: datetime
+    updated_at: datetime
+    processing_at: datetime | None
+    succeeded_at: datetime | None
+    failed_at: datetime | None
+    canceled_at: datetime | None
+    refunded_at: datetime | None
+
+
+def _split_legs(seller_id: str) -> list[AccountSpec]:
     return [seller_pending(seller_id), PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING]
 
 

@@ -16,7 +16,12 @@ from paytrack.domain.errors import InvalidAmount, InvalidRate, ValidationFailed
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import allocate, round_half_up
 
-_RATE_TEXT = re.compile(r"^(0(\.\d{1,6})?|1(\.0{1,6})?|\.\d{1,6})$")
+# A rate's one grammar, for the API's schema and the domain alike: "0", "1", "0." and 1 to 6
+# digits, or "1." and 1 to 6 zeros. (ASCII digits only; no sign, no spaces, no ".5".)
+RATE_PATTERN = r"^(0|0\.[0-9]{1,6}|1|1\.0{1,6})$"
+RATE_EXPECTED = ('a fraction from "0" to "1" as a decimal string with at most 6 decimal '
+                 'places ("0.10" is 10%)')
+_RATE_TEXT = re.compile(RATE_PATTERN)
 
 
 class CommissionBase(StrEnum):
@@ -30,14 +35,12 @@ class Bearer(StrEnum):
 
 
 def parse_rate(value: object) -> Decimal:
-    """A commission rate: a decimal-string fraction from 0 to 1 with at most 6 places."""
+    """A commission rate in its one grammar (``RATE_PATTERN``)."""
     if isinstance(value, Decimal):
         value = format(value, "f")
-    if not isinstance(value, str) or not _RATE_TEXT.match(value.strip()):
-        raise InvalidRate(
-            f"commission rate {value!r} must be a decimal string between '0' and '1', e.g. '0.10'"
-        )
-    return Decimal(value.strip())
+    if not isinstance(value, str) or not _RATE_TEXT.fullmatch(value):
+        raise InvalidRate(f"commission rate {value!r}: expected {RATE_EXPECTED}, e.g. '0.10'")
+    return Decimal(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,10 @@ treat a repeat as a no-op, and ``move`` refuses anything that would make state r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 from paytrack.domain.errors import InvalidTransition
 
@@ -29,6 +32,7 @@ class RefundStatus(StrEnum):
     REJECTED = "rejected"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELED = "canceled"
 
 
 P = PaymentStatus
@@ -60,7 +64,7 @@ OPEN_STATES = frozenset({P.PENDING, P.PROCESSING})
 # recorded all the same, and flagged for review in the payment's history.
 LATE_CAPTURE_STATES = frozenset({P.CANCELED, P.FAILED})
 CAPTURABLE_STATES = OPEN_STATES | LATE_CAPTURE_STATES
-REVIEW_REASONS: dict[str, str] = {P.CANCELED: "confirmed after cancel: review",
+REVIEW_REASONS: dict[str | None, str] = {P.CANCELED: "confirmed after cancel: review",
                                   P.FAILED: "confirmed after failure: review"}
 
 
@@ -68,20 +72,52 @@ def needs_review(from_status: str | None, to_status: str) -> bool:
     """Whether a status move is a late confirmation that someone should look at."""
     return to_status == P.SUCCEEDED and from_status in LATE_CAPTURE_STATES
 
+
+class StatusEvent(TypedDict):
+    """One status move of a payment or refund, as recorded in its history."""
+
+    id: int
+    object_type: str  # "payment", "refund"
+    object_id: str
+    from_status: str | None  # None for the first event
+    to_status: str
+    actor: str  # the recorded actor ("admin:key_01…", "system")
+    reason: str | None
+    created_at: datetime
+
+
+class PaymentEvent(StatusEvent):
+    """A status event in a payment's history, marked when it ``needs_review``."""
+
+    needs_review: bool
+
 REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
-    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED}),
+    # Withdrawn by whoever asked (or an admin) before anyone decided: canceled.
+    R.REQUESTED: frozenset({R.APPROVED, R.REJECTED, R.CANCELED}),
     R.APPROVED: frozenset({R.SUCCEEDED, R.FAILED}),
     R.REJECTED: frozenset(),
     R.SUCCEEDED: frozenset(),
     R.FAILED: frozenset(),
+    R.CANCELED: frozenset(),
 }
 
+# A refund holds a reservation on its payment's money from its request until it is
+# settled: the reservation becomes refunded money (succeeded) or is released (rejected,
+# canceled, failed). Open refunds plus refunded money never exceed the payment's total.
+OPEN_REFUND_STATES = frozenset({R.REQUESTED, R.APPROVED})
+RELEASING_REFUND_STATES = frozenset({R.REJECTED, R.CANCELED, R.FAILED})
 
-def can_move(table: dict, current: str, target: str) -> bool:
+
+# A transition table: each state to the states allowed next (``PAYMENT_TRANSITIONS``).
+# Keyed by the entity's own enum, looked up with the plain strings rows hold.
+Transitions = Mapping[Any, frozenset[Any]]
+
+
+def can_move(table: Transitions, current: str, target: str) -> bool:
     return target in table.get(current, frozenset())
 
 
-def move(table: dict, entity: str, current: str, target: str) -> str:
+def move(table: Transitions, entity: str, current: str, target: str) -> str:
     """Return ``target`` if the table allows ``current -> target``, else raise."""
     if not can_move(table, current, target):
         allowed = ", ".join(sorted(table.get(current, ()))) or "nothing"
@@ -93,6 +129,6 @@ def move(table: dict, entity: str, current: str, target: str) -> str:
     return target
 
 
-def sources_of(table: dict, target: str) -> frozenset[str]:
+def sources_of(table: Transitions, target: str) -> frozenset[str]:
     """Every state from which ``target`` may be reached: the guard of a conditional UPDATE."""
     return frozenset(str(s) for s, nexts in table.items() if target in nexts)

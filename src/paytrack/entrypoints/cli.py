@@ -2,40 +2,83 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import time
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import track
 from rich.table import Table
 
+import paytrack
 from paytrack.config import Settings
 from paytrack.domain.actors import SYSTEM
-from paytrack.domain.errors import PaytrackError
+from paytrack.domain.errors import NotFound, PaytrackError, ValidationFailed
 from paytrack.entrypoints.bootstrap import open_storage
 
+if TYPE_CHECKING:
+    from paytrack.adapters.storage.uow import UnitOfWork
+    from paytrack.domain.parties import PartyKind
+
+# Plain help (rich_markup_mode=None): paragraphs are reflowed to the terminal's width, and
+# flags are not labelled "<bool>" as Typer's rich panels label them.
 app = typer.Typer(help="paytrack: payment tracking and a revenue ledger for marketplaces.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-ledger_app = typer.Typer(help="Prove the ledger.", no_args_is_help=True)
+                  no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True,
+                       rich_markup_mode=None)
+ledger_app = typer.Typer(help="Prove the ledger.", no_args_is_help=True,
+                         rich_markup_mode=None)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
+err = Console(stderr=True, soft_wrap=True)
 
-Host = Annotated[str, typer.Option(help="Interface to listen on")]
-Port = Annotated[int, typer.Option(help="Port to listen on")]
+Host = Annotated[str, typer.Option(metavar="HOST", help="Interface to listen on")]
+Port = Annotated[int, typer.Option(metavar="PORT", help="Port to listen on")]
+DEMO_KEY_NAME = "demo admin"
+
+
+class KeyRole(StrEnum):
+    admin = "admin"
+    seller = "seller"
+    customer = "customer"
 
 
 def _fail(exc: PaytrackError) -> None:
-    err.print(f"[red]error:[/red] {exc.detail}")
+    err.print(f"[red]error:[/red] {exc.detail}", highlight=False)
     raise typer.Exit(2)
+
+
+def _usage(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"paytrack {paytrack.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_show_version,
+        help="Show the version and exit.")] = False) -> None:
+    """paytrack: payment tracking and a revenue ledger for marketplaces."""
 
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database schema (PAYTRACK_DATABASE_URL, default a SQLite file)."""
+    """Create or upgrade the database schema.
+
+    The database is PAYTRACK_DATABASE_URL, by default the SQLite file paytrack.db.
+    """
     settings = Settings()
     open_storage(settings)
     console.print(f"database is up to date: {_safe_url(settings.database_url)}")
@@ -43,76 +86,167 @@ def migrate() -> None:
 
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000,
-          workers: Annotated[int, typer.Option(help="Server processes")] = 1) -> None:
-    """Serve the API (and its docs at /docs), migrating the database first."""
+          workers: Annotated[int, typer.Option(metavar="N", help="Server processes")] = 1,
+          upkeep: Annotated[bool, typer.Option(
+              "--upkeep/--no-upkeep", envvar="PAYTRACK_UPKEEP",
+              help="Fold balance deltas into balances and purge expired idempotency keys "
+                   "in the background. Turn it off only where `paytrack worker` runs "
+                   "beside the server.")] = True) -> None:
+    """Serve the API and its docs at /docs.
+
+    Migrates the database first. Unless --no-upkeep, each server process also does what
+    `paytrack worker` does, every few seconds.
+    """
     import uvicorn
 
+    from paytrack.services.keys import list_keys
+
     settings = Settings()
-    open_storage(settings)
+    storage = open_storage(settings)
+    with storage.unit_of_work(readonly=True) as uow:
+        has_admin = any(k["role"] == "admin" and k["revoked_at"] is None
+                        for k in list_keys(uow, SYSTEM))
     console.print(f"paytrack on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
-                  f"database: {_safe_url(settings.database_url)})")
+                  f"database: {_safe_url(settings.database_url)})", highlight=False)
+    if not has_admin:
+        console.print("no admin API key in this database yet: create one with "
+                      "`paytrack keys create --role admin`", highlight=False)
+    if not upkeep:
+        console.print("upkeep is off: run `paytrack worker` beside the server, or balance "
+                      "deltas pile up", highlight=False)
+    os.environ["PAYTRACK_UPKEEP"] = "true" if upkeep else "false"  # for the server's app
     uvicorn.run("paytrack.entrypoints.asgi:app", host=host, port=port, workers=workers,
                 log_level="info")
 
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="admin, seller or customer")],
-    seller_id: Annotated[str | None, typer.Option(help="The seller a seller key is bound to")]
+    role: Annotated[KeyRole, typer.Option(help="What the key may do: everything (admin), "
+                                               "or one seller's or customer's part")],
+    seller_id: Annotated[str | None, typer.Option(
+        metavar="ID", help="The seller a seller key is bound to")] = None,
+    customer_id: Annotated[str | None, typer.Option(
+        metavar="ID", help="The customer a customer key is bound to")] = None,
+    name: Annotated[str | None, typer.Option(metavar="TEXT", help="A label for people")]
     = None,
-    customer_id: Annotated[str | None, typer.Option(help="The customer a customer key is "
-                                                         "bound to")] = None,
-    name: Annotated[str | None, typer.Option(help="A label for people")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Create the seller or customer "
+                                      "if paytrack has not seen it yet")] = False,
 ) -> None:
-    """Create an API key. The key is printed once, alone on the last line."""
+    """Create an API key.
+
+    The key is printed once, alone on the last line.
+    """
     from paytrack.services.keys import create_key
 
+    _check_binding(role, seller_id=seller_id, customer_id=customer_id)
+    parties: dict[KeyRole, tuple[PartyKind, str | None]] = {
+        KeyRole.seller: ("seller", seller_id), KeyRole.customer: ("customer", customer_id)}
+    party = parties.get(role)
     storage = open_storage()
     try:
         with storage.unit_of_work() as uow:
+            created = party is not None and party[1] is not None and _known_or_created(
+                uow, party[0], party[1], create=yes)
             key, token = create_key(uow, role, SYSTEM, seller_id=seller_id,
                                     customer_id=customer_id, name=name)
             uow.commit()
     except PaytrackError as exc:
         _fail(exc)
+    if created:
+        console.print(f"new {role} {seller_id or customer_id} created", highlight=False)
     console.print(f"created {key['role']} key {key['id']} (prefix {key['prefix']}); "
                   "store it now, it is not shown again:", highlight=False)
     print(token)
 
 
+def _check_binding(role: KeyRole, *, seller_id: str | None, customer_id: str | None) -> None:
+    """Say which options a role takes before the service refuses the combination."""
+    if role is KeyRole.admin and (seller_id or customer_id):
+        option, value = ("--seller-id", seller_id) if seller_id else ("--customer-id",
+                                                                      customer_id)
+        bound = "seller" if seller_id else "customer"
+        _usage(f"an admin key sees everything and is bound to no one: drop {option}, or use "
+               f"--role {bound} {option} {value} for a key that sees only that {bound}")
+    if role is KeyRole.seller and customer_id:
+        _usage("a seller key is bound to a seller: use --seller-id, not --customer-id")
+    if role is KeyRole.customer and seller_id:
+        _usage("a customer key is bound to a customer: use --customer-id, not --seller-id")
+    if role is KeyRole.seller and not seller_id:
+        _usage("a seller key is bound to one seller: add --seller-id ID")
+    if role is KeyRole.customer and not customer_id:
+        _usage("a customer key is bound to one customer: add --customer-id ID")
+
+
+def _known_or_created(uow: UnitOfWork, kind: PartyKind, party_id: str, *,
+                      create: bool) -> bool:
+    """Whether the seller or customer a key is bound to had to be created (``--yes``); a
+    key bound to a party paytrack has never seen is most likely a mistyped id."""
+    from paytrack.entrypoints.api.schemas import ID_EXPECTED, ID_PATTERN
+    from paytrack.services.parties import get_party, upsert_party
+
+    if not re.fullmatch(ID_PATTERN, party_id):
+        raise ValidationFailed(f"{kind} id {party_id!r}: expected {ID_EXPECTED}, e.g. "
+                               f"{kind}_42")
+    try:
+        get_party(uow, kind, party_id, SYSTEM)
+        return False
+    except NotFound:
+        if not create:
+            raise NotFound(
+                f"paytrack has never seen {kind} {party_id!r}: no payment or "
+                f"PUT /v1/{kind}s/{party_id} has named it. Check the id, or add --yes to "
+                f"create {kind} {party_id} with this key") from None
+    upsert_party(uow, kind, party_id, SYSTEM)
+    return True
+
+
 @keys_app.command("list")
-def keys_list() -> None:
-    """List API keys (prefixes only; secrets are never stored)."""
+def keys_list(as_json: Annotated[bool, typer.Option(
+        "--json", help="Print a JSON array, for scripts")] = False) -> None:
+    """List API keys: prefixes and ids, never secrets."""
     from paytrack.services.keys import list_keys
 
     storage = open_storage()
     with storage.unit_of_work(readonly=True) as uow:
         keys = list_keys(uow, SYSTEM)
-    table = Table("id", "prefix", "role", "bound to", "name", "created", "revoked")
-    # Prefixes are copied to find or revoke a key: never wrapped; a narrow terminal folds
-    # the id over lines rather than cut it.
-    table.columns[0].overflow = "fold"
-    table.columns[1].no_wrap = True
+    if as_json:
+        print(json.dumps(keys, default=_json_value, indent=2))
+        return
+    table = Table("id", "prefix", "role", "bound to", "name", "created", "revoked",
+                  box=None, pad_edge=False, header_style="bold")
+    for column in table.columns:
+        column.no_wrap = True  # ids are copied from here: never cut or folded
     for k in keys:
         table.add_row(k["id"], k["prefix"], k["role"], k["seller_id"] or k["customer_id"] or "",
                       k["name"] or "", f"{k['created_at']:%Y-%m-%d %H:%M}",
                       f"{k['revoked_at']:%Y-%m-%d %H:%M}" if k["revoked_at"] else "")
-    console.print(table)
+    _print_unsqueezed(table)
+
+
+def _json_value(value: Any) -> str:
+    return value.isoformat()  # datetimes are all json.dumps cannot write here
+
+
+def _print_unsqueezed(table: Table) -> None:
+    """Print a table as wide as its rows (as ``kubectl get`` does), not cut to the terminal."""
+    natural = Measurement.get(console, console.options.update(width=1_000_000), table).maximum
+    Console(width=max(console.width, natural), highlight=False).print(table)
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id or prefix")]) -> None:
+def keys_revoke(key: Annotated[str, typer.Argument(
+        metavar="KEY", help="The key itself, its prefix or its id")]) -> None:
     """Revoke a key: it is refused from the next request on."""
-    from paytrack.services.keys import revoke_key
+    from paytrack.services.keys import revoke_key_by_reference
 
     storage = open_storage()
     try:
         with storage.unit_of_work() as uow:
-            key = revoke_key(uow, key_id, SYSTEM)
+            revoked = revoke_key_by_reference(uow, key, SYSTEM)
             uow.commit()
     except PaytrackError as exc:
         _fail(exc)
-    console.print(f"revoked {key['id']} (prefix {key['prefix']})")
+    console.print(f"revoked {revoked['id']} (prefix {revoked['prefix']})", highlight=False)
 
 
 @ledger_app.command("verify")
@@ -142,7 +276,10 @@ def ledger_verify() -> None:
 
 @ledger_app.command("rebuild")
 def ledger_rebuild() -> None:
-    """Rewrite running balances from postings (the postings are the truth)."""
+    """Rewrite running balances from postings.
+
+    The postings are the truth; each corrected balance is printed.
+    """
     from paytrack.services.ledger import rebuild_balances
 
     storage = open_storage()
@@ -155,18 +292,20 @@ def ledger_rebuild() -> None:
 
 
 @app.command()
-def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
-           once: Annotated[bool, typer.Option(help="Run one round and exit")] = False) -> None:
-    """Background upkeep: fold balance deltas, purge expired idempotency keys."""
-    from paytrack.services.idempotency import purge_expired
-    from paytrack.services.ledger import fold_balances
+def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
+                                                   help="Seconds between rounds")] = 5.0,
+           once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
+           = False) -> None:
+    """Fold balance deltas and purge expired idempotency keys.
+
+    `paytrack serve` does this itself unless started with --no-upkeep; run the worker
+    when it is. Several workers and servers may run it at once.
+    """
+    from paytrack.entrypoints.upkeep import run_once
 
     storage = open_storage()
     while True:
-        with storage.unit_of_work() as uow:
-            folded = fold_balances(uow)
-            purged = purge_expired(uow)
-            uow.commit()
+        folded, purged = run_once(storage)
         if folded or purged or once:
             console.print(f"folded {folded} balance deltas, purged {purged} idempotency keys")
         if once:
@@ -176,18 +315,24 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds"
 
 @app.command()
 def demo(
-    payments: Annotated[int, typer.Option(help="How many payments to create")] = 4000,
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+    payments: Annotated[int, typer.Option(metavar="N", help="How many payments to create")]
+    = 4000,
+    serve_after: Annotated[bool, typer.Option("--serve",
                                               help="Start the server afterwards")] = False,
     host: Host = "127.0.0.1",
     port: Port = 8000,
 ) -> None:
-    """Load a realistic marketplace (a year of payments, refunds, several currencies), create
-    an admin key, and print where to look."""
+    """Load a realistic marketplace and print an admin key.
+
+    A year of payments and refunds in several currencies, loaded once. Each run prints a
+    new demo admin key and revokes the one the previous run printed.
+    """
     from paytrack.entrypoints.demo import load_demo
-    from paytrack.services.keys import create_key
+    from paytrack.services.keys import create_key, list_keys, revoke_key
     from paytrack.services.payments import list_payments
 
+    if serve_after:
+        _port_is_free(host, port)  # before loading anything or printing a key
     settings = Settings()
     storage = open_storage(settings)
     with storage.unit_of_work(readonly=True) as uow:
@@ -199,16 +344,36 @@ def demo(
             it, total=n, description="loading demo payments", console=console))
         console.print(f"loaded {summary.payments} payments, {summary.refunds} refunds, "
                       f"{summary.sellers} sellers, {summary.customers} customers")
-    with storage.unit_of_work() as uow:
-        _, token = create_key(uow, "admin", SYSTEM, name="demo admin")
+    with storage.unit_of_work() as uow:  # one demo key at a time: replace the last one
+        previous = [k for k in list_keys(uow, SYSTEM)
+                    if k["name"] == DEMO_KEY_NAME and k["revoked_at"] is None]
+        for key in previous:
+            revoke_key(uow, key["id"], SYSTEM)
+        _, token = create_key(uow, "admin", SYSTEM, name=DEMO_KEY_NAME)
         uow.commit()
+    for key in previous:
+        console.print(f"revoked the previous demo admin key (prefix {key['prefix']})",
+                      highlight=False)
     console.print(f"\nAPI docs: http://{host}:{port}/docs  (Authorize with the admin key)")
     console.print(f"try: curl -H 'Authorization: Bearer {token}' "
-                  f"http://{host}:{port}/v1/payments?limit=3", highlight=False, soft_wrap=True)
+                  f"'http://{host}:{port}/v1/payments?limit=3'", highlight=False,
+                  soft_wrap=True)
     console.print("admin key:")
     print(token, flush=True)
     if serve_after:
-        serve(host=host, port=port, workers=1)
+        serve(host=host, port=port, workers=1, upkeep=True)
+
+
+def _port_is_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _usage(f"cannot serve on {host}:{port} ({exc.strerror}): is paytrack already "
+                   f"running there? Pick another with --port")
 
 
 def _safe_url(url: str) -> str:

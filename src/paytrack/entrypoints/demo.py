@@ -5,7 +5,7 @@ services, so the ledger the demo leaves behind is as real as any other."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,7 +67,7 @@ class DemoSummary:
 
 
 def load_demo(storage: Storage, *, payments: int = 4000, seed: int = 7,
-              progress: Callable[[Iterator[int], int], Iterator[int]] | None = None,
+              progress: Callable[[Iterable[int], int], Iterable[int]] | None = None,
               now: datetime | None = None) -> DemoSummary:
     """Create sellers, customers, items and ``payments`` payments over the last year."""
     rng = random.Random(seed)
@@ -81,7 +81,7 @@ def load_demo(storage: Storage, *, payments: int = 4000, seed: int = 7,
         customers = [f"cust_{i:04d}" for i in range(1, 301)]
         # Business grows over the year: more sales later on.
         moments = sorted(start + (end - start) * (rng.random() ** 0.7) for _ in range(payments))
-        steps: Iterator[int] = iter(range(payments))
+        steps: Iterable[int] = iter(range(payments))
         if progress is not None:
             steps = progress(steps, payments)
         refunds = 0

@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from paytrack.domain.errors import InvalidTransition, NotFound, ValidationFailed
-from paytrack.domain.states import move
+from paytrack.domain.states import Transitions, move
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
-def fetch(repo, entity: str, object_id: str) -> dict[str, Any]:
+class Stateful(TypedDict):
+    """What every record with a state machine has (a Payment, a Refund …)."""
+
+    status: str
+
+
+S = TypeVar("S", bound=Stateful)
+
+
+class Reads(Protocol[T_co]):
+    def get(self, object_id: str, /) -> T_co | None: ...
+
+
+class Moves(Reads[T_co], Protocol[T_co]):
+    def transition(self, object_id: str, sources: Iterable[str], target: str,
+                   values: dict[str, Any], /) -> T_co | None: ...
+
+
+def fetch(repo: Reads[T], entity: str, object_id: str) -> T:
     """The row, or NotFound. Whether the caller may see it is ``permissions``' question."""
     row = repo.get(object_id)
     if row is None:
@@ -24,8 +46,9 @@ def require_text(value: object, name: str, max_length: int = 500) -> str:
     return value.strip()
 
 
-def guarded_move(repo, table: dict, entity: str, object_id: str, sources: frozenset[str],
-                 target: str, values: dict[str, Any], *, refusal: str | None = None) -> dict:
+def guarded_move(repo: Moves[S], table: Transitions, entity: str, object_id: str,
+                 sources: frozenset[str], target: str, values: dict[str, Any], *,
+                 refusal: str | None = None) -> S:
     """Move ``object_id`` to ``target`` if its status is one of ``sources``, in one
     conditional UPDATE; the new row carries ``previous_status``. On a refusal, read the
     row to say why: not found (404), a move the state machine does not allow (409), or one

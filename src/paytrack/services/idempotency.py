@@ -42,10 +42,12 @@ def check_key(key: str) -> str:
 
 def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     """What makes two requests the same: method, path, query parameters and the body as
-    parsed JSON (key order and spacing do not matter)."""
+    parsed JSON (key order and spacing do not matter; no body, ``null`` and ``{}`` are
+    the same: an optional body left out)."""
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False).encode() if body else b""
+        parsed = json.loads(body) if body.strip() else None
+        canonical = json.dumps({} if parsed is None else parsed, sort_keys=True,
+                               separators=(",", ":"), ensure_ascii=False).encode()
     except (ValueError, RecursionError):
         canonical = body  # not JSON: compared as bytes (the request is refused anyway)
     params = json.dumps(sorted(parse_qsl(query, keep_blank_values=True))).encode()
@@ -60,21 +62,24 @@ def claim(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> Replay | N
     (``record``) or not at all."""
     check_key(key)
     now = uow.now()
-    if uow.idempotency.claim(scope, key, fingerprint, now, wait=TWIN_WAIT):
-        return None
-    held = uow.idempotency.get(scope, key)
-    if held is None or held["created_at"] < now - KEEP:
-        # Purged or expired since: take it over (a racing twin waits on our row, then sees
-        # it fresh and replays what we stored).
-        if uow.idempotency.take_over(scope, key, fingerprint, now, expired_before=now - KEEP):
+    with uow.idempotency.waiting_at_most(TWIN_WAIT):
+        if uow.idempotency.claim(scope, key, fingerprint, now):
             return None
         held = uow.idempotency.get(scope, key)
-        assert held is not None, "a key that could not be taken over exists"
+        if held is None or held["created_at"] < now - KEEP:
+            # Purged or expired since: take it over (a racing twin waits on our row, then
+            # sees it fresh and replays what we stored).
+            if uow.idempotency.take_over(scope, key, fingerprint, now,
+                                         expired_before=now - KEEP):
+                return None
+            held = uow.idempotency.get(scope, key)
+            assert held is not None, "a key that could not be taken over exists"
     if held["request_hash"] != fingerprint:
         raise IdempotencyKeyReused(
             "this Idempotency-Key was already used with a different request; use a new key")
-    assert held["response_status"] is not None, "claims commit with their response"
-    return Replay(held["response_status"], held["response_body"])
+    status, body = held["response_status"], held["response_body"]
+    assert status is not None and body is not None, "claims commit with their response"
+    return Replay(status, body)
 
 
 def record(uow: UnitOfWork, scope: str, key: str, status: int, body: str) -> None:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Any
+from typing import cast
 
 from paytrack.adapters.storage.uow import UnitOfWork
-from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import NotFound, Unauthenticated, ValidationFailed
+from paytrack.domain.actors import Actor, ApiKey, Role, StoredApiKey
+from paytrack.domain.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.services import permissions
 from paytrack.services._common import require_text
@@ -35,7 +35,7 @@ def _hash(token: str) -> str:
 
 
 def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | None = None,
-               customer_id: str | None = None, name: str | None = None) -> tuple[dict, str]:
+               customer_id: str | None = None, name: str | None = None) -> tuple[ApiKey, str]:
     """Returns the stored key (without secret) and the token, which is shown only now."""
     permissions.check(actor, Action.MANAGE_KEYS)
     try:
@@ -57,7 +57,7 @@ def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | Non
     for _ in range(PREFIX_ATTEMPTS):
         prefix = secrets.token_hex(PREFIX_BYTES)
         token = f"ptk_{prefix}_{secrets.token_urlsafe(32)}"
-        row = {"id": new_id("key"), "prefix": prefix, "secret_hash": _hash(token),
+        row: StoredApiKey = {"id": new_id("key"), "prefix": prefix, "secret_hash": _hash(token),
                "role": str(role), "seller_id": seller_id, "customer_id": customer_id,
                "name": name, "created_at": now, "revoked_at": None}
         if uow.api_keys.insert(row):
@@ -71,7 +71,7 @@ def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | Non
     return _public(row), token
 
 
-def authenticate(uow: UnitOfWork, token: str | None) -> tuple[Actor, dict]:
+def authenticate(uow: UnitOfWork, token: str | None) -> tuple[Actor, ApiKey]:
     """The actor a bearer token stands for; ``Unauthenticated`` if none, unknown or revoked."""
     if not token or not token.startswith("ptk_") or token.count("_") < 2:
         raise Unauthenticated("send 'Authorization: Bearer <key>' with a paytrack API key")
@@ -86,12 +86,12 @@ def authenticate(uow: UnitOfWork, token: str | None) -> tuple[Actor, dict]:
     return Actor(role, bound or row["id"]), _public(row)
 
 
-def list_keys(uow: UnitOfWork, actor: Actor) -> list[dict]:
+def list_keys(uow: UnitOfWork, actor: Actor) -> list[ApiKey]:
     permissions.check(actor, Action.MANAGE_KEYS)
     return [_public(r) for r in uow.api_keys.list()]
 
 
-def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> dict:
+def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> ApiKey:
     permissions.check(actor, Action.MANAGE_KEYS)
     row = uow.api_keys.get(key_id)
     if row is None:
@@ -100,8 +100,33 @@ def revoke_key(uow: UnitOfWork, key_id: str, actor: Actor) -> dict:
     uow.api_keys.revoke(row["id"], now)
     uow.records.audit(str(actor), "api_key.revoked", "api_key", row["id"], None,
                       {"prefix": row["prefix"]}, now)
-    return _public(uow.api_keys.get(row["id"]))
+    revoked = uow.api_keys.get(row["id"])
+    assert revoked is not None, "read above"
+    return _public(revoked)
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k != "secret_hash"}
+def revoke_key_by_reference(uow: UnitOfWork, reference: str, actor: Actor) -> ApiKey:
+    """Revoke the key named by the key itself, its prefix or its id. A key that was revoked
+    already is a ``Conflict``: nothing changes, and whoever asked should know."""
+    permissions.check(actor, Action.MANAGE_KEYS)
+    row: StoredApiKey | None = None
+    if reference.startswith("ptk_") and reference.count("_") >= 2:
+        # The whole key: found by its prefix, proven by its hash, never echoed.
+        found = uow.api_keys.by_prefix(reference.split("_", 2)[1])
+        if found is not None and hmac.compare_digest(found["secret_hash"], _hash(reference)):
+            row = found
+        named = "this key"
+    else:
+        named = f"API key {reference}"
+        row = uow.api_keys.get(reference)
+    if row is None:
+        raise NotFound(f"{named} does not exist (give the key, its prefix or its id)")
+    if row["revoked_at"] is not None:
+        raise Conflict(f"API key {row['id']} (prefix {row['prefix']}) was already revoked "
+                       f"on {row['revoked_at']:%Y-%m-%d %H:%M} UTC")
+    return revoke_key(uow, row["id"], actor)
+
+
+def _public(row: StoredApiKey) -> ApiKey:
+    """The key without its secret's hash (a copy: the stored record keeps it)."""
+    return cast(ApiKey, {k: v for k, v in row.items() if k != "secret_hash"})

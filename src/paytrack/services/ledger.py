@@ -2,19 +2,69 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Literal, TypedDict
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.ledger import seller_available, seller_in_transit, seller_pending
+from paytrack.domain.ledger import (
+    AccountSpec,
+    BalanceDifference,
+    CurrencyTotals,
+    JournalEntryRow,
+    UnbalancedEntry,
+    seller_available,
+    seller_in_transit,
+    seller_pending,
+)
 from paytrack.services import permissions
 from paytrack.services.permissions import Action
 
-SELLER_BUCKETS = {"pending": seller_pending, "available": seller_available,
-                  "in_transit": seller_in_transit}
+Bucket = Literal["pending", "available", "in_transit"]
+SELLER_BUCKETS: dict[Bucket, Callable[[str], AccountSpec]] = {
+    "pending": seller_pending, "available": seller_available,
+    "in_transit": seller_in_transit}
 
 
-def trial_balance(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+class TrialBalance(TypedDict):
+    balanced: bool
+    currencies: list[CurrencyTotals]
+
+
+class AccountBalance(TypedDict):
+    """A ledger account as the API shows it: its balance in its normal direction."""
+
+    id: int
+    code: str
+    currency: str
+    balance: int
+
+
+class CurrencyBalance(TypedDict):
+    """What the platform owes a seller in one currency, in each stage."""
+
+    currency: str
+    pending: int
+    available: int
+    in_transit: int
+    paid_out: int
+
+
+class SellerBalance(TypedDict):
+    seller_id: str
+    balances: list[CurrencyBalance]
+
+
+class LedgerCheck(TypedDict):
+    """``verify_ledger``'s report: ``ok`` when it found nothing wrong."""
+
+    ok: bool
+    trial_balance: TrialBalance
+    differences: list[BalanceDifference]
+    unbalanced_entries: list[UnbalancedEntry]
+
+
+def trial_balance(uow: UnitOfWork, actor: Actor) -> TrialBalance:
     permissions.check(actor, Action.READ_LEDGER)
     currencies = uow.ledger.trial_balance()
     return {"balanced": all(c["debits"] == c["credits"] for c in currencies),
@@ -23,7 +73,7 @@ def trial_balance(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
 
 def list_accounts(uow: UnitOfWork, actor: Actor, *, code: str | None = None,
                   code_prefix: str | None = None, currency: str | None = None,
-                  limit: int | None = None, cursor: int | None = None) -> list[dict[str, Any]]:
+                  limit: int | None = None, cursor: int | None = None) -> list[AccountBalance]:
     """Accounts with their balance in the normal direction; paged newest first by id."""
     permissions.check(actor, Action.READ_LEDGER)
     rows = uow.ledger.accounts(code=code, code_prefix=code_prefix, currency=currency,
@@ -32,11 +82,11 @@ def list_accounts(uow: UnitOfWork, actor: Actor, *, code: str | None = None,
              "balance": int(a["current_balance"])} for a in rows]
 
 
-def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
+def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> SellerBalance:
     """What the platform owes one seller, per currency, in each stage."""
     permissions.check_object(actor, Action.READ_SELLER, {"seller_id": seller_id},
                              f"seller {seller_id}")
-    by_currency: dict[str, dict[str, int]] = {}
+    by_currency: dict[str, CurrencyBalance] = {}
     codes = {spec(seller_id).code: bucket for bucket, spec in SELLER_BUCKETS.items()}
     for account in uow.ledger.accounts(seller_id=seller_id):
         bucket = codes.get(account["code"])
@@ -54,12 +104,12 @@ def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, A
 
 
 def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
-                 payment_id: str | None = None) -> list[dict[str, Any]]:
+                 payment_id: str | None = None) -> list[JournalEntryRow]:
     permissions.check(actor, Action.READ_LEDGER)
     return uow.ledger.entries(limit=limit, before_id=cursor, payment_id=payment_id)
 
 
-def verify_ledger(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+def verify_ledger(uow: UnitOfWork, actor: Actor) -> LedgerCheck:
     """Recompute every balance from postings and report each difference (changes nothing)."""
     balance = trial_balance(uow, actor)
     differences = uow.ledger.balance_differences()
@@ -69,7 +119,7 @@ def verify_ledger(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
             "unbalanced_entries": unbalanced}
 
 
-def rebuild_balances(uow: UnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+def rebuild_balances(uow: UnitOfWork, actor: Actor) -> list[BalanceDifference]:
     """Rewrite running balances from postings (the postings are the truth)."""
     permissions.check(actor, Action.REBUILD_LEDGER)
     corrections = uow.ledger.rebuild()

@@ -7,6 +7,7 @@ from typing import Any
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.errors import ItemHasPayments, NotFound
+from paytrack.domain.parties import Item, Party, PartyKind
 from paytrack.domain.splits import parse_rate
 from paytrack.services import permissions
 from paytrack.services._common import require_text
@@ -16,8 +17,8 @@ EDITABLE = {"customer": ("name", "email", "metadata"),
             "seller": ("name", "email", "metadata", "commission_rate")}
 
 
-def upsert_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor,
-                 **fields: Any) -> dict[str, Any]:
+def upsert_party(uow: UnitOfWork, kind: PartyKind, party_id: str, actor: Actor,
+                 **fields: Any) -> Party:
     """Create the customer or seller if it is new, then apply the given fields."""
     permissions.check(actor, Action.EDIT_PARTIES)
     require_text(party_id, f"{kind}_id", max_length=100)
@@ -33,25 +34,28 @@ def upsert_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor,
     if changes:
         uow.parties.update(kind, party_id, now, **changes)
     after = uow.parties.get(kind, party_id)
+    assert after is not None, "created above"
     uow.records.audit(str(actor), f"{kind}.{'updated' if before else 'created'}", kind,
                       party_id, _plain(before), _plain(after), now)
     return after
 
 
-def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> dict[str, Any]:
+def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> Party:
     """Back to the platform default rate."""
     permissions.check(actor, Action.EDIT_PARTIES)
     before = _get(uow, "seller", seller_id)
     now = uow.now()
     uow.parties.update("seller", seller_id, now, commission_rate=None)
     after = uow.parties.get("seller", seller_id)
+    assert after is not None, "read above"
     uow.records.audit(str(actor), "seller.updated", "seller", seller_id, _plain(before),
                       _plain(after), now)
     return after
 
 
 def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, actor: Actor,
-                *, title: str | None = None, metadata: dict | None = None) -> dict[str, Any]:
+                *, title: str | None = None,
+                metadata: dict[str, Any] | None = None) -> Item:
     """Create or edit an item. Its payments keep the seller they were made for, so an item
     that has any cannot move to another seller (the database refuses it too)."""
     permissions.check(actor, Action.EDIT_PARTIES)
@@ -71,6 +75,7 @@ def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, a
                                      "seller_id": seller_id}.items() if v is not None}
         uow.parties.update_item(item_type, item_id, now, **changes)
     after = uow.parties.get_item(item_type, item_id)
+    assert after is not None, "created above"
     uow.records.audit(str(actor), f"item.{'updated' if before else 'created'}", "item",
                       f"{item_type}:{item_id}", _plain(before), _plain(after), now)
     return after
@@ -79,20 +84,20 @@ def upsert_item(uow: UnitOfWork, item_type: str, item_id: str, seller_id: str, a
 READ = {"seller": Action.READ_SELLER, "customer": Action.READ_CUSTOMER}
 
 
-def get_party(uow: UnitOfWork, kind: str, party_id: str, actor: Actor) -> dict[str, Any]:
+def get_party(uow: UnitOfWork, kind: PartyKind, party_id: str, actor: Actor) -> Party:
     """A seller or customer, to an admin or to that party itself."""
     permissions.check_object(actor, READ[kind], {f"{kind}_id": party_id}, f"{kind} {party_id}")
     return _get(uow, kind, party_id)
 
 
-def _get(uow: UnitOfWork, kind: str, party_id: str) -> dict[str, Any]:
+def _get(uow: UnitOfWork, kind: PartyKind, party_id: str) -> Party:
     party = uow.parties.get(kind, party_id)
     if party is None:
         raise NotFound(f"{kind} {party_id} not found")
     return party
 
 
-def _plain(row: dict[str, Any] | None) -> dict[str, Any] | None:
+def _plain(row: Party | Item | None) -> dict[str, Any] | None:
     if row is None:
         return None
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

@@ -5,21 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, ItemSellerMismatch, ValidationFailed
+from paytrack.domain.errors import (
+    DuplicateGatewayPayment,
+    InvalidAmount,
+    ItemSellerMismatch,
+    ValidationFailed,
+)
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
-from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod, capture_entry
+from paytrack.domain.payments import Gateway, Payment, PaymentKind, PaymentMethod, capture_entry
 from paytrack.domain.splits import Bearer, Breakdown, Split, compute_split, parse_rate
 from paytrack.domain.states import (
     CAPTURABLE_STATES,
     OPEN_STATES,
     PAYMENT_TRANSITIONS,
     REVIEW_REASONS,
+    PaymentEvent,
     PaymentStatus,
     needs_review,
 )
@@ -59,7 +66,7 @@ class CreatePayment:
     gateway_fee: int = 0
 
 
-def _enum(enum: type, value: str, name: str) -> str:
+def _enum(enum: type[StrEnum], value: str, name: str) -> str:
     try:
         return str(enum(value))
     except ValueError:
@@ -67,12 +74,12 @@ def _enum(enum: type, value: str, name: str) -> str:
         raise ValidationFailed(f"{name} {value!r} is not one of: {allowed}", field=name) from None
 
 
-def split_of(payment: dict[str, Any]) -> Split:
+def split_of(payment: Payment) -> Split:
     return Split(payment["seller_amount"], payment["platform_fee"],
                  payment["tax_collected"], payment["shipping_collected"])
 
 
-def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[str, Any]:
+def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment:
     permissions.check(actor, Action.CREATE_PAYMENT)
     currency = validate_currency(cmd.currency)
     breakdown = Breakdown(cmd.subtotal, cmd.discount, cmd.tax, cmd.shipping)
@@ -83,6 +90,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
     }
     for name in ("customer_id", "seller_id", "item_type", "item_id"):
         require_text(getattr(cmd, name), name, max_length=100)
+    if cmd.gateway_payment_id is not None:
+        _refuse_recorded(uow, cmd.gateway_payment_id, gateway=values["gateway"])
     now = uow.now()
 
     found = uow.parties.lookup(cmd.customer_id, cmd.seller_id, cmd.item_type, cmd.item_id)
@@ -107,21 +116,21 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
         rate = uow.policy.commission_rate
     split = compute_split(breakdown, rate, uow.policy)
 
-    payment = {
+    payment: Payment = {
         "id": new_id("pay"),
         "customer_id": cmd.customer_id, "seller_id": cmd.seller_id,
         "item_type": cmd.item_type, "item_id": cmd.item_id, "order_id": cmd.order_id,
         "currency": currency,
         "subtotal": breakdown.subtotal, "discount": breakdown.discount, "tax": breakdown.tax,
         "shipping": breakdown.shipping, "total": breakdown.total,
-        **values,
+        "method": values["method"], "gateway": values["gateway"], "kind": values["kind"],
         "status": str(P.PENDING), "previous_status": None,
         "coupon_code": cmd.coupon_code,
         "commission_rate": str(rate), "commission_base": str(uow.policy.commission_base),
         "platform_fee": split.platform_fee, "seller_amount": split.seller_amount,
         "tax_collected": split.tax_collected, "shipping_collected": split.shipping_collected,
         "gateway_fee": 0, "gateway_fee_bearer": str(uow.policy.gateway_fee_bearer),
-        "refunded_amount": 0,
+        "refunded_amount": 0, "refund_reserved_amount": 0,
         "gateway_payment_id": cmd.gateway_payment_id,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
@@ -132,8 +141,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
     }
     if cmd.captured:
         _check_fee(cmd.gateway_fee, payment["total"])
-        payment.update(status=str(P.SUCCEEDED), previous_status=str(P.PENDING),
-                       succeeded_at=now, gateway_fee=cmd.gateway_fee)
+        payment.update({"status": str(P.SUCCEEDED), "previous_status": str(P.PENDING),
+                        "succeeded_at": now, "gateway_fee": cmd.gateway_fee})
     uow.payments.insert(payment)
     uow.records.status_event("payment", payment["id"], None, P.PENDING, str(actor), None, now)
     uow.records.audit(str(actor), "payment.created", "payment", payment["id"], None,
@@ -144,7 +153,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> dict[st
     return payment
 
 
-def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any]:
+def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> Payment:
     payment = fetch(uow.payments, "payment", payment_id)
     permissions.check_object(actor, Action.READ_PAYMENT, payment, f"payment {payment_id}")
     return payment
@@ -153,25 +162,33 @@ def get_payment(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any
 def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
                   status: str | None = None, seller_id: str | None = None,
                   customer_id: str | None = None, item_id: str | None = None,
+                  currency: str | None = None, method: str | None = None,
+                  gateway: str | None = None, kind: str | None = None,
                   created_gte: datetime | None = None,
                   created_lt: datetime | None = None,
-                  needs_review: bool | None = None) -> list[dict[str, Any]]:
+                  needs_review: bool | None = None) -> list[Payment]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
     (True), or only the others (False)."""
     filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
-               "item_id": item_id}
+               "item_id": item_id, "currency": currency, "method": method,
+               "gateway": gateway, "kind": kind}
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller
         filters[name] = value
-    if status is not None:
-        _enum(PaymentStatus, status, "status")
+    for name, enum in (("status", PaymentStatus), ("method", PaymentMethod),
+                       ("gateway", Gateway), ("kind", PaymentKind)):
+        wanted = filters[name]
+        if wanted is not None:
+            _enum(enum, wanted, name)
+    if currency is not None:
+        validate_currency(currency)
     return uow.payments.list(filters=filters, limit=limit, before_id=cursor,
                              created_gte=created_gte, created_lt=created_lt,
                              needs_review=needs_review)
 
 
-def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[dict[str, Any]]:
+def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[PaymentEvent]:
     """Every status move with its time, actor and reason; ``needs_review`` marks a
     confirmation that arrived after a cancel or a failure."""
     get_payment(uow, payment_id, actor)
@@ -179,7 +196,7 @@ def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[dict
             for event in uow.records.status_history("payment", payment_id)]
 
 
-def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str, Any]:
+def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> Payment:
     permissions.check(actor, Action.MARK_PROCESSING)
     return _move(uow, payment_id, frozenset({str(P.PENDING)}), P.PROCESSING, actor, None,
                  {"processing_at": uow.now()})
@@ -187,7 +204,7 @@ def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> dict[str,
 
 def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_fee: int = 0,
                     gateway_payment_id: str | None = None,
-                    reason: str | None = None) -> dict[str, Any]:
+                    reason: str | None = None) -> Payment:
     """The gateway's confirmation: -> succeeded, and post the split to the ledger.
 
     Money really taken is never lost: a confirmation that arrives after a cancel or a
@@ -200,6 +217,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     extra: dict[str, Any] = {"succeeded_at": now, "gateway_fee": gateway_fee,
                              "updated_at": now}
     if gateway_payment_id is not None:
+        _refuse_recorded(uow, gateway_payment_id, like=payment_id)
         extra["gateway_payment_id"] = gateway_payment_id
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id,
                            CAPTURABLE, str(P.SUCCEEDED), extra)
@@ -210,6 +228,17 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
     return payment
+
+
+def _refuse_recorded(uow: UnitOfWork, gateway_payment_id: str, *, gateway: str | None = None,
+                     like: str | None = None) -> None:
+    """Refuse a gateway payment id another payment at the same gateway already has, naming
+    that payment. (Should two requests race past this, the unique key refuses the second.)"""
+    holder = uow.payments.holding_gateway_id(gateway_payment_id, gateway=gateway, like=like)
+    if holder is not None:
+        raise DuplicateGatewayPayment(
+            f"gateway payment id {gateway_payment_id!r} is already recorded on payment "
+            f"{holder}", field="gateway_payment_id", payment_id=holder)
 
 
 def _check_fee(gateway_fee: int, total: int | None) -> None:
@@ -224,7 +253,7 @@ def _check_fee(gateway_fee: int, total: int | None) -> None:
                             f"{total}", field="gateway_fee")
 
 
-def _post_capture(uow: UnitOfWork, payment: dict[str, Any], now: datetime) -> None:
+def _post_capture(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     uow.ledger.post(
         capture_entry(payment_id=payment["id"], gateway=payment["gateway"],
                       seller_id=payment["seller_id"], currency=payment["currency"],
@@ -235,7 +264,7 @@ def _post_capture(uow: UnitOfWork, payment: dict[str, Any], now: datetime) -> No
 
 
 def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
-                 reason: str | None = None) -> dict[str, Any]:
+                 reason: str | None = None) -> Payment:
     permissions.check(actor, Action.FAIL_PAYMENT)
     now = uow.now()
     return _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
@@ -243,7 +272,7 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
 
 
 def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
-                   reason: str | None = None) -> dict[str, Any]:
+                   reason: str | None = None) -> Payment:
     """Cancel a payment not yet paid, in the states the actor's grant allows (an admin:
     pending or processing; a seller or customer: its own pending payment)."""
     grant = permissions.check(actor, Action.CANCEL_PAYMENT)
@@ -260,7 +289,7 @@ def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
 
 def _move(uow: UnitOfWork, payment_id: str, sources: frozenset[str], target: PaymentStatus,
           actor: Actor, reason: str | None, values: dict[str, Any], *,
-          now: datetime | None = None, refusal: str | None = None) -> dict[str, Any]:
+          now: datetime | None = None, refusal: str | None = None) -> Payment:
     now = now or uow.now()
     payment = guarded_move(uow.payments, PAYMENT_TRANSITIONS, "payment", payment_id, sources,
                            str(target), {**values, "updated_at": now}, refusal=refusal)
@@ -268,7 +297,7 @@ def _move(uow: UnitOfWork, payment_id: str, sources: frozenset[str], target: Pay
     return payment
 
 
-def _record_move(uow: UnitOfWork, payment: dict[str, Any], actor: Actor, reason: str | None,
+def _record_move(uow: UnitOfWork, payment: Payment, actor: Actor, reason: str | None,
                  now: datetime) -> None:
     previous, target = payment["previous_status"], payment["status"]
     uow.records.status_event("payment", payment["id"], previous, target, str(actor), reason, now)
@@ -276,7 +305,9 @@ def _record_move(uow: UnitOfWork, payment: dict[str, Any], actor: Actor, reason:
                       {"status": previous}, _audit_view(payment), now)
 
 
-def _audit_view(payment: dict[str, Any]) -> dict[str, Any]:
-    keys = ("status", "currency", "total", "platform_fee", "seller_amount", "refunded_amount",
-            "gateway_fee", "commission_rate")
-    return {k: payment[k] for k in keys}
+def _audit_view(payment: Payment) -> dict[str, Any]:
+    return {"status": payment["status"], "currency": payment["currency"],
+            "total": payment["total"], "platform_fee": payment["platform_fee"],
+            "seller_amount": payment["seller_amount"],
+            "refunded_amount": payment["refunded_amount"],
+            "gateway_fee": payment["gateway_fee"], "commission_rate": payment["commission_rate"]}

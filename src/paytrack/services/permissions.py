@@ -20,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, overload
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import Forbidden, NotFound
-from paytrack.domain.states import OPEN_STATES, PaymentStatus
+from paytrack.domain.payments import Payment
+from paytrack.domain.refunds import Refund
+from paytrack.domain.states import OPEN_STATES, PaymentEvent, PaymentStatus
 
 
 class Action(StrEnum):
@@ -39,6 +41,7 @@ class Action(StrEnum):
     REQUEST_REFUND = "request a refund"
     REFUND_PAYMENT = "refund a payment in one step"
     DECIDE_REFUND = "approve or reject a refund"
+    CANCEL_REFUND = "cancel a refund request"
     READ_REFUND = "read a refund"
     READ_SELLER = "read a seller or its balance"
     READ_CUSTOMER = "read a customer"
@@ -51,6 +54,8 @@ class Action(StrEnum):
 class Reach(StrEnum):
     ALL = "all"  # any object
     OWN = "own"  # only objects bound to the actor's own seller or customer id
+    # Only requests the actor made itself, on its own objects (``requested_by`` is it).
+    REQUESTER = "requester"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,10 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.REQUEST_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
     Action.REFUND_PAYMENT: ADMIN_ONLY,
     Action.DECIDE_REFUND: ADMIN_ONLY,
+    # Withdrawing a request is its requester's to do (or an admin's); the state machine
+    # allows it only before anyone decided it.
+    Action.CANCEL_REFUND: {Role.ADMIN: ANY, Role.SELLER: Grant(Reach.REQUESTER),
+                           Role.CUSTOMER: Grant(Reach.REQUESTER)},
     Action.READ_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
     Action.READ_SELLER: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.READ_CUSTOMER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
@@ -106,10 +115,16 @@ def check(actor: Actor, action: Action) -> Grant:
 
 def check_object(actor: Actor, action: Action, obj: Mapping[str, Any], what: str) -> Grant:
     """The actor's grant for ``action`` on ``obj`` (a payment, or ``{"seller_id": …}`` for a
-    seller); an object outside its reach does not exist for it: NotFound naming ``what``."""
+    seller); an object outside its reach does not exist for it: NotFound naming ``what``.
+    With ``Reach.REQUESTER``, one it may see but did not ask for itself (``obj`` carries
+    ``requested_by``) is Forbidden."""
     grant = check(actor, action)
-    if grant.reach is Reach.OWN and obj.get(OWNER_FIELD[actor.role]) != actor.id:
+    if grant.reach is Reach.ALL:
+        return grant
+    if obj.get(OWNER_FIELD[actor.role]) != actor.id:
         raise NotFound(f"{what} not found")
+    if grant.reach is Reach.REQUESTER and obj.get("requested_by") != str(actor):
+        raise Forbidden(f"a {actor.role} key may {action} only when it made the request")
     return grant
 
 
@@ -128,7 +143,8 @@ PAYMENT_FIELDS = {
     "order": frozenset({
         "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
-        "kind", "coupon_code", "refunded_amount", "gateway_payment_id", "description",
+        "kind", "coupon_code", "refunded_amount", "refund_reserved_amount",
+        "refundable_amount", "gateway_payment_id", "description",
         "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
         "failed_at", "canceled_at", "refunded_at"}),
     # The platform's commission and the seller's share of the money.
@@ -142,8 +158,9 @@ PAYMENT_FIELDS = {
 REFUND_FIELDS = {
     "request": frozenset({
         "id", "payment_id", "currency", "amount", "status", "reason", "requested_by",
-        "decided_by", "rejection_reason", "failure_reason", "created_at", "updated_at",
-        "approved_at", "rejected_at", "succeeded_at", "failed_at"}),
+        "decided_by", "rejection_reason", "failure_reason", "cancellation_reason",
+        "created_at", "updated_at", "approved_at", "rejected_at", "succeeded_at",
+        "failed_at", "canceled_at"}),
     "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part"}),
 }
 STATUS_EVENT_FIELDS = {
@@ -173,9 +190,19 @@ def visible_fields(role: Role, kind: str) -> frozenset[str]:
     return frozenset().union(*(groups[g] for g in SEES[kind][_rights(role)]))
 
 
-def view(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+# Each kind of view takes its own record: a status event is shown with ``needs_review``.
+@overload
+def view(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+
+
+def view(actor: Actor, kind: str, row: Payment | Refund | PaymentEvent) -> dict[str, Any]:
     """What ``actor`` may see of ``row`` (a ``kind``: payment, refund or status_event)."""
-    shown = {name: row[name] for name in visible_fields(actor.role, kind)}
+    fields: Mapping[str, Any] = row
+    shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:
         for name in ACTOR_FIELDS.get(kind, ()):
             if shown[name] is not None:

@@ -1,7 +1,17 @@
-"""Refunds: requested -> approved -> succeeded | failed, or requested -> rejected.
+"""Refunds: requested -> approved -> succeeded | failed, or requested -> rejected | canceled.
 
-Only the step that moves money (``succeeded``) touches the payment, with one conditional
-UPDATE that keeps ``refunded_amount <= total`` even when refunds race."""
+A request reserves its amount on the payment at once, so open requests plus refunded money
+never exceed the total; each later move settles the reservation in the same transaction:
+
+    requested            reserve    refund_reserved_amount += amount, within the total
+    approved             (holds)
+    succeeded            spend      refund_reserved_amount -= amount, refunded_amount += amount
+    rejected / canceled  release    refund_reserved_amount -= amount
+    / failed
+
+Each is one conditional UPDATE of the payment row (backed by a CHECK), so racing requests
+and approvals serialize on the row and none can pass the total; a release runs only after
+the refund's own guarded move succeeded, so a refund is settled once."""
 
 from __future__ import annotations
 
@@ -13,11 +23,13 @@ from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExcee
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
-from paytrack.domain.payments import refund_entry
+from paytrack.domain.payments import Payment, refund_entry, refundable_amount
+from paytrack.domain.refunds import Refund
 from paytrack.domain.splits import refund_split
 from paytrack.domain.states import (
     CAPTURED_STATES,
     REFUND_TRANSITIONS,
+    PaymentStatus,
     RefundStatus,
     sources_of,
 )
@@ -30,35 +42,38 @@ R = RefundStatus
 
 
 def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
-    """Ask for a full (``amount=None``) or partial refund; an admin decides later."""
+                   amount: int | None = None) -> Refund:
+    """Ask for a full (``amount=None``: all that is refundable now) or partial refund, and
+    reserve it on the payment; an admin decides later, or the requester cancels."""
     permissions.check(actor, Action.REQUEST_REFUND)
     reason = require_text(reason, "reason")
     payment = fetch(uow.payments, "payment", payment_id)
     permissions.check_object(actor, Action.REQUEST_REFUND, payment, f"payment {payment_id}")
-    if payment["status"] not in CAPTURED_STATES:
-        raise InvalidTransition(
-            f"payment is {payment['status']}; only a succeeded or partially refunded "
-            "payment can be refunded", current=payment["status"],
-        )
-    refundable = payment["total"] - payment["refunded_amount"]
+    _check_refundable(payment)
     if amount is None:
-        amount = refundable
+        amount = refundable_amount(payment)
+        if amount == 0:
+            raise _exceeds(payment, None)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidAmount("refund amount must be a positive integer of minor units",
                             field="amount")
     check_amount(amount, "amount")
-    if amount > refundable:
+    if amount > refundable_amount(payment):
         raise _exceeds(payment, amount)
     now = uow.now()
-    refund = {
+    if uow.payments.reserve_refund(payment_id, amount, now) is None:
+        current = fetch(uow.payments, "payment", payment_id)  # it moved since we read it
+        _check_refundable(current)
+        raise _exceeds(current, amount)
+    refund: Refund = {
         "id": new_id("re"), "payment_id": payment_id, "currency": payment["currency"],
         "amount": amount, "status": str(R.REQUESTED), "previous_status": None,
         "reason": reason, "requested_by": str(actor), "decided_by": None,
-        "rejection_reason": None, "failure_reason": None, "seller_part": None,
-        "platform_part": None, "tax_part": None, "shipping_part": None,
+        "rejection_reason": None, "failure_reason": None, "cancellation_reason": None,
+        "seller_part": None, "platform_part": None, "tax_part": None, "shipping_part": None,
         "gateway_refund_id": None, "metadata": {}, "created_at": now, "updated_at": now,
         "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
+        "canceled_at": None,
     }
     uow.refunds.insert(refund)
     uow.records.status_event("refund", refund["id"], None, R.REQUESTED, str(actor), reason, now)
@@ -67,7 +82,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
     return refund
 
 
-def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     """Approve, then carry the refund out (recorded gateways succeed at once)."""
     permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
@@ -77,23 +92,42 @@ def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, A
 
 
 def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
-                  reason: str) -> dict[str, Any]:
+                  reason: str) -> Refund:
+    """An admin turns a request down; what it reserved is released."""
     permissions.check(actor, Action.DECIDE_REFUND)
     reason = require_text(reason, "reason")
     now = uow.now()
-    return _move(uow, refund_id, R.REJECTED, actor, reason,
-                 {"rejected_at": now, "decided_by": str(actor), "rejection_reason": reason})
+    return _release(uow, refund_id, R.REJECTED, actor, reason,
+                    {"rejected_at": now, "decided_by": str(actor), "rejection_reason": reason})
+
+
+def cancel_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
+                  reason: str | None = None) -> Refund:
+    """Withdraw a request nobody has decided yet: the seller or customer that made it, or
+    an admin. What it reserved is released."""
+    permissions.check(actor, Action.CANCEL_REFUND)
+    if reason is not None:
+        reason = require_text(reason, "reason")
+    refund = fetch(uow.refunds, "refund", refund_id)
+    payment = fetch(uow.payments, "payment", refund["payment_id"])
+    permissions.check_object(actor, Action.CANCEL_REFUND,
+                             {**payment, "requested_by": refund["requested_by"]},
+                             f"refund {refund_id}")
+    now = uow.now()
+    return _release(uow, refund_id, R.CANCELED, actor, reason,
+                    {"canceled_at": now, "decided_by": str(actor),
+                     "cancellation_reason": reason})
 
 
 def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-                   amount: int | None = None) -> dict[str, Any]:
+                   amount: int | None = None) -> Refund:
     """An admin's one-step refund: requested, approved and carried out in one transaction."""
     permissions.check(actor, Action.REFUND_PAYMENT)
     refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
     return approve_refund(uow, refund["id"], actor)
 
 
-def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     permissions.check(actor, Action.READ_REFUND)
     refund = fetch(uow.refunds, "refund", refund_id)
     payment = fetch(uow.payments, "payment", refund["payment_id"])
@@ -102,7 +136,7 @@ def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
 
 
 def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,
-                 status: str | None = None, payment_id: str | None = None) -> list[dict]:
+                 status: str | None = None, payment_id: str | None = None) -> list[Refund]:
     """Newest first, only those on payments the actor may see."""
     scope = permissions.list_scope(actor, Action.READ_REFUND)
     if payment_id is not None:
@@ -111,19 +145,16 @@ def list_refunds(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
                             limit=limit, before_id=cursor, **scope)
 
 
-def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
+def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     refund = uow.refunds.get(refund_id)
+    assert refund is not None, "approved in this transaction"
     now = uow.now()
     amount = refund["amount"]
     payment = uow.payments.add_refund(refund["payment_id"], amount, now)
-    if payment is None:
-        current = uow.payments.get(refund["payment_id"])
-        if current["status"] not in CAPTURED_STATES:
-            raise InvalidTransition(
-                f"payment is {current['status']}; it cannot be refunded now",
-                current=current["status"],
-            )
-        raise _exceeds(current, amount)
+    if payment is None:  # the refund holds its reservation: only the payment's state refuses
+        _check_refundable(fetch(uow.payments, "payment", refund["payment_id"]),
+                          "it cannot be refunded now")
+        raise AssertionError(f"refund {refund_id} holds no reservation on its payment")
     after = payment["refunded_amount"]
     parts = refund_split(split_of(payment), after - amount, after)
     refund = _move(uow, refund_id, R.SUCCEEDED, actor, None, {
@@ -144,8 +175,17 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> dict[str, Any]:
     return refund
 
 
+def _release(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
+             reason: str | None, values: dict[str, Any]) -> Refund:
+    """Close a refund that will not be paid and give back what it reserved; the guarded
+    move comes first, so of two racing closes only the one that moved releases."""
+    refund = _move(uow, refund_id, target, actor, reason, values)
+    uow.payments.release_refund(refund["payment_id"], refund["amount"], uow.now())
+    return refund
+
+
 def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
-          reason: str | None, values: dict[str, Any]) -> dict[str, Any]:
+          reason: str | None, values: dict[str, Any]) -> Refund:
     now = uow.now()
     sources = sources_of(REFUND_TRANSITIONS, target)
     refund = guarded_move(uow.refunds, REFUND_TRANSITIONS, "refund", refund_id, sources,
@@ -158,11 +198,25 @@ def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
     return refund
 
 
-def _exceeds(payment: dict[str, Any], amount: int) -> RefundExceedsCaptured:
-    refundable = payment["total"] - payment["refunded_amount"]
+def _check_refundable(payment: Payment, refusal: str | None = None) -> None:
+    """A payment can be refunded while its money is held (succeeded or partially refunded);
+    a fully refunded one simply has nothing left (``_exceeds``)."""
+    status = payment["status"]
+    if status not in CAPTURED_STATES and status != PaymentStatus.REFUNDED:
+        raise InvalidTransition(
+            f"payment is {status}; " + (refusal or "only a succeeded or partially refunded "
+                                        "payment can be refunded"), current=status)
+
+
+def _exceeds(payment: Payment, amount: int | None) -> RefundExceedsCaptured:
+    """``amount`` (None: a full refund) is more than the payment has left to refund."""
+    refundable = refundable_amount(payment)
     currency = payment["currency"]
-    return RefundExceedsCaptured(
-        f"refund of {format_amount(amount, currency)} {currency} exceeds the refundable "
-        f"{format_amount(refundable, currency)} {currency}",
-        refundable=refundable,
-    )
+    asked = "" if amount is None else f"of {format_amount(amount, currency)} {currency} "
+    detail = (f"refund {asked}exceeds the refundable "
+              f"{format_amount(refundable, currency)} {currency}")
+    reserved = payment["refund_reserved_amount"]
+    if reserved:
+        detail += (f"; {format_amount(reserved, currency)} {currency} is held by open refund "
+                   "requests until they are approved, rejected or canceled")
+    return RefundExceedsCaptured(detail, refundable=refundable)

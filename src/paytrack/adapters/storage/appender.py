@@ -35,8 +35,9 @@ class Appender:
     def __init__(self, conn: Connection, *, lazy_transaction: bool) -> None:
         self.conn = conn
         self._buffer = RowBuffer()
-        self._transaction = LazyTransaction(conn.connection.driver_connection,
-                                            enabled=lazy_transaction)
+        driver: Any = conn.connection.driver_connection  # psycopg's or sqlite3's
+        assert driver is not None, "a connection in use has its driver's connection"
+        self._transaction = LazyTransaction(driver, enabled=lazy_transaction)
         watch_statements(conn, self.before_execute)
 
     def add(self, table: Table, row: Row) -> None:
@@ -80,7 +81,8 @@ class Appender:
         if not batches:
             return
         dialect = self.conn.dialect
-        cursor = self.conn.connection.dbapi_connection.cursor()
+        dbapi: Any = self.conn.connection.dbapi_connection
+        cursor = dbapi.cursor()
         try:
             if dialect.name == "postgresql":
                 flush_postgres.flush(cursor, batches, guards, dialect)

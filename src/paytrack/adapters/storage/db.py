@@ -5,6 +5,9 @@ transaction starts with ``BEGIN IMMEDIATE`` so that writers queue for the lock u
 instead of failing half-way. PostgreSQL runs at READ COMMITTED; invariants are held by
 conditional updates, row locks and constraints.
 
+On either, a statement the database refuses for a known constraint raises the domain error
+that constraint stands for (``errors.translate``), whatever statement it was.
+
 Every engine made here shows each statement first to whatever a unit of work attached to
 its connection (``watch_statements``): its appender flushes buffered rows, and opens a
 deferred transaction, before anything else runs. Engines made elsewhere in the process
@@ -17,7 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError
+
+from paytrack.adapters.storage.errors import translate
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -41,8 +47,19 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # hourly, and one that dropped is invalidated on its first error.
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2,
                                pool_recycle=3600)
+    event.listen(engine, "handle_error", _domain_error, retval=True)
     event.listen(engine, "before_execute", _before_execute)
     return engine
+
+
+def _domain_error(context: ExceptionContext) -> Exception | None:
+    """The domain error for a constraint violation, in place of SQLAlchemy's own."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, DBAPIError):
+        translated = translate(error)
+        if translated is not error:
+            return translated
+    return None
 
 
 def watch_statements(conn: Connection, watcher: Callable[[Any], None]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from paytrack.domain.errors import (
     BalanceLimitExceeded,
@@ -54,7 +54,8 @@ _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str, str]] = {
 _KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) is ")
 
 
-def translate(exc: DBAPIError) -> Exception:
+def translate(exc: StatementError) -> Exception:
+    """The domain error for a constraint the database refused, or ``exc`` itself."""
     message = str(exc.orig)
     if "balance_limit_exceeded" in message:  # the balance_deltas trigger, either backend
         return balance_limit_exceeded()

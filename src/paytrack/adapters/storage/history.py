@@ -9,7 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.sql import records
 from paytrack.adapters.storage.tables import audit_log, status_events
+from paytrack.domain.actors import AuditRecord
+from paytrack.domain.states import StatusEvent
 
 
 class RecordRepository:
@@ -24,14 +27,14 @@ class RecordRepository:
             "to_status": to_status, "actor": actor, "reason": reason, "created_at": now,
         })
 
-    def status_history(self, object_type: str, object_id: str) -> list[dict]:
+    def status_history(self, object_type: str, object_id: str) -> list[StatusEvent]:
         rows = self.conn.execute(
             select(status_events)
             .where(status_events.c.object_type == object_type,
                    status_events.c.object_id == object_id)
             .order_by(status_events.c.id)
         )
-        return [dict(r._mapping) for r in rows]
+        return records(rows, StatusEvent)
 
     def audit(self, actor: str, action: str, object_type: str, object_id: str,
               before: dict[str, Any] | None, after: dict[str, Any] | None,
@@ -41,10 +44,10 @@ class RecordRepository:
             "object_id": object_id, "before": before, "after": after,
         })
 
-    def audit_trail(self, object_type: str, object_id: str) -> list[dict]:
+    def audit_trail(self, object_type: str, object_id: str) -> list[AuditRecord]:
         rows = self.conn.execute(
             select(audit_log)
             .where(audit_log.c.object_type == object_type, audit_log.c.object_id == object_id)
             .order_by(audit_log.c.id)
         )
-        return [dict(r._mapping) for r in rows]
+        return records(rows, AuditRecord)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import ColumnElement, case, delete, func, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Row
@@ -31,7 +32,17 @@ from paytrack.adapters.storage.sql import (
 from paytrack.adapters.storage.tables import accounts, balance_deltas, journal_entries, postings
 from paytrack.domain.errors import InsufficientFunds
 from paytrack.domain.ids import new_id
-from paytrack.domain.ledger import AccountSpec, JournalEntry, spec_for
+from paytrack.domain.ledger import (
+    Account,
+    AccountSpec,
+    BalanceDifference,
+    CurrencyTotals,
+    JournalEntry,
+    JournalEntryRow,
+    PostingLine,
+    UnbalancedEntry,
+    spec_for,
+)
 from paytrack.domain.limits import MAX_BALANCE_MINOR
 
 AccountKey = tuple[str, str]  # (code, currency)
@@ -76,7 +87,8 @@ class LedgerRepository:
                     [_account_row(wanted[k], k[1], now) for k in absent],
                 )
                 found.update(self._select_ids(absent))
-            self._new.update({k: found[k] for k in missing})
+            # Every key has its id by now (found, or inserted and read back): no None left.
+            self._new.update({k: found[k] for k in missing})  # type: ignore[misc]
         return found  # type: ignore[return-value]
 
     def all_account_ids(self, limit: int) -> dict[AccountKey, int]:
@@ -93,7 +105,7 @@ class LedgerRepository:
 
     def accounts(self, *, code: str | None = None, code_prefix: str | None = None,
                  currency: str | None = None, seller_id: str | None = None,
-                 limit: int | None = None, before_id: int | None = None) -> list[dict]:
+                 limit: int | None = None, before_id: int | None = None) -> list[Account]:
         query = select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
                        accounts.c.seller_id, *_current_balance(self.conn))
         if code is not None:
@@ -162,7 +174,7 @@ class LedgerRepository:
 
     # -- reading and checking --------------------------------------------------------
 
-    def trial_balance(self) -> list[dict]:
+    def trial_balance(self) -> list[CurrencyTotals]:
         """Per currency, every debit and every credit ever posted: sums that grow without
         bound (past 2^63 too), computed exactly."""
         debit = case((postings.c.amount > 0, postings.c.amount), else_=0)
@@ -175,7 +187,7 @@ class LedgerRepository:
         return [{"currency": r.currency, "debits": read_sum(r._mapping, "debits"),
                  "credits": read_sum(r._mapping, "credits")} for r in rows]
 
-    def unbalanced_entries(self) -> list[dict]:
+    def unbalanced_entries(self) -> list[UnbalancedEntry]:
         # One entry's postings are few, each within the limits, so their plain SUM fits.
         rows = self.conn.execute(
             select(postings.c.entry_id, postings.c.currency,
@@ -185,7 +197,7 @@ class LedgerRepository:
         )
         return [{"entry_id": r.entry_id, "currency": r.currency, "sum": int(r.sum)} for r in rows]
 
-    def balance_differences(self) -> list[dict]:
+    def balance_differences(self) -> list[BalanceDifference]:
         """Every account whose running balance differs from the sum of its postings."""
         posted = (
             select(postings.c.account_id, *labeled_sum(self.conn, postings.c.amount, "posted"))
@@ -198,7 +210,7 @@ class LedgerRepository:
             .outerjoin(posted, posted.c.account_id == accounts.c.id)
             .order_by(accounts.c.code, accounts.c.currency)
         )
-        differences = []
+        differences: list[BalanceDifference] = []
         for r in rows:
             expected = read_sum(r._mapping, "posted") * spec_for(r.code).sign
             current = _current(r)
@@ -220,7 +232,7 @@ class LedgerRepository:
                               .values(balance=accounts.c.balance + sums[account_id]))
         return len(rows)
 
-    def rebuild(self) -> list[dict]:
+    def rebuild(self) -> list[BalanceDifference]:
         """Recompute every stored balance from postings; returns what was corrected."""
         if is_postgres(self.conn):
             # Hold off new postings while balances are rewritten.
@@ -246,17 +258,18 @@ class LedgerRepository:
         return {r.currency: read_sum(r._mapping, "paid") for r in rows}
 
     def entries(self, *, limit: int, before_id: str | None = None,
-                payment_id: str | None = None) -> list[dict]:
+                payment_id: str | None = None) -> list[JournalEntryRow]:
         query = select(journal_entries)
         if before_id:
             query = query.where(journal_entries.c.id < before_id)
         if payment_id:
             query = query.where(journal_entries.c.payment_id == payment_id)
-        found = [dict(r._mapping) for r in
+        # Each row gets its "postings" below.
+        found = [cast(JournalEntryRow, dict(r._mapping)) for r in
                  self.conn.execute(query.order_by(journal_entries.c.id.desc()).limit(limit))]
         if not found:
             return found
-        by_entry: dict[str, list[dict]] = defaultdict(list)
+        by_entry: dict[str, list[PostingLine]] = defaultdict(list)
         rows = self.conn.execute(
             select(postings.c.entry_id, accounts.c.code, postings.c.currency, postings.c.amount)
             .join(accounts, accounts.c.id == postings.c.account_id)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -26,7 +27,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _driver(conn).execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 config.attributes["connection"] = conn
@@ -37,4 +38,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                         raise RuntimeError(f"a migration broke foreign keys: {broken[:10]}")
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _driver(conn).execute("PRAGMA foreign_keys=ON")
+
+
+def _driver(conn: Connection) -> Any:
+    """The driver's own connection (sqlite3's), to switch a pragma outside a transaction."""
+    return conn.connection.driver_connection

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from paytrack.adapters.storage.errors import translate
-from paytrack.adapters.storage.sql import insert_ignore
+from paytrack.adapters.storage.sql import insert_ignore, record, record_or_none
 from paytrack.adapters.storage.tables import customers, items, sellers
+from paytrack.domain.parties import Customer, Item, Party, PartyKind, Seller
 
 _TABLES = {"customer": customers, "seller": sellers}
+_RECORDS: dict[str, type[Customer] | type[Seller]] = {"customer": Customer, "seller": Seller}
+
+
+class PartyLookup(TypedDict):
+    """Which of a payment's parties exist (their ids, or None), the seller's commission
+    rate and the seller the item belongs to (None: no such item yet)."""
+
+    customer: str | None
+    seller: str | None
+    seller_rate: str | None
+    item_seller: str | None
 
 # Built once: which of the three parties exist, the seller's rate and the item's seller.
 _LOOKUP = select(
@@ -43,7 +55,7 @@ class PartyCache:
         self.items: dict[tuple[str, str], str] = {}  # (type, id) -> seller id
 
     def remember(self, customer_id: str, seller_id: str, item_type: str, item_id: str,
-                 found: dict) -> None:
+                 found: PartyLookup) -> None:
         if len(self.customers) + len(self.sellers) + len(self.items) > self.MAX_ENTRIES:
             self.clear()
         if found["customer"] is not None:
@@ -66,15 +78,16 @@ class PartyRepository:
         self.cache = cache
         self.guard = guard  # set only when the caller retries on a stale read (Storage.run)
 
-    def lookup(self, customer_id: str, seller_id: str, item_type: str, item_id: str) -> dict:
+    def lookup(self, customer_id: str, seller_id: str, item_type: str,
+               item_id: str) -> PartyLookup:
         """Which of the three exist, the seller's rate and the item's seller: from the cache
         when it knows all three (guarded at write time), else in one round trip."""
         cache = self.cache
         # A cached owner other than the one named is not trusted to refuse: ask the database.
-        if self.guard is not None and customer_id in cache.customers \
+        if cache is not None and self.guard is not None and customer_id in cache.customers \
                 and seller_id in cache.sellers \
                 and cache.items.get((item_type, item_id)) == seller_id:
-            found = {"customer": customer_id, "seller": seller_id,
+            found: PartyLookup = {"customer": customer_id, "seller": seller_id,
                      "seller_rate": cache.sellers[seller_id],
                      "item_seller": cache.items[(item_type, item_id)]}
             self.guard({"seller_id": seller_id, "seller_rate": found["seller_rate"],
@@ -83,7 +96,7 @@ class PartyRepository:
             return found
         row = self.conn.execute(_LOOKUP, {"customer_id": customer_id, "seller_id": seller_id,
                                           "item_type": item_type, "item_id": item_id}).one()
-        found = dict(row._mapping)
+        found = record(row, PartyLookup)
         if cache is not None:
             cache.remember(customer_id, seller_id, item_type, item_id, found)
         return found
@@ -91,6 +104,7 @@ class PartyRepository:
     def prime(self, limit: int) -> None:
         """Fill the cache with up to ``limit`` of each kind of party."""
         cache = self.cache
+        assert cache is not None, "a repository without a cache has nothing to prime"
         cache.customers.update(self.conn.execute(select(customers.c.id).limit(limit)).scalars())
         cache.sellers.update(
             (r.id, r.commission_rate)
@@ -101,7 +115,7 @@ class PartyRepository:
             for r in self.conn.execute(select(items.c.item_type, items.c.id, items.c.seller_id)
                                        .limit(limit)))
 
-    def ensure(self, kind: str, party_id: str, now: datetime, **fields: Any) -> None:
+    def ensure(self, kind: PartyKind, party_id: str, now: datetime, **fields: Any) -> None:
         table = _TABLES[kind]
         self.conn.execute(
             insert_ignore(self.conn, table).values(
@@ -126,18 +140,18 @@ class PartyRepository:
             .where(items.c.item_type == item_type, items.c.id == item_id)
         ).scalar_one()
 
-    def get(self, kind: str, party_id: str) -> dict | None:
+    def get(self, kind: PartyKind, party_id: str) -> Party | None:
         table = _TABLES[kind]
         row = self.conn.execute(select(table).where(table.c.id == party_id)).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, _RECORDS[kind])
 
-    def get_item(self, item_type: str, item_id: str) -> dict | None:
+    def get_item(self, item_type: str, item_id: str) -> Item | None:
         row = self.conn.execute(
             select(items).where(items.c.item_type == item_type, items.c.id == item_id)
         ).first()
-        return dict(row._mapping) if row else None
+        return record_or_none(row, Item)
 
-    def update(self, kind: str, party_id: str, now: datetime, **fields: Any) -> None:
+    def update(self, kind: PartyKind, party_id: str, now: datetime, **fields: Any) -> None:
         if self.cache is not None and kind == "seller":
             self.cache.sellers.pop(party_id, None)
         table = _TABLES[kind]

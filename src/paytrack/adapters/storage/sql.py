@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row, RowMapping
 from sqlalchemy.sql import operators
+
+R = TypeVar("R")
 
 # SQLite sums a 64-bit value as its quotient and remainder by 2^32: every part is below
 # 2^32 in size, so each of the two sums stays inside 64 bits for up to 2^31 rows.
@@ -55,5 +57,19 @@ def labeled_sum(conn: Connection, value: ColumnElement, name: str) -> list[Colum
     return [part.label(f"{name}_{i}") for i, part in enumerate(exact_sum_parts(conn, value))]
 
 
-def read_sum(row: Mapping[str, Any], name: str) -> int:
+def read_sum(row: RowMapping, name: str) -> int:
     return exact_sum([row[f"{name}_{i}"] for i in range(2) if f"{name}_{i}" in row])
+
+
+def record(row: Row, row_type: type[R]) -> R:
+    """A row as a ``row_type`` record (a TypedDict: a plain dict at run time, so this is
+    ``dict(row._mapping)``; the columns selected are the record's keys)."""
+    return cast(R, dict(row._mapping))
+
+
+def record_or_none(row: Row | None, row_type: type[R]) -> R | None:
+    return None if row is None else record(row, row_type)
+
+
+def records(rows: Iterable[Row], row_type: type[R]) -> list[R]:
+    return [record(row, row_type) for row in rows]

@@ -143,6 +143,9 @@ payments = Table(
     Column("gateway_fee", Money, nullable=False, default=0),
     Column("gateway_fee_bearer", String(10), nullable=False),
     Column("refunded_amount", Money, nullable=False, default=0),
+    # What open refund requests (requested or approved) hold of the total until they are
+    # settled: refunded_amount + refund_reserved_amount never exceeds it.
+    Column("refund_reserved_amount", Money, nullable=False, server_default="0"),
     Column("gateway_payment_id", String(200)),
     Column("description", String(500)),
     Column("metadata", Json, nullable=False, default=dict),
@@ -179,6 +182,10 @@ payments = Table(
     CheckConstraint(
         "refunded_amount >= 0 AND refunded_amount <= total", name="refunded_within_total"
     ),
+    CheckConstraint(
+        "refund_reserved_amount >= 0 AND refunded_amount + refund_reserved_amount <= total",
+        name="refund_reserved_within_total",
+    ),
     CheckConstraint(_in("status", PaymentStatus), name="status_known"),
     UniqueConstraint("gateway", "gateway_payment_id"),
     Index(None, "seller_id", "id"),
@@ -202,6 +209,7 @@ refunds = Table(
     Column("decided_by", String(120)),
     Column("rejection_reason", String(500)),
     Column("failure_reason", String(500)),
+    Column("cancellation_reason", String(500)),
     # Filled when the refund succeeds: how much came back from each leg of the split.
     Column("seller_part", Money),
     Column("platform_part", Money),
@@ -214,6 +222,7 @@ refunds = Table(
     Column("rejected_at", UTCDateTime),
     Column("succeeded_at", UTCDateTime),
     Column("failed_at", UTCDateTime),
+    Column("canceled_at", UTCDateTime),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_in("status", RefundStatus), name="status_known"),
     CheckConstraint(

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor
@@ -24,7 +26,8 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 def identify(request: Request, storage: Storage, token: str | None) -> Actor:
-    """Authenticate once per request; the idempotency layer and the route share the result."""
+    """Authenticate once per request; the middleware, the idempotency layer and the route
+    share the result."""
     actor = getattr(request.state, "actor", None)
     if actor is None:
         with storage.unit_of_work(readonly=True) as uow:
@@ -33,10 +36,25 @@ def identify(request: Request, storage: Storage, token: str | None) -> Actor:
     return actor
 
 
-def current_actor(request: Request, storage: StorageDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                         Depends(bearer)]) -> Actor:
-    return identify(request, storage, credentials.credentials if credentials else None)
+def bearer_token(authorization: str | None) -> str | None:
+    """The key in an ``Authorization: Bearer <key>`` header (parsed as ``bearer`` does)."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def authenticated(request: Request, token: str | None) -> Actor:
+    """The caller: looked up once (by the authentication middleware, before the body is
+    read), then taken from ``request.state`` without another thread hop."""
+    actor = getattr(request.state, "actor", None)
+    if actor is not None:
+        return actor
+    return await run_in_threadpool(identify, request, request.app.state.storage, token)
+
+
+async def current_actor(request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                               Depends(bearer)]) -> Actor:
+    return await authenticated(request, credentials.credentials if credentials else None)
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -1,35 +1,99 @@
+# mypy: disable-error-code="valid-type, misc"
+# (Pydantic field types here are built at run time by ``_text``: beyond a type checker.)
 """Request and response models. Inputs forbid unknown fields (no mass assignment of
 ``status``, ``refunded_amount`` …) and take amounts only as JSON integers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    EmailStr,
     Field,
+    PlainValidator,
     StrictBool,
     StringConstraints,
+    TypeAdapter,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from paytrack.domain import limits
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.domain.splits import RATE_EXPECTED, RATE_PATTERN
+from paytrack.domain.states import PaymentStatus, RefundStatus
+from paytrack.entrypoints.api import examples
 
-NO_NUL = r"^[^\x00]*$"
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
+# paytrack's own ids (``pay_01J…``, ``re_…``): what is not one names nothing, and is refused
+# (422) before any lookup, as a malformed party id is; a well-formed id of nothing the
+# caller may see is a 404.
+OBJECT_ID_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
 
-ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN),
-                       Field(description="The platform's own id (letters, digits, `_.:@-`)")]
-Text = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_NUL)]
+# Every input field documents what it expects (a phrase that reads after "expected") and an
+# example: the schema shows them, and a refusal quotes them (``problems.py``).
+
+ID_EXPECTED = ("the platform's own id: 1 to 100 letters, digits and `_.:@-`, starting with a "
+               "letter or digit")
+ExternalId = Annotated[str, StringConstraints(pattern=ID_PATTERN), Field(description=ID_EXPECTED)]
+ObjectId = Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN),
+                     Field(description="a paytrack id, as paytrack returned it")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"),
-                     Field(description="ISO-4217 code", examples=["USD"])]
+                     Field(description="an ISO-4217 currency code in capital letters",
+                           examples=["USD"])]
+
+# Free text is refused with a control character or a bidirectional override in it: they
+# hide or reorder what a person reads in a dashboard, a log or a terminal. Text may still
+# span lines (tab and newline); a one-line value (a name, a key, a code) may not.
+_CONTROLS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+_BIDI_OVERRIDES = r"\u202a-\u202e\u2066-\u2069"
+_REFUSED_IN_TEXT = f"{_CONTROLS}{_BIDI_OVERRIDES}"
+_REFUSED_IN_LINE = rf"\t\n{_REFUSED_IN_TEXT}"
+
+
+def _plain(refused: str) -> tuple[Any, Any]:
+    """A validator refusing the characters in the class ``refused``, naming the first one,
+    and the pattern that documents the rule."""
+    found = re.compile(f"[{refused}]")
+
+    def check(value: str) -> str:
+        bad = found.search(value)
+        if bad is not None:
+            char = bad.group()
+            kind = ("a bidirectional override" if "\u202a" <= char <= "\u2069"
+                    else "a line break or tab" if char in "\t\n" else "a control character")
+            raise PydanticCustomError(
+                "forbidden_character",
+                "contains {char}, {kind}, at position {position}",
+                {"char": f"U+{ord(char):04X}", "kind": kind, "position": bad.start()})
+        return value
+
+    return AfterValidator(check), Field(json_schema_extra={"pattern": f"^[^{refused}]*$"})
+
+
+def _text(max_length: int, *, min_length: int = 0, line: bool = False) -> Any:
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
+                     *_plain(_REFUSED_IN_LINE if line else _REFUSED_IN_TEXT)]
+
+
+_TEXT_RULE = "tabs and line breaks are fine, control characters and bidirectional overrides " \
+             "are not"
+Text = Annotated[_text(500), Field(description=f"free text of up to 500 characters; {_TEXT_RULE}")]
+Reason = Annotated[_text(500, min_length=1),
+                   Field(description=f"why, in 1 to 500 characters; {_TEXT_RULE}",
+                         examples=["duplicate charge"])]
+Name = Annotated[_text(200, line=True),
+                 Field(description="a name: one line of up to 200 characters")]
+Code = Annotated[_text(200, min_length=1, line=True),
+                 Field(description="one line of 1 to 200 characters")]
 
 
 def _within_amount_limit(value: int) -> int:
@@ -42,25 +106,81 @@ def _within_amount_limit(value: int) -> int:
 
 _WITHIN_LIMIT = AfterValidator(_within_amount_limit)
 _MAXIMUM = {"maximum": limits.MAX_AMOUNT_MINOR}
+_MINOR_UNITS = "a JSON integer of the currency's minor units (1250 is 12.50 USD, 500 is 500 JPY)"
 Amount = Annotated[int, Field(strict=True, ge=0, json_schema_extra=_MAXIMUM,
-                              description="Integer minor units (1250 = 12.50 USD)"),
+                              description=_MINOR_UNITS, examples=[0]),
                    _WITHIN_LIMIT]
 PositiveAmount = Annotated[int, Field(strict=True, gt=0, json_schema_extra=_MAXIMUM,
-                                      description="Integer minor units, above zero"),
+                                      description=f"{_MINOR_UNITS}, above zero",
+                                      examples=[4999]),
                            _WITHIN_LIMIT]
-Rate = Annotated[str, StringConstraints(pattern=r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$"),
-                 Field(description="Decimal fraction as a string, e.g. '0.10'",
-                       examples=["0.10"])]
-MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NO_NUL)]
-MetaValue = (Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
-             | Annotated[int, Field(strict=True, ge=-(2**53), le=2**53)] | StrictBool | None)
-Metadata = Annotated[dict[MetaKey, MetaValue], Field(max_length=50)]
-BillingDetails = Annotated[dict[MetaKey, Annotated[str, StringConstraints(
-    max_length=500, pattern=NO_NUL)] | None], Field(max_length=20)]
+Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN),
+                 Field(description=RATE_EXPECTED, examples=["0.10"])]
+MetaKey = _text(40, min_length=1, line=True)
+_META_TEXT = TypeAdapter(_text(500))
+_META_INTEGER = 2**53  # what every JSON reader holds exactly
 
-Method = Literal[tuple(m.value for m in PaymentMethod)]  # type: ignore[valid-type]
-GatewayName = Literal[tuple(g.value for g in Gateway)]  # type: ignore[valid-type]
-Kind = Literal[tuple(k.value for k in PaymentKind)]  # type: ignore[valid-type]
+
+def _meta_value(value: object) -> object:
+    """Text, an integer, a boolean or null: one check with one message (a union of types
+    would answer with an error per type)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _META_INTEGER:
+            raise PydanticCustomError(
+                "metadata_integer", f"is beyond {_META_INTEGER:,} either way, the largest "
+                "integer every JSON reader holds exactly; send it as text")
+        return value
+    if isinstance(value, str):
+        if len(value) > 500:
+            raise PydanticCustomError("string_too_long", "has more than 500 characters")
+        return _META_TEXT.validate_python(value)
+    raise PydanticCustomError("metadata_value", "is not text, an integer, a boolean or null")
+
+
+MetaValue = Annotated[Any, PlainValidator(_meta_value, json_schema_input_type=(
+    _text(500) | Annotated[int, Field(ge=-_META_INTEGER, le=_META_INTEGER)] | bool | None))]
+Metadata = Annotated[dict[MetaKey, MetaValue], Field(
+    max_length=50, examples=[{"cohort": "2026-spring"}],
+    description="your own notes: up to 50 keys of one line and 1 to 40 characters, each with "
+                "text of up to 500 characters, an integer, a boolean or null")]
+BillingDetails = Annotated[dict[MetaKey, _text(500) | None], Field(
+    max_length=20, examples=[{"name": "Ada Lovelace", "country": "GB"}],
+    description="the customer's billing details: up to 20 keys of one line and 1 to 40 "
+                "characters, each with text of up to 500 characters or null")]
+
+
+def _ip_address(value: str) -> str:
+    """An IPv4 or IPv6 address, kept as sent (no scope id: it names the sender's own
+    network interface, which means nothing here)."""
+    try:
+        if "%" not in value:
+            ipaddress.ip_address(value)
+            return value
+    except ValueError:
+        pass
+    raise PydanticCustomError("ip_address", "is not an IP address")
+
+
+IpAddress = Annotated[str, StringConstraints(max_length=45), AfterValidator(_ip_address),
+                      Field(description="an IPv4 or IPv6 address",
+                            examples=["203.0.113.7", "2001:db8::7"])]
+Email = Annotated[EmailStr, Field(max_length=254, description="an email address",
+                                  examples=["ada@example.com"])]
+
+if TYPE_CHECKING:  # a Literal built at run time is beyond a type checker: plain strings
+    Method: TypeAlias = str
+    GatewayName: TypeAlias = str
+    Kind: TypeAlias = str
+    PaymentStatusName: TypeAlias = str
+    RefundStatusName: TypeAlias = str
+else:
+    Method = Literal[tuple(m.value for m in PaymentMethod)]
+    GatewayName = Literal[tuple(g.value for g in Gateway)]
+    Kind = Literal[tuple(k.value for k in PaymentKind)]
+    PaymentStatusName = Literal[tuple(s.value for s in PaymentStatus)]
+    RefundStatusName = Literal[tuple(s.value for s in RefundStatus)]
 
 
 def _iso_only(value: object) -> object:
@@ -69,76 +189,121 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+def _in_utc(value: datetime) -> datetime:
+    """The instant in UTC (a date-time without an offset is read as UTC); one whose UTC
+    date falls outside years 1 to 9999 cannot be compared with anything stored."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range",
+            "this instant falls outside 0001-01-01 to 9999-12-31 in UTC; expected an "
+            "ISO-8601 date-time within those years, e.g. 2026-01-31T00:00:00Z") from None
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc),
+                        Field(description="an ISO-8601 date-time; one without an offset is UTC",
+                              examples=["2026-01-31T00:00:00Z"])]
 
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CreatePaymentIn(Input):
-    customer_id: ExternalId
-    seller_id: ExternalId
-    item_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$"),
-                         Field(examples=["course", "event", "product", "booking"])]
-    item_id: ExternalId
-    order_id: ExternalId | None = None
+def _about(description: str | None = None, *examples: Any, default: Any = ...) -> Any:
+    """A field's own description (else its type's) and examples."""
+    about: dict[str, Any] = {"examples": list(examples)} if examples else {}
+    if description is not None:
+        about["description"] = description
+    return Field(default, **about)
+
+
+class CreatePaymentIn(Input, json_schema_extra=examples.CREATE_PAYMENT):
+    customer_id: ExternalId = _about(None, "cust_1042")
+    seller_id: ExternalId = _about(None, "seller_42")
+    item_type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")] = _about(
+        "what is sold: a lowercase word of up to 40 letters, digits and `_`",
+        "course", "event", "product", "booking")
+    item_id: ExternalId = _about(None, "course_python_101")
+    order_id: ExternalId | None = _about(None, "order_5531", default=None)
     currency: Currency
     subtotal: PositiveAmount
-    discount: Amount = 0
-    tax: Amount = 0
+    discount: Amount = _about(None, 500, default=0)
+    tax: Amount = _about(None, 400, default=0)
     shipping: Amount = 0
-    coupon_code: Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)] | None = None
-    method: Method = "card"
-    gateway: GatewayName = "manual"
-    kind: Kind = "one_time"
+    coupon_code: Annotated[_text(64, min_length=1, line=True), Field(
+        description="a coupon code: one line of 1 to 64 characters")] | None = _about(
+        None, "SPRING25", default=None)
+    method: Method = _about("how the customer paid: " + ", ".join(PaymentMethod),
+                            "card", default="card")
+    gateway: GatewayName = _about("the gateway that took the money: " + ", ".join(Gateway),
+                                  "stripe", default="manual")
+    kind: Kind = _about("what kind of payment: " + ", ".join(PaymentKind), "one_time",
+                        default="one_time")
     commission_rate: Rate | None = None
-    description: Text | None = None
+    description: Text | None = _about(None, "Python 101, spring cohort", default=None)
     metadata: Metadata = Field(default_factory=dict)
     billing_details: BillingDetails | None = None
-    ip_address: Annotated[str, StringConstraints(max_length=45, pattern=r"^[0-9A-Fa-f:.]+$")] \
-        | None = None
-    gateway_payment_id: Annotated[str, StringConstraints(min_length=1, max_length=200,
-                                                         pattern=NO_NUL)] | None = None
-    captured: StrictBool = Field(False, description="Record a payment the gateway already "
-                                              "confirmed: created and captured at once")
-    gateway_fee: Amount = Field(0, description="With `captured`: the fee the gateway kept")
+    ip_address: IpAddress | None = None
+    gateway_payment_id: Code | None = _about(
+        "the gateway's own id of this payment: one line of 1 to 200 characters",
+        "pi_3P9xYz2eZvKYlo2C", default=None)
+    captured: StrictBool = _about("true to record a payment the gateway already confirmed: "
+                                  "created and captured at once", False, default=False)
+    gateway_fee: Amount = _about(f"with `captured`, the fee the gateway kept: {_MINOR_UNITS}",
+                                 175, default=0)
 
 
-class CaptureIn(Input):
-    gateway_fee: Amount = 0
-    gateway_payment_id: Annotated[str, StringConstraints(min_length=1, max_length=200,
-                                                         pattern=NO_NUL)] | None = None
-    reason: Text | None = None
+class CaptureIn(Input, json_schema_extra=examples.CAPTURE):
+    gateway_fee: Amount = _about(f"the fee the gateway kept: {_MINOR_UNITS}", 175, default=0)
+    gateway_payment_id: Code | None = _about(
+        "the gateway's own id of this payment: one line of 1 to 200 characters",
+        "pi_3P9xYz2eZvKYlo2C", default=None)
+    reason: Text | None = _about(None, "paid at the desk", default=None)
 
 
-class ReasonIn(Input):
-    reason: Text | None = None
+class ReasonIn(Input, json_schema_extra=examples.REASON):
+    reason: Text | None = _about(None, "card declined", default=None)
 
 
-class CreateRefundIn(Input):
-    payment_id: Annotated[str, StringConstraints(max_length=40, pattern=NO_NUL)]
-    amount: PositiveAmount | None = Field(None, description="Omit for the whole refundable "
-                                                            "amount")
+class CreateRefundIn(Input, json_schema_extra=examples.CREATE_REFUND):
+    payment_id: ObjectId = _about(None, "pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")
+    amount: PositiveAmount | None = _about(
+        f"{_MINOR_UNITS}, above zero; leave it out to refund all that is refundable", 1500,
+        default=None)
     reason: Reason
-    approve: StrictBool = Field(False, description="Admins only: approve and carry out at once")
+    approve: StrictBool = _about("admins only: true to approve and carry out at once", False,
+                                 default=False)
 
 
-class RejectRefundIn(Input):
-    reason: Reason
+class RejectRefundIn(Input, json_schema_extra=examples.REJECT_REFUND):
+    reason: Reason = _about(None, "the refund window has passed")
 
 
-class SellerIn(Input):
-    name: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320, pattern=NO_NUL)] | None = None
-    commission_rate: Rate | None = Field(None, description="Override of the platform rate")
-    clear_commission_rate: StrictBool = Field(False, description="Go back to the platform rate")
+class SellerIn(Input, json_schema_extra=examples.SELLER):
+    name: Name | None = _about(None, "Grace Hopper", default=None)
+    email: Email | None = _about(None, "grace@example.com", default=None)
+    commission_rate: Rate | None = _about(
+        f"the seller's own rate, in place of the platform's: {RATE_EXPECTED}", "0.15",
+        default=None)
+    clear_commission_rate: StrictBool = _about("true to go back to the platform's rate",
+                                               False, default=False)
     metadata: Metadata | None = None
 
+    @model_validator(mode="after")
+    def _one_rate(self) -> SellerIn:
+        if self.clear_commission_rate and self.commission_rate is not None:
+            raise PydanticCustomError(
+                "conflicting_fields", "send commission_rate to set the seller's own rate, or "
+                "clear_commission_rate: true to go back to the platform's: not both")
+        return self
 
-class CustomerIn(Input):
-    name: Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)] | None = None
-    email: Annotated[str, StringConstraints(max_length=320, pattern=NO_NUL)] | None = None
+
+class CustomerIn(Input, json_schema_extra=examples.CUSTOMER):
+    name: Name | None = _about(None, "Ada Lovelace", default=None)
+    email: Email | None = _about(None, "ada@example.com", default=None)
     metadata: Metadata | None = None
 
 
@@ -179,6 +344,10 @@ class PaymentOut(FullView):
     shipping_collected: int
     gateway_fee: int
     refunded_amount: int
+    refund_reserved_amount: int = Field(description="Held by open refund requests "
+                                                    "(requested or approved) until decided")
+    refundable_amount: int = Field(description="What a new refund may still ask for: "
+                                               "total - refunded - reserved")
     gateway_payment_id: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -217,6 +386,7 @@ class RefundOut(FullView):
     decided_by: str | None
     rejection_reason: str | None
     failure_reason: str | None
+    cancellation_reason: str | None
     seller_part: int | None
     platform_part: int | None
     tax_part: int | None
@@ -227,6 +397,7 @@ class RefundOut(FullView):
     rejected_at: datetime | None
     succeeded_at: datetime | None
     failed_at: datetime | None
+    canceled_at: datetime | None
 
 
 class SellerOut(Output):
@@ -302,6 +473,7 @@ class VerifyOut(BaseModel):
 
 
 T = TypeVar("T")
+Row = TypeVar("Row", bound=Mapping[str, Any])
 
 
 class Page(BaseModel, Generic[T]):
@@ -310,8 +482,8 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def page(rows: list[dict], limit: int, shape: Callable[[dict], Any],
-         cursor_key: str = "id") -> dict:
+def page(rows: Sequence[Row], limit: int, shape: Callable[[Row], Any],
+         cursor_key: str = "id") -> dict[str, Any]:
     """Shape ``limit + 1`` fetched rows into a page, each row with ``shape``."""
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -8,12 +8,15 @@ documents them as ``anyOf`` (a customer's payment simply has no ``platform_fee``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.payments import Payment, refundable_amount
+from paytrack.domain.refunds import Refund
+from paytrack.domain.states import PaymentEvent
 from paytrack.entrypoints.api.schemas import Page, PaymentOut, RefundOut, StatusEventOut, page
 from paytrack.services import permissions
 
@@ -56,13 +59,30 @@ class RefundPage(Page[RefundView]):
     pass
 
 
-def present(actor: Actor, kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+@overload
+def present(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+
+
+def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
     """What ``actor`` may see of ``row``: every payment, refund and status event a route
     answers with goes through here."""
+    if kind == "payment":
+        row = {**row, "refundable_amount": refundable_amount(row)}
     return permissions.view(actor, kind, row)
 
 
-def present_page(actor: Actor, kind: str, rows: list[dict[str, Any]],
-                 limit: int) -> dict[str, Any]:
+@overload
+def present_page(actor: Actor, kind: Literal["payment"], rows: Sequence[Payment],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["refund"], rows: Sequence[Refund],
+                 limit: int) -> dict[str, Any]: ...
+
+
+def present_page(actor: Actor, kind: Any, rows: Sequence[Any], limit: int) -> dict[str, Any]:
     """A page of ``limit + 1`` fetched rows, each as ``actor`` may see it."""
     return page(rows, limit, lambda row: present(actor, kind, row))

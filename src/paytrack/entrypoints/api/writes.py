@@ -15,7 +15,6 @@ from typing import Annotated, Any, NamedTuple
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
-from starlette.concurrency import run_in_threadpool
 
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.errors import (
@@ -23,7 +22,7 @@ from paytrack.domain.errors import (
     IdempotentRequestInFlight,
     PaytrackError,
 )
-from paytrack.entrypoints.api.deps import StorageDep, identify
+from paytrack.entrypoints.api.deps import StorageDep, authenticated, bearer_token
 from paytrack.entrypoints.api.problems import MEDIA_TYPE, response_for
 from paytrack.services import idempotency
 
@@ -58,14 +57,13 @@ class WriteRoute(APIRoute):
 
 
 async def _read_key(request: Request, key: str) -> _Key:
-    storage = request.app.state.storage
-    authorization = request.headers.get("authorization", "")
-    token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else None
-    await run_in_threadpool(identify, request, storage, token)
+    await authenticated(request, bearer_token(request.headers.get("authorization")))
     idempotency.check_key(key)
     body = await request.body()
-    fingerprint = idempotency.request_fingerprint(request.method, request.url.path,
-                                                  request.url.query, body)
+    raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
+    fingerprint = idempotency.request_fingerprint(
+        request.method, raw_path.decode("latin-1"),
+        request.scope.get("query_string", b"").decode("latin-1"), body)
     return _Key(request.state.api_key["id"], key, fingerprint)
 
 

@@ -15,7 +15,9 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "set by migrate.alembic_config"
+    engine = make_engine(url, pool_size=1)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

@@ -6,9 +6,11 @@ from fastapi import Path, Response
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.parties import Party
 from paytrack.entrypoints.api.deps import StorageDep, may
 from paytrack.entrypoints.api.routes._shared import router
 from paytrack.entrypoints.api.schemas import (
+    ID_EXPECTED,
     ID_PATTERN,
     CustomerIn,
     CustomerOut,
@@ -21,20 +23,23 @@ from paytrack.services import ledger, parties
 from paytrack.services.permissions import Action
 
 api = router("/v1", "sellers and customers")
-PartyId = Annotated[str, Path(pattern=ID_PATTERN)]
+PartyId = Annotated[str, Path(
+    pattern=ID_PATTERN, examples=["seller_42"],
+    description=ID_EXPECTED)]
 SellerReader = Annotated[Actor, may(Action.READ_SELLER)]
 Editor = Annotated[Actor, may(Action.EDIT_PARTIES)]
 
 
 @api.get("/sellers/{seller_id}/balance", response_model=SellerBalanceOut)
-def seller_balance(seller_id: PartyId, storage: StorageDep, actor: SellerReader) -> dict:
+def seller_balance(seller_id: PartyId, storage: StorageDep,
+                   actor: SellerReader) -> ledger.SellerBalance:
     """Pending, available, in transit and paid out, per currency, from the ledger."""
     with storage.unit_of_work(readonly=True) as uow:
         return ledger.seller_balance(uow, seller_id, actor)
 
 
 @api.get("/sellers/{seller_id}", response_model=SellerOut)
-def get_seller(seller_id: PartyId, storage: StorageDep, actor: SellerReader) -> dict:
+def get_seller(seller_id: PartyId, storage: StorageDep, actor: SellerReader) -> Party:
     with storage.unit_of_work(readonly=True) as uow:
         return parties.get_party(uow, "seller", seller_id, actor)
 
@@ -44,7 +49,7 @@ def put_seller(seller_id: PartyId, body: SellerIn, write: WriteDep, actor: Edito
     """Create or edit a seller, including its commission-rate override."""
     fields = body.model_dump(exclude={"clear_commission_rate"}, exclude_none=True)
 
-    def work(uow: UnitOfWork) -> dict:
+    def work(uow: UnitOfWork) -> Party:
         seller = parties.upsert_party(uow, "seller", seller_id, actor, **fields)
         if body.clear_commission_rate:
             seller = parties.clear_commission_rate(uow, seller_id, actor)
@@ -55,7 +60,7 @@ def put_seller(seller_id: PartyId, body: SellerIn, write: WriteDep, actor: Edito
 
 @api.get("/customers/{customer_id}", response_model=CustomerOut)
 def get_customer(customer_id: PartyId, storage: StorageDep,
-                 actor: Annotated[Actor, may(Action.READ_CUSTOMER)]) -> dict:
+                 actor: Annotated[Actor, may(Action.READ_CUSTOMER)]) -> Party:
     with storage.unit_of_work(readonly=True) as uow:
         return parties.get_party(uow, "customer", customer_id, actor)
 

@@ -1,17 +1,27 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Body, Query, Response
 
 from paytrack.domain.actors import Actor
+from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
-from paytrack.entrypoints.api.routes._shared import Cursor, Limit, router
+from paytrack.entrypoints.api.parameters import id_cursor
+from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
 from paytrack.entrypoints.api.schemas import (
+    ID_EXPECTED,
+    ID_PATTERN,
     CaptureIn,
     CreatePaymentIn,
+    Currency,
+    GatewayName,
     IsoDateTime,
+    Kind,
+    Method,
+    PaymentStatusName,
     ReasonIn,
     StatusEventOut,
 )
@@ -22,10 +32,20 @@ from paytrack.services.permissions import Action
 
 api = router("/v1/payments", "payments")
 
-Status = Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")]
-IdFilter = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
-NeedsReview = Annotated[bool | None, Query(description="Only payments confirmed after a "
-                                                       "cancel or a failure (or only others)")]
+
+def _party(example: str) -> object:
+    return Query(pattern=ID_PATTERN, examples=[example],
+                 description=ID_EXPECTED)
+
+
+def _one_of(what: str, values: Iterable[str], example: str) -> object:
+    return Query(description=f"{what}: {', '.join(values)}", examples=[example])
+
+
+PaymentId = Annotated[str, object_id("pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")]
+NeedsReview = Annotated[bool | None, Query(
+    examples=[True], description="true for only the payments confirmed after a cancel or a "
+                                 "failure (to review), false for only the others")]
 
 
 @api.post("", status_code=201, response_model=PaymentView)
@@ -37,9 +57,20 @@ def create_payment(body: CreatePaymentIn, write: WriteDep,
 
 
 @api.get("", response_model=PaymentPage)
-def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
-                  cursor: Cursor = None, status: Status = None, seller_id: IdFilter = None,
-                  customer_id: IdFilter = None, item_id: IdFilter = None,
+def list_payments(storage: StorageDep, actor: ActorDep,
+                  cursor: Annotated[str | None, id_cursor("pay")], limit: Limit = 20,
+                  status: Annotated[PaymentStatusName | None, _one_of(
+                      "a payment status", PaymentStatus, "succeeded")] = None,
+                  seller_id: Annotated[str | None, _party("seller_42")] = None,
+                  customer_id: Annotated[str | None, _party("cust_1042")] = None,
+                  item_id: Annotated[str | None, _party("course_python_101")] = None,
+                  currency: Currency | None = None,
+                  method: Annotated[Method | None, _one_of(
+                      "a payment method", PaymentMethod, "card")] = None,
+                  gateway: Annotated[GatewayName | None, _one_of(
+                      "a gateway", Gateway, "stripe")] = None,
+                  kind: Annotated[Kind | None, _one_of("a kind of payment", PaymentKind,
+                                                       "renewal")] = None,
                   created_gte: IsoDateTime | None = None,
                   created_lt: IsoDateTime | None = None,
                   needs_review: NeedsReview = None) -> dict:
@@ -47,19 +78,20 @@ def list_payments(storage: StorageDep, actor: ActorDep, limit: Limit = 20,
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
-                                 item_id=item_id, created_gte=_utc(created_gte),
-                                 created_lt=_utc(created_lt), needs_review=needs_review)
+                                 item_id=item_id, currency=currency, method=method,
+                                 gateway=gateway, kind=kind, created_gte=created_gte,
+                                 created_lt=created_lt, needs_review=needs_review)
     return present_page(actor, "payment", rows, limit)
 
 
 @api.get("/{payment_id}", response_model=PaymentView)
-def get_payment(payment_id: str, storage: StorageDep, actor: ActorDep) -> dict:
+def get_payment(payment_id: PaymentId, storage: StorageDep, actor: ActorDep) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         return present(actor, "payment", svc.get_payment(uow, payment_id, actor))
 
 
 @api.get("/{payment_id}/events", response_model=list[StatusEventOut])
-def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> list[dict]:
+def payment_events(payment_id: PaymentId, storage: StorageDep, actor: ActorDep) -> list[dict]:
     """The status history: every move with its time, actor and reason."""
     with storage.unit_of_work(readonly=True) as uow:
         events = svc.payment_history(uow, payment_id, actor)
@@ -67,14 +99,14 @@ def payment_events(payment_id: str, storage: StorageDep, actor: ActorDep) -> lis
 
 
 @api.post("/{payment_id}/processing", response_model=PaymentView)
-def mark_processing(payment_id: str, write: WriteDep,
+def mark_processing(payment_id: PaymentId, write: WriteDep,
                     actor: Annotated[Actor, may(Action.MARK_PROCESSING)]) -> Response:
     return write.run(lambda uow: present(actor, "payment",
                                          svc.mark_processing(uow, payment_id, actor)))
 
 
 @api.post("/{payment_id}/capture", response_model=PaymentView)
-def capture_payment(payment_id: str, write: WriteDep,
+def capture_payment(payment_id: PaymentId, write: WriteDep,
                     actor: Annotated[Actor, may(Action.CAPTURE_PAYMENT)],
                     body: Annotated[CaptureIn | None, Body()] = None) -> Response:
     """The gateway confirmed the payment: → succeeded, and the split is posted to the
@@ -87,7 +119,7 @@ def capture_payment(payment_id: str, write: WriteDep,
 
 
 @api.post("/{payment_id}/fail", response_model=PaymentView)
-def fail_payment(payment_id: str, write: WriteDep,
+def fail_payment(payment_id: PaymentId, write: WriteDep,
                  actor: Annotated[Actor, may(Action.FAIL_PAYMENT)],
                  body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     reason = (body or ReasonIn()).reason
@@ -96,7 +128,7 @@ def fail_payment(payment_id: str, write: WriteDep,
 
 
 @api.post("/{payment_id}/cancel", response_model=PaymentView)
-def cancel_payment(payment_id: str, write: WriteDep,
+def cancel_payment(payment_id: PaymentId, write: WriteDep,
                    actor: Annotated[Actor, may(Action.CANCEL_PAYMENT)],
                    body: Annotated[ReasonIn | None, Body()] = None) -> Response:
     """An admin may cancel a pending or processing payment; its seller or its customer
@@ -104,9 +136,3 @@ def cancel_payment(payment_id: str, write: WriteDep,
     reason = (body or ReasonIn()).reason
     return write.run(lambda uow: present(actor, "payment", svc.cancel_payment(
         uow, payment_id, actor, reason=reason)))
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value

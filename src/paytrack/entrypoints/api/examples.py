@@ -1,0 +1,49 @@
+"""Realistic request bodies for the OpenAPI schema: /docs shows the first of each, and "Try
+it out" starts from it. One story runs through them: a student (``stu_42``) buys an
+instructor's (``inst_ada``) Python course for 49.99 USD, less a 5.00 discount, plus 3.60
+tax. ``tests/api/test_openapi_examples.py`` checks that each fits its schema and that the
+story can be sent as written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Examples = dict[str, list[dict[str, Any]]]
+
+
+def _examples(*bodies: dict[str, Any]) -> Examples:
+    return {"examples": list(bodies)}
+
+
+CREATE_PAYMENT = _examples(
+    {"customer_id": "stu_42", "seller_id": "inst_ada", "item_type": "course",
+     "item_id": "course_python", "currency": "USD", "subtotal": 4999, "discount": 500,
+     "tax": 360, "method": "card", "gateway": "stripe",
+     "description": "Python for Data Science, spring cohort"},
+    {"customer_id": "guest_7", "seller_id": "host_kyoto", "item_type": "booking",
+     "item_id": "room_12", "order_id": "bk_2026_0403", "currency": "JPY", "subtotal": 18000,
+     "method": "card", "gateway": "stripe", "captured": True,
+     "gateway_payment_id": "pi_3QxKyoto0403", "gateway_fee": 648,
+     "description": "Machiya stay, 3-5 April"},
+)
+CAPTURE = _examples(
+    {"gateway_payment_id": "pi_3PqA2bL5x0Yz9KQ1", "gateway_fee": 171},
+)
+REASON = _examples(
+    {"reason": "the student changed their mind"},
+)
+CREATE_REFUND = _examples(
+    {"payment_id": "pay_01JD7Q8Z3N4M5K6P7R8S9T0V1W", "amount": 1000,
+     "reason": "module 3 videos would not play"},
+    {"payment_id": "pay_01JD7Q8Z3N4M5K6P7R8S9T0V1W", "reason": "charged twice",
+     "approve": True},
+)
+REJECT_REFUND = _examples(
+    {"reason": "outside the 30-day refund window"},
+)
+SELLER = _examples(
+    {"name": "Ada Lovelace", "email": "ada@example.com", "commission_rate": "0.15"},
+)
+CUSTOMER = _examples(
+    {"name": "Sam Student", "email": "stu42@example.com"},
+)

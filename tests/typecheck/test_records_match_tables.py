@@ -1,0 +1,49 @@
+"""Each typed record names exactly its table's columns, and every field a role's view shows
+is a key of its record: a column added without its field (or a field without its column)
+fails here, not in a reader's head."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Table
+
+from paytrack.adapters.storage import tables
+from paytrack.adapters.storage.keys import IdempotencyRecord
+from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
+from paytrack.domain.ledger import JournalEntryRow
+from paytrack.domain.parties import Customer, Item, Seller
+from paytrack.domain.payments import Payment
+from paytrack.domain.refunds import Refund
+from paytrack.domain.states import PaymentEvent, StatusEvent
+from paytrack.services.permissions import visible_fields
+
+
+def keys(record: type) -> set[str]:
+    return set(record.__required_keys__ | record.__optional_keys__)
+
+
+@pytest.mark.parametrize(("table", "record", "added"), [
+    (tables.payments, Payment, set()),
+    (tables.refunds, Refund, set()),
+    (tables.status_events, StatusEvent, set()),
+    (tables.audit_log, AuditRecord, set()),
+    (tables.api_keys, StoredApiKey, set()),
+    (tables.idempotency_keys, IdempotencyRecord, set()),
+    (tables.customers, Customer, set()),
+    (tables.sellers, Seller, set()),
+    (tables.items, Item, set()),
+    (tables.journal_entries, JournalEntryRow, {"postings"}),
+], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
+def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
+                                                         added: set[str]) -> None:
+    assert keys(record) - added == set(table.c.keys())
+
+
+@pytest.mark.parametrize(("kind", "record", "derived"), [
+    ("payment", Payment, {"refundable_amount"}),  # computed by views.present
+    ("refund", Refund, set()),
+    ("status_event", PaymentEvent, set()),
+])
+def test_every_field_a_view_shows_is_a_key_of_its_record(kind: str, record: type,
+                                                         derived: set[str]) -> None:
+    assert visible_fields(Role.ADMIN, kind) - derived <= keys(record)
