@@ -47,7 +47,8 @@ def flush(cursor: Any, batches: Batches, guards: list[Row], dialect: Dialect) ->
         raise StaleRead("a cached party changed; nothing was written")
 
 
-def _statement(batches: Batches, guards: list[Row], dialect: Dialect) -> tuple[str, dict]:
+def _statement(batches: Batches, guards: list[Row],
+               dialect: Dialect) -> tuple[str, dict[str, Any]]:
     shape = []
     params: dict[str, Any] = {"guards": json.dumps(guards)} if guards else {}
     for i, (table, rows) in enumerate(batches):

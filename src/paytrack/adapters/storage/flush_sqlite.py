@@ -32,7 +32,8 @@ def flush(cursor: Any, batches: Batches, dialect: Dialect) -> None:
 
 
 @cache
-def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect):
+def _processors(table: Table, columns: tuple[str, ...],
+                dialect: Dialect) -> list[Callable[[Any], Any] | None]:
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
 
 
@@ -44,7 +45,8 @@ def _sql(table: Table, columns: tuple[str, ...], count: int, dialect: Dialect) -
 
 
 def _bind(rows: list[Row], columns: tuple[str, ...],
-          processors: list[Callable[[Any], Any] | None], positional: bool):
+          processors: list[Callable[[Any], Any] | None],
+          positional: bool) -> list[Any] | dict[str, Any]:
     """Parameters for ``_sql``, row-major, through the column types."""
     values = [
         (f"{name}_m{i}", row[name] if proc is None else proc(row[name]))
