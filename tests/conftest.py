@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from paytrack.adapters.storage.db import make_engine, normalize_url
 from paytrack.adapters.storage.migrate import migrate
@@ -74,3 +75,25 @@ postgres_only = pytest.mark.skipif(
     not ON_POSTGRES,
     reason="races are only real on PostgreSQL: SQLite serializes writers, so they pass trivially",
 )
+
+
+@pytest.fixture
+def empty_engine(_template: str, tmp_path) -> Iterator[Engine]:
+    """A database no migration has touched yet."""
+    if not ON_POSTGRES:
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        yield engine
+        engine.dispose()
+        return
+    url = make_url(_template)
+    name = f"{url.database}_upgrade"
+    admin = make_engine(_template, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

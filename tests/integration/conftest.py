@@ -25,6 +25,14 @@ def new_payment(storage: Storage, *, subtotal: int = 10000, seller_id: str = "se
     return payment
 
 
+def committed(storage: Storage, action, *args, **kwargs):
+    """Run a service function in its own unit of work and commit it."""
+    with storage.unit_of_work() as uow:
+        result = action(uow, *args, **kwargs)
+        uow.commit()
+    return result
+
+
 @pytest.fixture
 def pay(storage):
     return lambda **kw: new_payment(storage, **kw)

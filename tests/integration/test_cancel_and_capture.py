@@ -25,16 +25,10 @@ from paytrack.services.payments import (
 )
 from tests.conftest import postgres_only
 from tests.integration.conftest import ADMIN, new_payment
+from tests.integration.conftest import committed as _do
 
 CUSTOMER = Actor(Role.CUSTOMER, "cust_1")
 SELLER = Actor(Role.SELLER, "seller_1")
-
-
-def _do(storage, action, *args, **kwargs):
-    with storage.unit_of_work() as uow:
-        result = action(uow, *args, **kwargs)
-        uow.commit()
-    return result
 
 
 def _ledger_ok(storage) -> None:

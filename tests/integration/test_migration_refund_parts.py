@@ -1,44 +1,20 @@
 """Upgrading a database whose refunds the old split moved a leg backwards (0003)."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 
-from paytrack.adapters.storage.db import make_engine
-from paytrack.adapters.storage.migrate import alembic_config, migrate
+from paytrack.adapters.storage.migrate import migrate
 from paytrack.adapters.storage.tables import customers, items, payments, refunds, sellers
 from paytrack.domain.money import allocate
-from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
-def engine_at_0002(_template: str, tmp_path) -> Iterator[Engine]:
+def engine_at_0002(empty_engine: Engine) -> Engine:
     """A database of its own, migrated to revision 0002 only."""
-    if ON_POSTGRES:
-        url = make_url(_template)
-        name = f"{url.database}_refund_parts"
-        admin = make_engine(_template, pool_size=1).execution_options(
-            isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0002")
-    yield engine
-    engine.dispose()
-    if ON_POSTGRES:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    migrate(empty_engine, "0002")
+    return empty_engine
 
 
 def _seed_the_alabama_refunds(engine: Engine) -> None:

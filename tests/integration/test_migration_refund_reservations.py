@@ -2,20 +2,16 @@
 counted into their payment's reservation, and a database where they already ask for more
 than a payment has left stops the upgrade, listing them, for an admin to decide."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 
-from paytrack.adapters.storage.db import make_engine
 from paytrack.adapters.storage.migrate import migrate
 from paytrack.adapters.storage.tables import customers, items, payments, refunds, sellers
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.errors import RefundExceedsCaptured
 from paytrack.services.refunds import approve_refund, cancel_refund, request_refund
-from tests.conftest import ON_POSTGRES
 from tests.integration.conftest import ADMIN
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -23,26 +19,10 @@ STAMPS = {"created_at": NOW, "updated_at": NOW, "metadata": {}}
 
 
 @pytest.fixture
-def engine_at_0003(_template: str, tmp_path) -> Iterator[Engine]:
+def engine_at_0003(empty_engine: Engine) -> Engine:
     """A database of its own, migrated to revision 0003 only."""
-    if ON_POSTGRES:
-        url = make_url(_template)
-        name = f"{url.database}_refund_reservations"
-        admin = make_engine(_template, pool_size=1).execution_options(
-            isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    migrate(engine, "0003")
-    yield engine
-    engine.dispose()
-    if ON_POSTGRES:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    migrate(empty_engine, "0003")
+    return empty_engine
 
 
 def _seed(engine: Engine, payment_id: str, *, total: int, refunded: int, currency: str,

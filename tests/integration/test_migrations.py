@@ -1,46 +1,20 @@
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from paytrack.adapters.storage.db import make_engine
 from paytrack.adapters.storage.migrate import migrate
 from paytrack.adapters.storage.tables import customers, items, metadata, payments, refunds, sellers
 from paytrack.domain.errors import ItemSellerMismatch
-from tests.conftest import ON_POSTGRES
 
 
 def test_migrations_create_exactly_the_declared_schema(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
-
-
-@pytest.fixture
-def empty_engine(_template: str, tmp_path) -> Iterator[Engine]:
-    """A database no migration has touched yet."""
-    if not ON_POSTGRES:
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    url = make_url(_template)
-    name = f"{url.database}_upgrade"
-    admin = make_engine(_template, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(url.set(database=name).render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _seed_0002(engine: Engine, *, paid_to: str) -> None:

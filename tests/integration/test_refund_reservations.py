@@ -27,17 +27,11 @@ from paytrack.services.refunds import (
 )
 from tests.conftest import postgres_only
 from tests.integration.conftest import ADMIN, new_payment
+from tests.integration.conftest import committed as _do
 from tests.integration.test_concurrency import _race
 
 CUSTOMER = Actor(Role.CUSTOMER, "cust_1")
 SELLER = Actor(Role.SELLER, "seller_1")
-
-
-def _do(storage, fn, *args, **kwargs):
-    with storage.unit_of_work() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-        return result
 
 
 def _payment(storage, payment_id):

@@ -24,15 +24,9 @@ from paytrack.services.refunds import (
     request_refund,
 )
 from tests.integration.conftest import ADMIN, new_payment
+from tests.integration.conftest import committed as _do
 
 CUSTOMER = Actor(Role.CUSTOMER, "cust_1")
-
-
-def _do(storage, fn, *args, **kwargs):
-    with storage.unit_of_work() as uow:
-        result = fn(uow, *args, **kwargs)
-        uow.commit()
-        return result
 
 
 def _balances(storage):

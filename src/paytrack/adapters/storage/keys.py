@@ -109,14 +109,7 @@ class IdempotencyRepository:
                     response_body=None)
             .returning(idempotency_keys.c.id)
         ).first()
-        if row is not None:
-            return True
-        inserted = self.conn.execute(
-            insert_ignore(self.conn, idempotency_keys)
-            .values(scope=scope, key=key, request_hash=request_hash, created_at=now)
-            .returning(idempotency_keys.c.id)
-        ).first()
-        return inserted is not None
+        return row is not None or self.claim(scope, key, request_hash, now)
 
     def get(self, scope: str, key: str) -> IdempotencyRecord | None:
         row = self.conn.execute(
