@@ -1,0 +1,21 @@
+"""refund rules: automatic decisions recorded on the refund
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-28 04:30:00
+"""
+
+from __future__ import annotations
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # filled by the work on this part of issue 9
+
+
+def downgrade() -> None:
+    raise NotImplementedError("paytrack migrations go forward only")
