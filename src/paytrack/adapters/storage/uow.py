@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.db import is_paytrack_engine
+from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
@@ -92,6 +93,7 @@ class UnitOfWork:
             guard=self.appender.guard if self.use_caches else None)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
+        self.earnings = EarningsRepository(self.conn, self.appender)
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
