@@ -28,8 +28,9 @@ def test_seller_balance(admin, captured):
              "paid_out": 0, "debt": 0},
             {"currency": "USD", "pending": 8000, "available": 0, "in_transit": 0,
              "paid_out": 0, "debt": 0}]}
-    assert admin.get("/v1/sellers/nobody/balance").json() == {"seller_id": "nobody",
-                                                              "balances": []}
+    unknown = admin.get("/v1/sellers/nobody/balance")
+    assert unknown.status_code == 404, unknown.text
+    assert admin.get("/v1/sellers/nobody/earnings").status_code == 404
 
 
 def test_sellers_and_customers_are_editable(admin, captured):

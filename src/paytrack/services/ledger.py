@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.errors import NotFound
 from paytrack.domain.ledger import (
     AccountSpec,
     BalanceDifference,
@@ -86,8 +87,7 @@ def list_accounts(uow: UnitOfWork, actor: Actor, *, code: str | None = None,
 
 def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> SellerBalance:
     """What the platform owes one seller, per currency, in each stage."""
-    permissions.check_object(actor, Action.READ_SELLER, {"seller_id": seller_id},
-                             f"seller {seller_id}")
+    require_seller(uow, seller_id, actor)
     by_currency: dict[str, CurrencyBalance] = {}
     codes = {spec(seller_id).code: bucket for bucket, spec in SELLER_BUCKETS.items()}
     for account in uow.ledger.accounts(seller_id=seller_id):
@@ -105,6 +105,14 @@ def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> SellerBalan
 def _zero(currency: str) -> CurrencyBalance:
     return {"currency": currency, "pending": 0, "available": 0, "in_transit": 0,
             "paid_out": 0, "debt": 0}
+
+
+def require_seller(uow: UnitOfWork, seller_id: str, actor: Actor) -> None:
+    """A seller the actor may read (an admin, or that seller), and that exists: else 404."""
+    permissions.check_object(actor, Action.READ_SELLER, {"seller_id": seller_id},
+                             f"seller {seller_id}")
+    if uow.parties.get("seller", seller_id) is None:
+        raise NotFound(f"seller {seller_id} not found")
 
 
 def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,

@@ -29,8 +29,7 @@ from paytrack.domain.ledger import JournalEntry, seller_available, seller_debt, 
 from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import Payment, SellerSide, seller_fee_share
 from paytrack.domain.splits import Bearer
-from paytrack.services import permissions
-from paytrack.services.permissions import Action
+from paytrack.services.ledger import require_seller
 
 RELEASE_BATCH = 500
 
@@ -138,8 +137,7 @@ def list_earnings(uow: UnitOfWork, seller_id: str, actor: Actor, *, limit: int =
                   released: bool | None = None) -> list[Earning]:
     """The earnings behind a seller's balance, newest payment first: to an admin, or to
     that seller."""
-    permissions.check_object(actor, Action.READ_SELLER, {"seller_id": seller_id},
-                             f"seller {seller_id}")
+    require_seller(uow, seller_id, actor)
     if currency is not None:
         validate_currency(currency)
     return uow.earnings.list(seller_id, limit=limit, before_id=cursor, currency=currency,
