@@ -224,3 +224,26 @@ def test_the_payment_history_names_the_auto_approved_refund(rules):
         events = payment_history(uow, payment["id"], ADMIN)
     assert (events[-1]["to_status"], events[-1]["reason"]) == ("partially_refunded",
                                                                f"refund {refund['id']}")
+
+
+def test_an_upgrade_names_the_rule_of_refunds_decided_before_rules(empty_engine):
+    """Before 0007 only an admin decided: decided refunds say ``admin``, undecided or
+    withdrawn requests ``manual_review``."""
+    from sqlalchemy import text
+
+    from paytrack.adapters.storage.migrate import migrate
+    from tests.integration.test_migrations import _seed_0002
+
+    migrate(empty_engine, "0002")
+    _seed_0002(empty_engine, paid_to="s1")  # one succeeded refund, re_1
+    migrate(empty_engine, "0006")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO refunds (id, payment_id, currency, amount, status, reason, "
+            "requested_by, metadata, created_at, updated_at) VALUES ('re_2', 'pay_1', "
+            "'USD', 50, 'requested', 'r', 'customer:cust', '{}', :now, :now)"),
+            {"now": datetime(2026, 11, 2)})
+    migrate(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, decision_rule FROM refunds")).all())
+    assert rows == {"re_1": "admin", "re_2": "manual_review"}
