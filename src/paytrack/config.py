@@ -6,9 +6,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from paytrack.domain.errors import PaytrackError
+from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
 
 DEFAULT_DATABASE_URL = "sqlite:///paytrack.db"
@@ -37,12 +39,41 @@ class Settings(BaseSettings):
     # background (turn off where `paytrack worker` runs beside it).
     upkeep: bool = True
     upkeep_interval_s: Annotated[float, Field(gt=0)] = 5.0
+    # Refund rules (domain/refund_rules.py), until an admin sets others through the API.
+    # All off by default: every refund request waits for an admin.
+    refund_auto_approve_max_amount: dict[str, StrictInt] = Field(default_factory=dict)
+    refund_auto_approve_within_days: int | None = None
+    refund_auto_approve_max_refund_rate: str | None = None
+    refund_customer_window_days: int | None = None
+    refund_seller_auto_approve: bool = False
 
     @field_validator("commission_rate")
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _refund_rules(self) -> Settings:
+        try:
+            self._make_refund_policy()
+        except PaytrackError as exc:
+            raise ValueError(f"PAYTRACK_REFUND_*: {exc.detail}") from None
+        return self
+
+    def _make_refund_policy(self) -> RefundPolicy:
+        rate = self.refund_auto_approve_max_refund_rate
+        return RefundPolicy(
+            auto_approve_max_amount=dict(self.refund_auto_approve_max_amount),
+            auto_approve_within_days=self.refund_auto_approve_within_days,
+            auto_approve_max_refund_rate=None if rate is None else parse_rate(rate),
+            customer_refund_window_days=self.refund_customer_window_days,
+            seller_requests_auto_approve=self.refund_seller_auto_approve,
+        )
+
+    @cached_property
+    def refund_policy(self) -> RefundPolicy:
+        return self._make_refund_policy()
 
     @cached_property
     def policy(self) -> Policy:

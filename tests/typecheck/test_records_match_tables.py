@@ -9,6 +9,7 @@ from sqlalchemy import Table
 
 from paytrack.adapters.storage import tables
 from paytrack.adapters.storage.keys import IdempotencyRecord
+from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
 from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
 from paytrack.domain.ledger import JournalEntryRow
 from paytrack.domain.parties import Customer, Item, Seller
@@ -33,6 +34,7 @@ def keys(record: type) -> set[str]:
     (tables.sellers, Seller, set()),
     (tables.items, Item, set()),
     (tables.journal_entries, JournalEntryRow, {"postings"}),
+    (tables.refund_policy, StoredRefundPolicy, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:

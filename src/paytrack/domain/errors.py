@@ -17,6 +17,7 @@
     ├── Conflict (409)
     │   ├── InvalidTransition            a move the state machine does not allow
     │   ├── RefundExceedsCaptured
+    │   ├── RefundWindowClosed           a customer asked after the refund policy's window
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
@@ -126,6 +127,11 @@ class InvalidTransition(Conflict):
 class RefundExceedsCaptured(Conflict):
     code = "refund_exceeds_captured"
     title = "Refund exceeds the refundable amount"
+
+
+class RefundWindowClosed(Conflict):
+    code = "refund_window_closed"
+    title = "The refund window has closed"
 
 
 class InsufficientFunds(Conflict):

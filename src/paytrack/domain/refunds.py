@@ -40,3 +40,7 @@ class Refund(TypedDict):
     succeeded_at: datetime | None
     failed_at: datetime | None
     canceled_at: datetime | None
+    # The refund rule that made the latest decision (``refund_rules.Rule``: ``manual_review``
+    # while it waits for an admin) and, for an admin's eyes, why.
+    decision_rule: str
+    decision_detail: str | None

@@ -13,4 +13,4 @@ def open_storage(settings: Settings | None = None, *, run_migrations: bool = Tru
     engine = make_engine(settings.database_url)
     if run_migrations:
         migrate(engine)
-    return Storage(engine, settings.policy)
+    return Storage(engine, settings.policy, refund_policy=settings.refund_policy)

@@ -49,6 +49,7 @@ class Action(StrEnum):
     READ_LEDGER = "read the ledger"
     REBUILD_LEDGER = "rebuild the ledger's balances"
     MANAGE_KEYS = "create, list or revoke API keys"
+    MANAGE_REFUND_POLICY = "read or change the refund policy"
 
 
 class Reach(StrEnum):
@@ -95,6 +96,7 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_LEDGER: ADMIN_ONLY,
     Action.REBUILD_LEDGER: ADMIN_ONLY,
     Action.MANAGE_KEYS: ADMIN_ONLY,
+    Action.MANAGE_REFUND_POLICY: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -164,6 +166,10 @@ REFUND_FIELDS = {
         "failed_at", "canceled_at"}),
     "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part",
                         "discount_part"}),
+    # The refund rule that decided it (``REQUESTER_FIELDS``: only its requester and admins).
+    "decision": frozenset({"decision_rule"}),
+    # Why the rule decided so: the policy's limits and the customer's refund history.
+    "review": frozenset({"decision_detail"}),
 }
 STATUS_EVENT_FIELDS = {
     "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",
@@ -176,15 +182,17 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
                 Role.SELLER: ("order", "split", "platform"),
                 Role.CUSTOMER: ("order", "personal")},
-    "refund": {Role.ADMIN: ("request", "split"),
-               Role.SELLER: ("request", "split"),
-               Role.CUSTOMER: ("request",)},
+    "refund": {Role.ADMIN: ("request", "split", "decision", "review"),
+               Role.SELLER: ("request", "split", "decision"),
+               Role.CUSTOMER: ("request", "decision")},
     "status_event": {Role.ADMIN: ("event",), Role.SELLER: ("event",),
                      Role.CUSTOMER: ("event",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
 ACTOR_FIELDS = {"refund": ("requested_by", "decided_by"), "status_event": ("actor",)}
+# Fields a seller or customer sees only on requests it made itself (null on the others).
+REQUESTER_FIELDS = {"refund": ("decision_rule",)}
 
 
 def visible_fields(role: Role, kind: str) -> frozenset[str]:
@@ -206,6 +214,9 @@ def view(actor: Actor, kind: str, row: Payment | Refund | PaymentEvent) -> dict[
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:
+        if fields.get("requested_by") != str(actor):
+            for name in REQUESTER_FIELDS.get(kind, ()):
+                shown[name] = None
         for name in ACTOR_FIELDS.get(kind, ()):
             if shown[name] is not None:
                 shown[name] = actor_role(shown[name])

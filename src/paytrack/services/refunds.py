@@ -18,12 +18,18 @@ from __future__ import annotations
 from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
-from paytrack.domain.actors import Actor
-from paytrack.domain.errors import InvalidAmount, InvalidTransition, RefundExceedsCaptured
+from paytrack.domain.actors import SYSTEM, Actor
+from paytrack.domain.errors import (
+    InvalidAmount,
+    InvalidTransition,
+    RefundExceedsCaptured,
+    RefundWindowClosed,
+)
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
 from paytrack.domain.payments import Payment, refund_entry, refundable_amount
+from paytrack.domain.refund_rules import Decision, Rule
 from paytrack.domain.refunds import Refund
 from paytrack.domain.splits import taken_back
 from paytrack.domain.states import (
@@ -33,7 +39,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import permissions, seller_funds
+from paytrack.services import permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
@@ -44,7 +50,16 @@ R = RefundStatus
 def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
                    amount: int | None = None) -> Refund:
     """Ask for a full (``amount=None``: all that is refundable now) or partial refund, and
-    reserve it on the payment; an admin decides later, or the requester cancels."""
+    reserve it on the payment; then the refund policy decides, in this transaction
+    (``services.refund_rules``): approved and carried out now, refused (nothing is kept),
+    or waiting for an admin to decide, or for the requester to cancel it."""
+    return _request(uow, payment_id, actor, reason=reason, amount=amount, one_step=False)
+
+
+def _request(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
+             amount: int | None, one_step: bool) -> Refund:
+    """Reserve and record a request, and decide it: ``one_step``, an admin approves it at
+    once; otherwise the refund policy in force decides."""
     permissions.check(actor, Action.REQUEST_REFUND)
     reason = require_text(reason, "reason")
     payment = fetch(uow.payments, "payment", payment_id)
@@ -65,6 +80,10 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
         current = fetch(uow.payments, "payment", payment_id)  # it moved since we read it
         _check_refundable(current)
         raise _exceeds(current, amount)
+    decision = (Decision("approve", Rule.ADMIN_ONE_STEP, "an admin refunded in one step")
+                if one_step else refund_rules.decide_request(uow, payment, actor, amount))
+    if decision.outcome == "refuse":  # raising rolls the reservation back: nothing is kept
+        raise RefundWindowClosed(decision.detail, rule=str(decision.rule))
     refund: Refund = {
         "id": new_id("re"), "payment_id": payment_id, "currency": payment["currency"],
         "amount": amount, "status": str(R.REQUESTED), "previous_status": None,
@@ -74,21 +93,33 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
         "discount_part": None,
         "gateway_refund_id": None, "metadata": {}, "created_at": now, "updated_at": now,
         "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
-        "canceled_at": None,
+        "canceled_at": None, "decision_rule": str(Rule.MANUAL_REVIEW),
+        "decision_detail": decision.detail if decision.outcome == "wait" else None,
     }
     uow.refunds.insert(refund)
     uow.records.status_event("refund", refund["id"], None, R.REQUESTED, str(actor), reason, now)
     uow.records.audit(str(actor), "refund.requested", "refund", refund["id"], None,
-                      {"payment_id": payment_id, "amount": amount, "status": R.REQUESTED}, now)
+                      {"payment_id": payment_id, "amount": amount, "status": R.REQUESTED,
+                       "decision_rule": str(decision.rule)}, now)
+    if decision.outcome == "approve":  # a rule of the policy's (the system's), or an admin
+        return _approve(uow, refund["id"], actor if one_step else SYSTEM, decision)
     return refund
 
 
 def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
-    """Approve, then carry the refund out (recorded gateways succeed at once)."""
+    """An admin approves; the refund is carried out (recorded gateways succeed at once)."""
+    return _approve(uow, refund_id, actor,
+                    Decision("approve", Rule.ADMIN, "approved by an admin"))
+
+
+def _approve(uow: UnitOfWork, refund_id: str, actor: Actor, decision: Decision) -> Refund:
+    """Approve by ``decision``'s rule (named in the refund, its history and the audit),
+    then carry the refund out."""
     permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
-    _move(uow, refund_id, R.APPROVED, actor, None,
-          {"approved_at": now, "decided_by": str(actor)})
+    _move(uow, refund_id, R.APPROVED, actor, f"{decision.rule}: {decision.detail}",
+          {"approved_at": now, "decided_by": str(actor), "decision_rule": str(decision.rule),
+           "decision_detail": decision.detail})
     return _succeed(uow, refund_id, actor)
 
 
@@ -99,7 +130,8 @@ def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
     reason = require_text(reason, "reason")
     now = uow.now()
     return _release(uow, refund_id, R.REJECTED, actor, reason,
-                    {"rejected_at": now, "decided_by": str(actor), "rejection_reason": reason})
+                    {"rejected_at": now, "decided_by": str(actor), "rejection_reason": reason,
+                     "decision_rule": str(Rule.ADMIN), "decision_detail": "rejected by an admin"})
 
 
 def cancel_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,
@@ -124,8 +156,7 @@ def refund_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
                    amount: int | None = None) -> Refund:
     """An admin's one-step refund: requested, approved and carried out in one transaction."""
     permissions.check(actor, Action.REFUND_PAYMENT)
-    refund = request_refund(uow, payment_id, actor, reason=reason, amount=amount)
-    return approve_refund(uow, refund["id"], actor)
+    return _request(uow, payment_id, actor, reason=reason, amount=amount, one_step=True)
 
 
 def get_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
@@ -195,9 +226,11 @@ def _move(uow: UnitOfWork, refund_id: str, target: RefundStatus, actor: Actor,
                           str(target), {**values, "updated_at": now})
     previous = refund["previous_status"]
     uow.records.status_event("refund", refund_id, previous, target, str(actor), reason, now)
+    after = {"status": str(target), "amount": refund["amount"]}
+    if "decision_rule" in values:
+        after["decision_rule"] = values["decision_rule"]
     uow.records.audit(str(actor), f"refund.{target}", "refund", refund_id,
-                      {"status": previous}, {"status": str(target), "amount": refund["amount"]},
-                      now)
+                      {"status": previous}, after, now)
     return refund
 
 

@@ -244,6 +244,9 @@ refunds = Table(
     Column("succeeded_at", UTCDateTime),
     Column("failed_at", UTCDateTime),
     Column("canceled_at", UTCDateTime),
+    # The refund rule that made its latest decision (domain/refund_rules.py Rule), and why.
+    Column("decision_rule", String(40), nullable=False),
+    Column("decision_detail", String(500)),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_in("status", RefundStatus), name="status_known"),
     CheckConstraint(
@@ -416,4 +419,21 @@ api_keys = Table(
         "AND (role = 'customer') = (customer_id IS NOT NULL)",
         name="binding_matches_role",
     ),
+)
+
+
+# -- refund rules (domain/refund_rules.py) ---------------------------------------------
+
+# The refund policy an admin set through the API, in place of the configured one: one row,
+# replaced whole; ``version`` counts the changes.
+refund_policy = Table(
+    "refund_policy",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("policy", Json, nullable=False),  # RefundPolicy.to_json()
+    Column("version", Integer, nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+    CheckConstraint("version > 0", name="version_positive"),
 )

@@ -18,6 +18,8 @@ from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyReposito
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
 from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
+from paytrack.adapters.storage.refund_rules import RefundRuleRepository
+from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Policy
 
 T = TypeVar("T")
@@ -31,10 +33,13 @@ class Storage:
     """What lives as long as the process: the engine, the policy and the account-id cache."""
 
     def __init__(self, engine: Engine, policy: Policy | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, *,
+                 refund_policy: RefundPolicy | None = None) -> None:
         assert is_paytrack_engine(engine), "make the engine with db.make_engine"
         self.engine = engine
         self.policy = policy or Policy()
+        # The configured refund rules, until an admin sets others (stored in the database).
+        self.refund_policy = refund_policy or RefundPolicy()
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
         # PostgreSQL: begin a transaction only when a unit of work writes (lazy_transaction.py).
         self.lazy_transactions = engine.dialect.name == "postgresql"
@@ -97,6 +102,7 @@ class UnitOfWork:
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
+        self.refund_rules = RefundRuleRepository(self.conn)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
         return self

@@ -47,3 +47,8 @@ SELLER = _examples(
 CUSTOMER = _examples(
     {"name": "Sam Student", "email": "stu42@example.com"},
 )
+REFUND_POLICY = _examples(
+    {"auto_approve_max_amount": {"USD": 2000, "EUR": 2000, "JPY": 3000},
+     "auto_approve_within_days": 14, "auto_approve_max_refund_rate": "0.10",
+     "customer_refund_window_days": 30, "seller_requests_auto_approve": True},
+)

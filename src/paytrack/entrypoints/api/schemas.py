@@ -417,6 +417,12 @@ class RefundOut(FullView):
     succeeded_at: datetime | None
     failed_at: datetime | None
     canceled_at: datetime | None
+    decision_rule: str | None = Field(
+        description="The refund rule that made its latest decision: `manual_review` while "
+                    "it waits for an admin, `customer_small_recent`, `seller_own_sale`, "
+                    "`admin`, `admin_one_step`. Null to a seller or customer on a request it "
+                    "did not make")
+    decision_detail: str | None = Field(description="Why the rule decided so (admins only)")
 
 
 class SellerOut(Output):
@@ -531,3 +537,42 @@ def page(rows: Sequence[Row], limit: int, shape: Callable[[Row], Any],
 
 class EarningPage(Page[EarningOut]):
     pass
+# -- refund rules (domain/refund_rules.py) ---------------------------------------------
+
+Days = Annotated[int, Field(strict=True, ge=0, le=3650, examples=[14],
+                            description="a whole number of days, 0 to 3650")]
+
+
+class RefundPolicyIn(Input, json_schema_extra=examples.REFUND_POLICY):
+    """The whole policy: a field left out is off."""
+
+    auto_approve_max_amount: Annotated[dict[Currency, PositiveAmount], Field(
+        max_length=200, examples=[{"USD": 2000}],
+        description="per currency, the largest customer request approved at once, in minor "
+                    "units; a currency not listed is never approved automatically")] = Field(
+        default_factory=dict)
+    auto_approve_within_days: Days | None = _about(
+        "approve a customer's request automatically only this many days after the capture "
+        "at most", 14, default=None)
+    auto_approve_max_refund_rate: Rate | None = _about(
+        "approve a customer's request automatically only while its past refund rate is at "
+        f"most this: {RATE_EXPECTED}", "0.10", default=None)
+    customer_refund_window_days: Days | None = _about(
+        "refuse (409 `refund_window_closed`) a customer's request made more than this many "
+        "days after the capture", 30, default=None)
+    seller_requests_auto_approve: StrictBool = _about(
+        "approve a seller's request on its own sale at once", True, default=False)
+
+
+class RefundPolicyOut(BaseModel):
+    auto_approve_max_amount: dict[str, int]
+    auto_approve_within_days: int | None
+    auto_approve_max_refund_rate: str | None
+    customer_refund_window_days: int | None
+    seller_requests_auto_approve: bool
+    source: Literal["configuration", "admin"] = Field(
+        description="`configuration` (the `PAYTRACK_REFUND_*` settings) until an admin sets "
+                    "a policy here")
+    version: int = Field(description="How many times it was changed through the API")
+    updated_by: str | None
+    updated_at: datetime | None
