@@ -10,6 +10,7 @@
     │   ├── InvalidCurrency
     │   ├── InvalidRate
     │   ├── IdempotencyKeyReused         the same key with another request
+    │   ├── PayoutBelowMinimum           a payout under the currency's minimum
     │   └── ItemSellerMismatch           a payment names a seller that does not own the item
     ├── Unauthenticated (401)
     ├── Forbidden (403)
@@ -22,6 +23,7 @@
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
+    │   ├── PayoutAccountMissing         no payout account for the payout's method
     │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
@@ -89,6 +91,11 @@ class IdempotencyKeyReused(ValidationFailed):
     title = "Idempotency-Key reused with another request"
 
 
+class PayoutBelowMinimum(ValidationFailed):
+    code = "payout_below_minimum"
+    title = "Payout below the minimum"
+
+
 class ItemSellerMismatch(ValidationFailed):
     code = "item_seller_mismatch"
     title = "The item belongs to another seller"
@@ -151,6 +158,11 @@ class CurrencyMismatch(Conflict):
 class ItemHasPayments(Conflict):
     code = "item_has_payments"
     title = "The item has payments for its seller"
+
+
+class PayoutAccountMissing(Conflict):
+    code = "payout_account_missing"
+    title = "No payout account for this method"
 
 
 class IdempotentRequestInFlight(Conflict):
