@@ -18,6 +18,7 @@ payout keys; only their last four characters are ever shown, recorded or logged.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypedDict
 
 from paytrack.adapters.storage.uow import UnitOfWork
@@ -66,8 +67,8 @@ class ShownPayoutAccount(TypedDict):
     method: str
     last4: str
     masked: str
-    created_at: Any
-    updated_at: Any
+    created_at: datetime
+    updated_at: datetime
 
 
 def request_payout(uow: UnitOfWork, actor: Actor, *, amount: int, currency: str, method: str,
@@ -217,8 +218,9 @@ def set_payout_account(uow: UnitOfWork, seller_id: str, actor: Actor, *, method:
         "details_encrypted": uow.payout_keys.encrypt(checked), "last4": last4(checked),
         "created_at": now, "updated_at": now})
     uow.records.audit(str(actor), "payout_account.set", "seller", seller_id,
-                      None if before is None else {"method": kind, "last4": before["last4"]},
-                      {"method": kind, "last4": account["last4"]}, now)
+                      None if before is None else {"method": str(kind),
+                                                   "last4": before["last4"]},
+                      {"method": str(kind), "last4": account["last4"]}, now)
     return shown(account)
 
 
