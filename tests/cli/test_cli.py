@@ -1,5 +1,7 @@
 """The ``paytrack`` command, run as a user would, against the test database."""
 
+import re
+
 import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
@@ -123,8 +125,12 @@ def test_payout_keys_rotate_reencrypts_with_the_newest_key(cli, storage, monkeyp
     from paytrack.services.payouts import set_payout_account
     from tests.integration.conftest import ADMIN, committed
 
-    old = cli("payout-keys", "new").output.strip()
-    new = cli("payout-keys", "new").output.strip()
+    def new_key() -> str:
+        result = cli("payout-keys", "new")
+        assert result.exit_code == 0
+        return re.findall(r"[A-Za-z0-9_-]{43}=", result.output)[-1]
+
+    old, new = new_key(), new_key()
     assert Fernet(old) and old != new
     with_old = Storage(storage.engine, payout_keys=PayoutKeyring.of(old))
     committed(with_old, parties.upsert_party, "seller", "s1", ADMIN)
