@@ -6,10 +6,11 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field, StrictInt, field_validator, model_validator
+from pydantic import Field, SecretStr, StrictInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paytrack.domain.errors import PaytrackError
+from paytrack.domain.payouts import PayoutRules
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
 
@@ -27,6 +28,18 @@ class Settings(BaseSettings):
     # Days a capture's earnings stay pending before they become available (a seller may
     # have its own: PUT /v1/sellers/{id} hold_days).
     hold_days: Annotated[int, Field(ge=0, le=3650)] = 7
+
+    # The smallest payout: major units applied in each currency's exponent (10.00 USD is
+    # 1000, 10 JPY is 10), unless `min_payout_amounts` ('{"JPY": 1000}') gives a
+    # currency its own minimum in minor units.
+    min_payout: str = "10.00"
+    min_payout_amounts: dict[str, int] = Field(default_factory=dict)
+    # Fernet keys for payout account details, comma-separated, newest first (older ones
+    # still decrypt until `paytrack payout-keys rotate`). Unset: a key file (below).
+    payout_keys: SecretStr | None = None
+    # Unset: `paytrack-payout.key` next to the SQLite database (else the current folder),
+    # created with mode 0600 on first use.
+    payout_key_file: str | None = None
 
     # HTTP: a larger request body is refused (413) before it is parsed.
     max_body_bytes: Annotated[int, Field(ge=0)] = 1_048_576
@@ -74,6 +87,17 @@ class Settings(BaseSettings):
     @cached_property
     def refund_policy(self) -> RefundPolicy:
         return self._make_refund_policy()
+    @field_validator("min_payout_amounts")
+    @classmethod
+    def _payout_rules(cls, value: dict[str, int]) -> dict[str, int]:
+        PayoutRules.parse("0", value)
+        return value
+
+    @field_validator("min_payout")
+    @classmethod
+    def _min_payout(cls, value: str) -> str:
+        PayoutRules.parse(value)
+        return value
 
     @cached_property
     def policy(self) -> Policy:
@@ -83,4 +107,5 @@ class Settings(BaseSettings):
             shipping_collected_by=self.shipping_collected_by,
             gateway_fee_bearer=self.gateway_fee_bearer,
             hold_days=self.hold_days,
+            payouts=PayoutRules.parse(self.min_payout, self.min_payout_amounts),
         )

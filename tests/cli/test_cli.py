@@ -1,7 +1,9 @@
 """The ``paytrack`` command, run as a user would, against the test database."""
 
+import re
+
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from paytrack.adapters.storage.tables import accounts
@@ -111,3 +113,35 @@ def test_worker_once_folds_balance_deltas(cli):
     result = cli("worker", "--once")
     assert result.exit_code == 0 and "folded" in result.output
     assert cli("ledger", "verify").exit_code == 0
+
+
+def test_payout_keys_rotate_reencrypts_with_the_newest_key(cli, storage, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from paytrack.adapters.secrets import PayoutKeyring
+    from paytrack.adapters.storage.tables import payout_accounts
+    from paytrack.adapters.storage.uow import Storage
+    from paytrack.services import parties
+    from paytrack.services.payouts import set_payout_account
+    from tests.integration.conftest import ADMIN, committed
+
+    def new_key() -> str:
+        result = cli("payout-keys", "new")
+        assert result.exit_code == 0
+        return re.findall(r"[A-Za-z0-9_-]{43}=", result.output)[-1]
+
+    old, new = new_key(), new_key()
+    assert Fernet(old) and old != new
+    with_old = Storage(storage.engine, payout_keys=PayoutKeyring.of(old))
+    committed(with_old, parties.upsert_party, "seller", "s1", ADMIN)
+    committed(with_old, set_payout_account, "s1", ADMIN, method="paypal",
+              details={"email": "ada@example.com"})
+    monkeypatch.setenv("PAYTRACK_PAYOUT_KEYS", new)  # the old key dropped too early
+    refused = cli("payout-keys", "rotate")
+    assert refused.exit_code == 2 and "put the old key back" in refused.output
+    monkeypatch.setenv("PAYTRACK_PAYOUT_KEYS", f"{new},{old}")
+    result = cli("payout-keys", "rotate")
+    assert result.exit_code == 0 and "re-encrypted 1 payout account" in result.output
+    with storage.unit_of_work(readonly=True) as uow:
+        token = uow.conn.execute(select(payout_accounts.c.details_encrypted)).scalar_one()
+    assert PayoutKeyring.of(new).decrypt(token) == {"email": "ada@example.com"}

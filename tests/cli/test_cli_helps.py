@@ -41,7 +41,8 @@ def test_version(cli):
 
 COMMANDS = [(), ("serve",), ("migrate",), ("worker",), ("demo",), ("keys",),
             ("keys", "create"), ("keys", "list"), ("keys", "revoke"), ("ledger",),
-            ("ledger", "verify"), ("ledger", "rebuild")]
+            ("ledger", "verify"), ("ledger", "rebuild"), ("payout-keys",),
+            ("payout-keys", "rotate"), ("payout-keys", "new")]
 
 
 def early_breaks(help_text: str) -> list[str]:

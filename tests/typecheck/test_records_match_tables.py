@@ -14,6 +14,7 @@ from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
 from paytrack.domain.ledger import JournalEntryRow
 from paytrack.domain.parties import Customer, Item, Seller
 from paytrack.domain.payments import Payment
+from paytrack.domain.payouts import Payout, PayoutAccount
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent, StatusEvent
 from paytrack.services.permissions import visible_fields
@@ -35,6 +36,8 @@ def keys(record: type) -> set[str]:
     (tables.items, Item, set()),
     (tables.journal_entries, JournalEntryRow, {"postings"}),
     (tables.refund_policy, StoredRefundPolicy, set()),
+    (tables.payouts, Payout, set()),
+    (tables.payout_accounts, PayoutAccount, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:
@@ -45,6 +48,7 @@ def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: t
     ("payment", Payment, {"refundable_amount"}),  # computed by views.present
     ("refund", Refund, set()),
     ("status_event", PaymentEvent, set()),
+    ("payout", Payout, set()),
 ])
 def test_every_field_a_view_shows_is_a_key_of_its_record(kind: str, record: type,
                                                          derived: set[str]) -> None:

@@ -10,6 +10,7 @@
     │   ├── InvalidCurrency
     │   ├── InvalidRate
     │   ├── IdempotencyKeyReused         the same key with another request
+    │   ├── PayoutBelowMinimum           a payout under the currency's minimum
     │   └── ItemSellerMismatch           a payment names a seller that does not own the item
     ├── Unauthenticated (401)
     ├── Forbidden (403)
@@ -23,6 +24,7 @@
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
+    │   ├── PayoutAccountMissing         no payout account for the payout's method
     │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
@@ -88,6 +90,11 @@ class InvalidRate(ValidationFailed):
 class IdempotencyKeyReused(ValidationFailed):
     code = "idempotency_key_reused"
     title = "Idempotency-Key reused with another request"
+
+
+class PayoutBelowMinimum(ValidationFailed):
+    code = "payout_below_minimum"
+    title = "Payout below the minimum"
 
 
 class ItemSellerMismatch(ValidationFailed):
@@ -157,6 +164,11 @@ class CurrencyMismatch(Conflict):
 class ItemHasPayments(Conflict):
     code = "item_has_payments"
     title = "The item has payments for its seller"
+
+
+class PayoutAccountMissing(Conflict):
+    code = "payout_account_missing"
+    title = "No payout account for this method"
 
 
 class IdempotentRequestInFlight(Conflict):

@@ -15,6 +15,7 @@ from enum import StrEnum
 from paytrack.domain.errors import InvalidAmount, InvalidRate, ValidationFailed
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import allocate, round_half_up
+from paytrack.domain.payouts import PayoutRules
 
 # A rate's one grammar, for the API's schema and the domain alike: "0", "1", "0." and 1 to 6
 # digits, or "1." and 1 to 6 zeros. (ASCII digits only; no sign, no spaces, no ".5".)
@@ -52,6 +53,7 @@ class Policy:
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
     hold_days: int = 7  # a capture's earnings stay pending this long (a seller may differ)
+    payouts: PayoutRules = PayoutRules()  # the smallest payout, per currency
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,3 +132,30 @@ def move(table: Transitions, entity: str, current: str, target: str) -> str:
 def sources_of(table: Transitions, target: str) -> frozenset[str]:
     """Every state from which ``target`` may be reached: the guard of a conditional UPDATE."""
     return frozenset(str(s) for s, nexts in table.items() if target in nexts)
+
+
+# -- payouts ---------------------------------------------------------------------------
+
+
+class PayoutStatus(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+PO = PayoutStatus
+
+PAYOUT_TRANSITIONS: dict[PayoutStatus, frozenset[PayoutStatus]] = {
+    # Withdrawn by the seller (or an admin) before approval: canceled. An admin turning a
+    # request down, with a reason, fails it; the funds go back to available either way.
+    PO.REQUESTED: frozenset({PO.APPROVED, PO.FAILED, PO.CANCELED}),
+    PO.APPROVED: frozenset({PO.PAID, PO.FAILED}),
+    PO.PAID: frozenset(),
+    PO.FAILED: frozenset(),
+    PO.CANCELED: frozenset(),
+}
+
+# A payout holds its amount in the seller's in-transit account while it is open.
+OPEN_PAYOUT_STATES = frozenset({PO.REQUESTED, PO.APPROVED})

@@ -34,8 +34,11 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
                        rich_markup_mode=None)
 ledger_app = typer.Typer(help="Prove the ledger.", no_args_is_help=True,
                          rich_markup_mode=None)
+payout_keys_app = typer.Typer(help="Manage the keys that encrypt sellers' payout accounts.",
+                              no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(payout_keys_app, name="payout-keys")
 console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
 err = Console(stderr=True, soft_wrap=True)
 
@@ -289,6 +292,40 @@ def ledger_rebuild() -> None:
     for c in corrections:
         console.print(f"corrected {c['code']} {c['currency']}: {c['stored']} -> {c['expected']}")
     console.print(f"{len(corrections)} balance(s) corrected")
+
+
+@payout_keys_app.command("rotate")
+def payout_keys_rotate() -> None:
+    """Re-encrypt every stored payout account with the newest payout key.
+
+    Put a new key first in PAYTRACK_PAYOUT_KEYS (comma-separated, newest first), keep the
+    old ones after it, run this, then drop the old keys. One transaction: all accounts or
+    none.
+    """
+    from paytrack.adapters.secrets import KeyMissing
+    from paytrack.services.payouts import rotate_payout_keys
+
+    storage = open_storage()
+    try:
+        with storage.unit_of_work() as uow:
+            done = rotate_payout_keys(uow, SYSTEM)
+            uow.commit()
+    except KeyMissing:
+        _usage("a payout account is encrypted with a key PAYTRACK_PAYOUT_KEYS no longer "
+               "lists: put the old key back after the new one, then rotate again; nothing "
+               "was changed")
+    except ValueError as exc:  # a configured key that is not a Fernet key
+        _usage(str(exc))
+    console.print(f"re-encrypted {done} payout account(s) with the newest key; keys after "
+                  "the first in PAYTRACK_PAYOUT_KEYS may now be removed", highlight=False)
+
+
+@payout_keys_app.command("new")
+def payout_keys_new() -> None:
+    """Print a new payout key, alone on its line, to put first in PAYTRACK_PAYOUT_KEYS."""
+    from cryptography.fernet import Fernet
+
+    print(Fernet.generate_key().decode())
 
 
 @app.command()

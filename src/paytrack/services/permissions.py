@@ -25,8 +25,9 @@ from typing import Any, Literal, overload
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import Forbidden, NotFound
 from paytrack.domain.payments import Payment
+from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
-from paytrack.domain.states import OPEN_STATES, PaymentEvent, PaymentStatus
+from paytrack.domain.states import OPEN_STATES, PaymentEvent, PaymentStatus, PayoutStatus
 
 
 class Action(StrEnum):
@@ -50,6 +51,12 @@ class Action(StrEnum):
     REBUILD_LEDGER = "rebuild the ledger's balances"
     MANAGE_KEYS = "create, list or revoke API keys"
     MANAGE_REFUND_POLICY = "read or change the refund policy"
+    REQUEST_PAYOUT = "request a payout"
+    DECIDE_PAYOUT = "approve, pay or fail a payout"
+    CANCEL_PAYOUT = "cancel a payout"
+    READ_PAYOUT = "read a payout"
+    MANAGE_PAYOUT_ACCOUNT = "set or read a seller's payout accounts"
+    ROTATE_PAYOUT_KEYS = "re-encrypt payout accounts with the newest key"
 
 
 class Reach(StrEnum):
@@ -70,6 +77,7 @@ ANY = Grant(Reach.ALL)
 OWN = Grant(Reach.OWN)
 ADMIN_ONLY = {Role.ADMIN: ANY}
 PENDING = frozenset({str(PaymentStatus.PENDING)})
+PAYOUT_REQUESTED = frozenset({str(PayoutStatus.REQUESTED)})
 
 RULES: dict[Action, dict[Role, Grant]] = {
     Action.CREATE_PAYMENT: ADMIN_ONLY,
@@ -97,6 +105,14 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.REBUILD_LEDGER: ADMIN_ONLY,
     Action.MANAGE_KEYS: ADMIN_ONLY,
     Action.MANAGE_REFUND_POLICY: ADMIN_ONLY,
+    Action.REQUEST_PAYOUT: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    Action.DECIDE_PAYOUT: ADMIN_ONLY,
+    # Only before an admin approved it, for its seller and for an admin alike.
+    Action.CANCEL_PAYOUT: {Role.ADMIN: Grant(Reach.ALL, PAYOUT_REQUESTED),
+                           Role.SELLER: Grant(Reach.OWN, PAYOUT_REQUESTED)},
+    Action.READ_PAYOUT: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    Action.MANAGE_PAYOUT_ACCOUNT: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    Action.ROTATE_PAYOUT_KEYS: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -171,12 +187,25 @@ REFUND_FIELDS = {
     # Why the rule decided so: the policy's limits and the customer's refund history.
     "review": frozenset({"decision_detail"}),
 }
+PAYOUT_FIELDS = {
+    "payout": frozenset({
+        "id", "seller_id", "currency", "amount", "method", "destination", "status",
+        "requested_by", "decided_by", "reference", "failure_reason", "cancellation_reason",
+        "created_at", "updated_at", "approved_at", "paid_at", "failed_at", "canceled_at"}),
+}
+# A payout account is only ever shown masked: its details never leave the database in
+# clear, to anyone (``details_encrypted`` is in no group).
+PAYOUT_ACCOUNT_FIELDS = {
+    "masked": frozenset({"seller_id", "method", "last4", "masked", "created_at",
+                         "updated_at"}),
+}
 STATUS_EVENT_FIELDS = {
     "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",
                         "needs_review"}),
 }
 FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS,
-          "status_event": STATUS_EVENT_FIELDS}
+          "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
+          "payout_account": PAYOUT_ACCOUNT_FIELDS}
 
 SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
@@ -187,10 +216,13 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
                Role.CUSTOMER: ("request", "decision")},
     "status_event": {Role.ADMIN: ("event",), Role.SELLER: ("event",),
                      Role.CUSTOMER: ("event",)},
+    "payout": {Role.ADMIN: ("payout",), Role.SELLER: ("payout",)},
+    "payout_account": {Role.ADMIN: ("masked",), Role.SELLER: ("masked",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
-ACTOR_FIELDS = {"refund": ("requested_by", "decided_by"), "status_event": ("actor",)}
+ACTOR_FIELDS = {"refund": ("requested_by", "decided_by"), "status_event": ("actor",),
+                "payout": ("requested_by", "decided_by")}
 # Fields a seller or customer sees only on requests it made itself (null on the others).
 REQUESTER_FIELDS = {"refund": ("decision_rule",)}
 
@@ -207,10 +239,17 @@ def view(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]
 def view(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["payout_account"], row: Mapping[str, Any]
+         ) -> dict[str, Any]: ...
 
 
-def view(actor: Actor, kind: str, row: Payment | Refund | PaymentEvent) -> dict[str, Any]:
-    """What ``actor`` may see of ``row`` (a ``kind``: payment, refund or status_event)."""
+def view(actor: Actor, kind: str,
+         row: Payment | Refund | PaymentEvent | Payout | Mapping[str, Any]) -> dict[str, Any]:
+    """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, status_event, payout
+    or payout_account)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:

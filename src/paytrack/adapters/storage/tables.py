@@ -28,7 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from paytrack.domain.states import PaymentStatus, RefundStatus
+from paytrack.domain.payouts import PayoutMethod
+from paytrack.domain.states import PaymentStatus, PayoutStatus, RefundStatus
 
 metadata = MetaData(
     naming_convention={
@@ -436,4 +437,52 @@ refund_policy = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("id = 1", name="one_row"),
     CheckConstraint("version > 0", name="version_positive"),
+)
+
+
+# -- payouts ---------------------------------------------------------------------------
+
+payout_accounts = Table(
+    "payout_accounts",
+    metadata,
+    # One per seller and method. The details (bank, PayPal, Stripe Connect) are one Fernet
+    # token (adapters/secrets.py); only their last four characters are kept in clear.
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), primary_key=True),
+    Column("method", String(20), primary_key=True),
+    Column("details_encrypted", Text, nullable=False),
+    Column("last4", String(4), nullable=False),
+    *_timestamps(),
+    CheckConstraint(_in("method", PayoutMethod), name="method_known"),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("destination", String(20), nullable=False),  # the masked account: ****3000
+    Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
+    Column("requested_by", String(120), nullable=False),
+    Column("decided_by", String(120)),
+    Column("reference", String(200)),  # the provider's, when paid
+    Column("failure_reason", String(500)),
+    Column("cancellation_reason", String(500)),
+    *_timestamps(),
+    Column("approved_at", UTCDateTime),
+    Column("paid_at", UTCDateTime),
+    Column("failed_at", UTCDateTime),
+    Column("canceled_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint(_in("method", PayoutMethod), name="method_known"),
+    CheckConstraint(_in("status", PayoutStatus), name="status_known"),
+    CheckConstraint("status <> 'paid' OR (reference IS NOT NULL AND paid_at IS NOT NULL)",
+                    name="paid_has_reference"),
+    CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL",
+                    name="failed_has_reason"),
+    Index(None, "seller_id", "id"),
+    Index(None, "status", "id"),
 )

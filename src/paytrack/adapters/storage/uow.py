@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
+from paytrack.adapters.secrets import PayoutKeyring
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.earnings import EarningsRepository
@@ -18,6 +19,7 @@ from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyReposito
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
 from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
+from paytrack.adapters.storage.payouts import PayoutAccountRepository, PayoutRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Policy
@@ -34,12 +36,17 @@ class Storage:
 
     def __init__(self, engine: Engine, policy: Policy | None = None,
                  clock: Callable[[], datetime] | None = None, *,
-                 refund_policy: RefundPolicy | None = None) -> None:
+                 refund_policy: RefundPolicy | None = None,
+                 payout_keys: PayoutKeyring | None = None) -> None:
         assert is_paytrack_engine(engine), "make the engine with db.make_engine"
         self.engine = engine
         self.policy = policy or Policy()
         # The configured refund rules, until an admin sets others (stored in the database).
         self.refund_policy = refund_policy or RefundPolicy()
+        # Payout account encryption; by default from PAYTRACK_PAYOUT_KEYS or the key file,
+        # read only when first needed.
+        self.payout_keys = payout_keys or PayoutKeyring.from_environment(
+            engine.url.render_as_string(hide_password=False))
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
         # PostgreSQL: begin a transaction only when a unit of work writes (lazy_transaction.py).
         self.lazy_transactions = engine.dialect.name == "postgresql"
@@ -99,6 +106,9 @@ class UnitOfWork:
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
         self.earnings = EarningsRepository(self.conn, self.appender)
+        self.payouts = PayoutRepository(self.conn, self.appender)
+        self.payout_accounts = PayoutAccountRepository(self.conn)
+        self.payout_keys = self.storage.payout_keys
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)

@@ -52,3 +52,19 @@ REFUND_POLICY = _examples(
      "auto_approve_within_days": 14, "auto_approve_max_refund_rate": "0.10",
      "customer_refund_window_days": 30, "seller_requests_auto_approve": True},
 )
+CREATE_PAYOUT = _examples(
+    {"amount": 2500, "currency": "USD", "method": "bank_transfer"},
+    {"seller_id": "inst_ada", "amount": 2500, "currency": "USD", "method": "paypal"},
+)
+PAY_PAYOUT = _examples(
+    {"reference": "tr_1PqA2bL5x0Yz9KQ1"},
+)
+FAIL_PAYOUT = _examples(
+    {"reason": "the bank returned the transfer: account closed"},
+)
+PAYOUT_ACCOUNT = _examples(
+    {"method": "bank_transfer", "account_holder": "Ada Lovelace",
+     "iban": "DE89 3704 0044 0532 0130 00", "bank_name": "Deutsche Bank"},
+    {"method": "paypal", "email": "ada@example.com"},
+    {"method": "stripe_connect", "account_id": "acct_1Nv0FGQ9RKHgCVdK"},
+)

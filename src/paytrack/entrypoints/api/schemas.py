@@ -29,8 +29,9 @@ from pydantic_core import PydanticCustomError
 
 from paytrack.domain import limits
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
+from paytrack.domain.payouts import PayoutMethod
 from paytrack.domain.splits import RATE_EXPECTED, RATE_PATTERN
-from paytrack.domain.states import PaymentStatus, RefundStatus
+from paytrack.domain.states import PaymentStatus, PayoutStatus, RefundStatus
 from paytrack.entrypoints.api import examples
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
@@ -176,12 +177,16 @@ if TYPE_CHECKING:  # a Literal built at run time is beyond a type checker: plain
     Kind: TypeAlias = str
     PaymentStatusName: TypeAlias = str
     RefundStatusName: TypeAlias = str
+    PayoutMethodName: TypeAlias = str
+    PayoutStatusName: TypeAlias = str
 else:
     Method = Literal[tuple(m.value for m in PaymentMethod)]
     GatewayName = Literal[tuple(g.value for g in Gateway)]
     Kind = Literal[tuple(k.value for k in PaymentKind)]
     PaymentStatusName = Literal[tuple(s.value for s in PaymentStatus)]
     RefundStatusName = Literal[tuple(s.value for s in RefundStatus)]
+    PayoutMethodName = Literal[tuple(m.value for m in PayoutMethod)]
+    PayoutStatusName = Literal[tuple(s.value for s in PayoutStatus)]
 
 
 def _iso_only(value: object) -> object:
@@ -318,6 +323,56 @@ class CustomerIn(Input, json_schema_extra=examples.CUSTOMER):
     metadata: Metadata | None = None
 
 
+class CreatePayoutIn(Input, json_schema_extra=examples.CREATE_PAYOUT):
+    seller_id: ExternalId | None = _about(
+        f"the seller to pay (admins; a seller key pays itself): {ID_EXPECTED}", "inst_ada",
+        default=None)
+    amount: PositiveAmount = _about(
+        f"{_MINOR_UNITS}, at least the payout minimum (10.00 in the currency unless "
+        "configured otherwise) and at most the seller's available balance", 2500)
+    currency: Currency
+    method: PayoutMethodName = _about(
+        "how the seller is paid: " + ", ".join(PayoutMethod) + " (the seller's payout "
+        "account for it is used)", "bank_transfer")
+
+
+class PayPayoutIn(Input, json_schema_extra=examples.PAY_PAYOUT):
+    reference: Code = _about("the provider's reference of the transfer: one line of 1 to 200 "
+                             "characters", "tr_1PqA2bL5x0Yz9KQ1")
+
+
+class FailPayoutIn(Input, json_schema_extra=examples.FAIL_PAYOUT):
+    reason: Reason = _about(None, "the bank returned the transfer: account closed")
+
+
+# Payout account details are secret: their types check only length and characters, and no
+# refusal quotes a value (domain/payouts.py checks what each one must be).
+def _secret(max_length: int, description: str, example: str) -> Any:
+    return Annotated[_text(max_length, min_length=1, line=True) | None,
+                     Field(description=description, examples=[example])]
+
+
+class PayoutAccountIn(Input, json_schema_extra=examples.PAYOUT_ACCOUNT):
+    method: PayoutMethodName = _about("which account: " + ", ".join(PayoutMethod) +
+                                      "; each takes its own details", "bank_transfer")
+    account_holder: _secret(200, "bank_transfer: the account holder's name",
+                            "Ada Lovelace") = None
+    iban: _secret(42, "bank_transfer: an IBAN (spaces allowed); or account_number with "
+                      "routing_number or sort_code", "DE89 3704 0044 0532 0130 00") = None
+    account_number: _secret(20, "bank_transfer without an IBAN: the account number",
+                            "000123456789") = None
+    routing_number: _secret(9, "bank_transfer with account_number (US): the 9-digit ABA "
+                               "routing number", "011000015") = None
+    sort_code: _secret(8, "bank_transfer with account_number (UK): the 6-digit sort code",
+                       "12-34-56") = None
+    bank_name: _secret(200, "bank_transfer: the bank's name (optional)",
+                       "Deutsche Bank") = None
+    email: _secret(254, "paypal: the PayPal account's email address",
+                   "ada@example.com") = None
+    account_id: _secret(69, "stripe_connect: the connected account's id, `acct_…`",
+                        "acct_1Nv0FGQ9RKHgCVdK") = None
+
+
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -423,6 +478,38 @@ class RefundOut(FullView):
                     "`admin`, `admin_one_step`. Null to a seller or customer on a request it "
                     "did not make")
     decision_detail: str | None = Field(description="Why the rule decided so (admins only)")
+
+
+class PayoutOut(FullView):
+    id: str
+    seller_id: str
+    currency: str
+    amount: int
+    method: str
+    destination: str = Field(description="The payout account it goes to, masked: its last "
+                                         "four characters")
+    status: str
+    requested_by: str
+    decided_by: str | None
+    reference: str | None = Field(description="The provider's reference, once paid")
+    failure_reason: str | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    approved_at: datetime | None
+    paid_at: datetime | None
+    failed_at: datetime | None
+    canceled_at: datetime | None
+
+
+class PayoutAccountOut(FullView):
+    seller_id: str
+    method: str
+    last4: str = Field(description="The last four characters of the IBAN, account number, "
+                                   "email or account id: all that is ever shown")
+    masked: str = Field(description="`****` and the last four characters")
+    created_at: datetime
+    updated_at: datetime
 
 
 class SellerOut(Output):
@@ -576,3 +663,11 @@ class RefundPolicyOut(BaseModel):
     version: int = Field(description="How many times it was changed through the API")
     updated_by: str | None
     updated_at: datetime | None
+
+
+class PayoutPage(Page[PayoutOut]):
+    pass
+
+
+class PayoutAccountPage(Page[PayoutAccountOut]):
+    pass

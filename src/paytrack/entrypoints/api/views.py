@@ -15,9 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.payments import Payment, refundable_amount
+from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
-from paytrack.entrypoints.api.schemas import Page, PaymentOut, RefundOut, StatusEventOut, page
+from paytrack.entrypoints.api.schemas import (
+    Page,
+    PaymentOut,
+    PayoutAccountOut,
+    PayoutOut,
+    RefundOut,
+    StatusEventOut,
+    page,
+)
 from paytrack.services import permissions
 
 
@@ -35,7 +44,8 @@ def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
 
 
 for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"),
-                     (StatusEventOut, "status_event")):
+                     (StatusEventOut, "status_event"), (PayoutOut, "payout"),
+                     (PayoutAccountOut, "payout_account")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
         f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
 
@@ -65,6 +75,10 @@ def present(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, A
 def present(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["payout_account"], row: Any) -> dict[str, Any]: ...
 
 
 def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
@@ -80,6 +94,9 @@ def present_page(actor: Actor, kind: Literal["payment"], rows: Sequence[Payment]
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["refund"], rows: Sequence[Refund],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["payout"], rows: Sequence[Payout],
                  limit: int) -> dict[str, Any]: ...
 
 
