@@ -17,9 +17,11 @@
     ├── Conflict (409)
     │   ├── InvalidTransition            a move the state machine does not allow
     │   ├── RefundExceedsCaptured
+    │   ├── DisputeExceedsCaptured       disputes and refunds never exceed the total
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
+    │   ├── DuplicateGatewayDispute
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
     │   └── IdempotentRequestInFlight    its twin is still being processed
@@ -128,6 +130,11 @@ class RefundExceedsCaptured(Conflict):
     title = "Refund exceeds the refundable amount"
 
 
+class DisputeExceedsCaptured(Conflict):
+    code = "dispute_exceeds_captured"
+    title = "Dispute exceeds what is left of the payment"
+
+
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
     title = "Insufficient funds"
@@ -141,6 +148,11 @@ class BalanceLimitExceeded(Conflict):
 class DuplicateGatewayPayment(Conflict):
     code = "duplicate_gateway_payment"
     title = "Gateway payment already recorded"
+
+
+class DuplicateGatewayDispute(Conflict):
+    code = "duplicate_gateway_dispute"
+    title = "Gateway dispute already recorded"
 
 
 class CurrencyMismatch(Conflict):
