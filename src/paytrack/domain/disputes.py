@@ -15,6 +15,7 @@ large platform-funded discount makes the seller's part more than ``D``).
     lost    the platform's part leaves its revenue: debit platform:revenue, tax payable and
             shipping by their parts, credit platform:discounts the discount part and
             platform:disputes the held part, so platform:disputes keeps only fees
+            (no postings at all when the seller's part was the whole dispute)
 
 Each entry balances by construction; ``JournalEntry.check_balanced`` proves it on posting.
 """

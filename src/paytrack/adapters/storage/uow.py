@@ -17,7 +17,11 @@ from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
-from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
+from paytrack.adapters.storage.payments import (
+    DisputeRepository,
+    PaymentRepository,
+    RefundRepository,
+)
 from paytrack.domain.splits import Policy
 
 T = TypeVar("T")
@@ -93,6 +97,7 @@ class UnitOfWork:
             guard=self.appender.guard if self.use_caches else None)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
+        self.disputes = DisputeRepository(self.conn, self.appender)
         self.earnings = EarningsRepository(self.conn, self.appender)
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
