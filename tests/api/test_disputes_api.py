@@ -178,3 +178,22 @@ def test_an_idempotent_retry_opens_once(admin, captured):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert first.json()["id"] == again.json()["id"]
     assert len(admin.get("/v1/disputes").json()["data"]) == 1
+
+
+def test_the_readme_dispute_example_fits_the_readme_payment(admin):
+    """The README's dispute follows its payment session (49.99 USD, 10.00 refunded)."""
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    block = re.search(r"### Disputes.*?```bash\n(.*?)```", readme, re.S)[1]
+    body = json.loads(re.search(r"-d '(.*?)' \|", block, re.S)[1].replace("'$PAY'", "PAY"))
+    payment = admin.post("/v1/payments", json=payment_body(subtotal=4999, discount=500,
+                                                           tax=360, captured=True)).json()
+    assert admin.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 1000,
+                                           "reason": "r", "approve": True}).status_code == 201
+    opened = admin.post("/v1/disputes", json={**body, "payment_id": payment["id"]})
+    assert opened.status_code == 201, opened.text
+    lost = admin.post(f"/v1/disputes/{opened.json()['id']}/lose")
+    assert lost.status_code == 200 and lost.json()["status"] == "lost"
