@@ -104,6 +104,10 @@ def seeded(storage, make_key):
         admin.post(f"/v1/payments/{created['id']}/capture")
         admin.post("/v1/refunds", json={"payment_id": created["id"], "amount": 100,
                                         "reason": "r"})
+        disputed = admin.post("/v1/payments", json=payment_body(item_id="course_2")).json()
+        admin.post(f"/v1/payments/{disputed['id']}/capture")
+        admin.post("/v1/disputes", json={"payment_id": disputed["id"], "amount": 1000,
+                                         "reason": "r"})
 
     tokens: dict[str, str] = {}
 

@@ -11,6 +11,7 @@ from paytrack.adapters.storage import tables
 from paytrack.adapters.storage.keys import IdempotencyRecord
 from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
 from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
+from paytrack.domain.disputes import Dispute
 from paytrack.domain.ledger import JournalEntryRow
 from paytrack.domain.parties import Customer, Item, Seller
 from paytrack.domain.payments import Payment
@@ -27,6 +28,7 @@ def keys(record: type) -> set[str]:
 @pytest.mark.parametrize(("table", "record", "added"), [
     (tables.payments, Payment, set()),
     (tables.refunds, Refund, set()),
+    (tables.disputes, Dispute, set()),
     (tables.status_events, StatusEvent, set()),
     (tables.audit_log, AuditRecord, set()),
     (tables.api_keys, StoredApiKey, set()),
@@ -47,6 +49,7 @@ def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: t
 @pytest.mark.parametrize(("kind", "record", "derived"), [
     ("payment", Payment, {"refundable_amount"}),  # computed by views.present
     ("refund", Refund, set()),
+    ("dispute", Dispute, set()),
     ("status_event", PaymentEvent, set()),
     ("payout", Payout, set()),
 ])

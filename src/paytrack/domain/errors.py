@@ -19,9 +19,11 @@
     │   ├── InvalidTransition            a move the state machine does not allow
     │   ├── RefundExceedsCaptured
     │   ├── RefundWindowClosed           a customer asked after the refund policy's window
+    │   ├── DisputeExceedsCaptured       disputes and refunds never exceed the total
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
+    │   ├── DuplicateGatewayDispute
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
     │   ├── PayoutAccountMissing         no payout account for the payout's method
@@ -139,6 +141,9 @@ class RefundExceedsCaptured(Conflict):
 class RefundWindowClosed(Conflict):
     code = "refund_window_closed"
     title = "The refund window has closed"
+class DisputeExceedsCaptured(Conflict):
+    code = "dispute_exceeds_captured"
+    title = "Dispute exceeds what is left of the payment"
 
 
 class InsufficientFunds(Conflict):
@@ -154,6 +159,11 @@ class BalanceLimitExceeded(Conflict):
 class DuplicateGatewayPayment(Conflict):
     code = "duplicate_gateway_payment"
     title = "Gateway payment already recorded"
+
+
+class DuplicateGatewayDispute(Conflict):
+    code = "duplicate_gateway_dispute"
+    title = "Gateway dispute already recorded"
 
 
 class CurrencyMismatch(Conflict):

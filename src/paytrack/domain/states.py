@@ -35,8 +35,16 @@ class RefundStatus(StrEnum):
     CANCELED = "canceled"
 
 
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+
 P = PaymentStatus
 R = RefundStatus
+D = DisputeStatus
 
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.PENDING: frozenset({P.PROCESSING, P.SUCCEEDED, P.FAILED, P.CANCELED}),
@@ -106,6 +114,19 @@ REFUND_TRANSITIONS: dict[RefundStatus, frozenset[RefundStatus]] = {
 # canceled, failed). Open refunds plus refunded money never exceed the payment's total.
 OPEN_REFUND_STATES = frozenset({R.REQUESTED, R.APPROVED})
 RELEASING_REFUND_STATES = frozenset({R.REJECTED, R.CANCELED, R.FAILED})
+
+
+DISPUTE_TRANSITIONS: dict[DisputeStatus, frozenset[DisputeStatus]] = {
+    # Evidence moves an open dispute under review; more may follow while it is there.
+    D.OPEN: frozenset({D.UNDER_REVIEW, D.WON, D.LOST}),
+    D.UNDER_REVIEW: frozenset({D.UNDER_REVIEW, D.WON, D.LOST}),
+    D.WON: frozenset(),
+    D.LOST: frozenset(),
+}
+
+# A dispute holds its amount on the payment (``disputed_amount``) from its opening: a won
+# one gives it back, a lost one keeps it (the payment is then charged back).
+OPEN_DISPUTE_STATES = frozenset({D.OPEN, D.UNDER_REVIEW})
 
 
 # A transition table: each state to the states allowed next (``PAYMENT_TRANSITIONS``).

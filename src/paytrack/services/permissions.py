@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Literal, overload
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.disputes import Dispute
 from paytrack.domain.errors import Forbidden, NotFound
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout
@@ -44,6 +45,10 @@ class Action(StrEnum):
     DECIDE_REFUND = "approve or reject a refund"
     CANCEL_REFUND = "cancel a refund request"
     READ_REFUND = "read a refund"
+    OPEN_DISPUTE = "open a dispute"
+    DISPUTE_EVIDENCE = "submit evidence on a dispute"
+    DECIDE_DISPUTE = "win or lose a dispute"
+    READ_DISPUTE = "read a dispute"
     READ_SELLER = "read a seller or its balance"
     READ_CUSTOMER = "read a customer"
     EDIT_PARTIES = "create or edit sellers, customers and items"
@@ -98,6 +103,13 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.CANCEL_REFUND: {Role.ADMIN: ANY, Role.SELLER: Grant(Reach.REQUESTER),
                            Role.CUSTOMER: Grant(Reach.REQUESTER)},
     Action.READ_REFUND: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    # Disputes come from the gateway (or an admin recording one); the seller defends its own
+    # sales with evidence; only an admin (later, the gateway's webhook) records the outcome.
+    # A customer disputes with its bank, not here: it sees no disputes.
+    Action.OPEN_DISPUTE: ADMIN_ONLY,
+    Action.DISPUTE_EVIDENCE: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    Action.DECIDE_DISPUTE: ADMIN_ONLY,
+    Action.READ_DISPUTE: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.READ_SELLER: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.READ_CUSTOMER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
     Action.EDIT_PARTIES: ADMIN_ONLY,
@@ -199,11 +211,20 @@ PAYOUT_ACCOUNT_FIELDS = {
     "masked": frozenset({"seller_id", "method", "last4", "masked", "created_at",
                          "updated_at"}),
 }
+DISPUTE_FIELDS = {
+    "case": frozenset({
+        "id", "payment_id", "seller_id", "customer_id", "currency", "gateway",
+        "gateway_dispute_id", "amount", "fee", "reason", "reason_code", "status", "due_by",
+        "evidence", "payment_status_before", "decision_reason", "created_at", "updated_at",
+        "opened_at", "under_review_at", "won_at", "lost_at"}),
+    "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part",
+                        "discount_part"}),
+}
 STATUS_EVENT_FIELDS = {
     "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",
                         "needs_review"}),
 }
-FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS,
+FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
           "payout_account": PAYOUT_ACCOUNT_FIELDS}
 
@@ -214,6 +235,9 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "refund": {Role.ADMIN: ("request", "split", "decision", "review"),
                Role.SELLER: ("request", "split", "decision"),
                Role.CUSTOMER: ("request", "decision")},
+    # Only admins and the payment's seller read disputes; the seller sees the split it is
+    # charged, as on its refunds. (Evidence names who submitted it by role alone.)
+    "dispute": {Role.ADMIN: ("case", "split"), Role.SELLER: ("case", "split")},
     "status_event": {Role.ADMIN: ("event",), Role.SELLER: ("event",),
                      Role.CUSTOMER: ("event",)},
     "payout": {Role.ADMIN: ("payout",), Role.SELLER: ("payout",)},
@@ -238,6 +262,8 @@ def view(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]
 @overload
 def view(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
 @overload
+def view(actor: Actor, kind: Literal["dispute"], row: Dispute) -> dict[str, Any]: ...
+@overload
 def view(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any]: ...
@@ -247,9 +273,10 @@ def view(actor: Actor, kind: Literal["payout_account"], row: Mapping[str, Any]
 
 
 def view(actor: Actor, kind: str,
-         row: Payment | Refund | PaymentEvent | Payout | Mapping[str, Any]) -> dict[str, Any]:
-    """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, status_event, payout
-    or payout_account)."""
+         row: Payment | Refund | Dispute | PaymentEvent | Payout | Mapping[str, Any]
+         ) -> dict[str, Any]:
+    """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, dispute,
+    status_event, payout or payout_account)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from paytrack.domain.errors import (
     BalanceLimitExceeded,
+    DuplicateGatewayDispute,
     DuplicateGatewayPayment,
     ItemHasPayments,
     ItemSellerMismatch,
@@ -28,6 +29,7 @@ def balance_limit_exceeded() -> BalanceLimitExceeded:
 
 _ITEM_FK = "fk_payments_item_type_item_id_seller_id_items"
 _DUPLICATE = "this gateway payment id is already recorded"
+_DUPLICATE_DISPUTE = "this gateway dispute id is already recorded"
 
 # How each backend names the constraint in its message -> the domain error to raise, its
 # detail (filled from the key PostgreSQL reports) and a detail for when no key is shown.
@@ -38,6 +40,10 @@ _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str, str]] = {
         DuplicateGatewayPayment, _DUPLICATE, _DUPLICATE),
     "payments.gateway, payments.gateway_payment_id": (   # SQLite
         DuplicateGatewayPayment, _DUPLICATE, _DUPLICATE),
+    "uq_disputes_gateway_gateway_dispute_id": (   # PostgreSQL
+        DuplicateGatewayDispute, _DUPLICATE_DISPUTE, _DUPLICATE_DISPUTE),
+    "disputes.gateway, disputes.gateway_dispute_id": (   # SQLite
+        DuplicateGatewayDispute, _DUPLICATE_DISPUTE, _DUPLICATE_DISPUTE),
     f'on table "payments" violates foreign key constraint "{_ITEM_FK}"': (
         ItemSellerMismatch,
         "{item_type} {item_id} does not belong to seller {seller_id}: another request set "

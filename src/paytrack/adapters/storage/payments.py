@@ -1,8 +1,9 @@
-"""Payments and refunds. Every status move is a conditional UPDATE guarded by the states it
-may come from, so two racing writers can never both move the same row."""
+"""Payments, refunds and disputes. Every status move is a conditional UPDATE guarded by the
+states it may come from, so two racing writers can never both move the same row."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -13,12 +14,18 @@ from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.sql import record_or_none, records
-from paytrack.adapters.storage.tables import payments, refunds, status_events
+from paytrack.adapters.storage.tables import disputes, payments, refunds, status_events
+from paytrack.domain.disputes import Dispute
 from paytrack.domain.payments import Payment
 from paytrack.domain.refunds import Refund
-from paytrack.domain.states import CAPTURED_STATES, LATE_CAPTURE_STATES, PaymentStatus
+from paytrack.domain.states import (
+    CAPTURED_STATES,
+    LATE_CAPTURE_STATES,
+    OPEN_REFUND_STATES,
+    PaymentStatus,
+)
 
-R = TypeVar("R", Payment, Refund)
+R = TypeVar("R", Payment, Refund, Dispute)
 
 
 @cache
@@ -158,6 +165,34 @@ class PaymentRepository(_Rows[Payment]):
                 updated_at=now,
             ))
 
+    def hold_dispute(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
+        """Hold ``amount`` for a dispute and mark the payment disputed, only if it is
+        succeeded or partially refunded (so one dispute at a time) and refunded, reserved
+        and disputed money, this dispute included, stays within the total. One statement:
+        it serializes with refunds on the row (and the CHECK backs it)."""
+        held = (payments.c.refunded_amount + payments.c.refund_reserved_amount
+                + payments.c.disputed_amount + amount)
+        return self._update_one(
+            update(payments)
+            .where(payments.c.id == payment_id,
+                   payments.c.status.in_([str(s) for s in CAPTURED_STATES]),
+                   held <= payments.c.total)
+            .values(disputed_amount=payments.c.disputed_amount + amount,
+                    previous_status=payments.c.status, status=str(PaymentStatus.DISPUTED),
+                    updated_at=now))
+
+    def release_dispute(self, payment_id: str, amount: int, status: str,
+                        now: datetime) -> Payment | None:
+        """A won dispute: give back what it held and return the payment to ``status``
+        (where it was before), only while it is disputed."""
+        return self._update_one(
+            update(payments)
+            .where(payments.c.id == payment_id,
+                   payments.c.status == str(PaymentStatus.DISPUTED),
+                   payments.c.disputed_amount >= amount)
+            .values(disputed_amount=payments.c.disputed_amount - amount,
+                    previous_status=payments.c.status, status=status, updated_at=now))
+
     def _update_one(self, statement: Update) -> Payment | None:
         row = self.conn.execute(statement.returning(*payments.c)).first()
         return record_or_none(row, Payment)
@@ -184,3 +219,31 @@ class RefundRepository(_Rows[Refund]):
             if customer_id is not None:
                 query = query.where(payments.c.customer_id == customer_id)
         return super().list(query=query, **kwargs)
+
+    def open_on_payment(self, payment_id: str) -> builtins.list[Refund]:
+        """The payment's refunds that still hold a reservation (requested or approved),
+        oldest first."""
+        rows = self.conn.execute(
+            select(refunds)
+            .where(refunds.c.payment_id == payment_id,
+                   refunds.c.status.in_(sorted(map(str, OPEN_REFUND_STATES))))
+            .order_by(refunds.c.id))
+        return records(rows, Refund)
+
+
+class DisputeRepository(_Rows[Dispute]):
+    table = disputes
+    row_type = Dispute
+
+    def lock(self, dispute_id: str) -> Dispute | None:
+        """The dispute, locked until the transaction ends (to add evidence to it)."""
+        row = self.conn.execute(
+            select(disputes).where(disputes.c.id == dispute_id).with_for_update()).first()
+        return record_or_none(row, Dispute)
+
+    def holding_gateway_id(self, gateway: str, gateway_dispute_id: str) -> str | None:
+        """The id of the dispute that already has ``gateway_dispute_id`` at ``gateway``."""
+        return self.conn.execute(
+            select(disputes.c.id).where(disputes.c.gateway == gateway,
+                                        disputes.c.gateway_dispute_id == gateway_dispute_id)
+        ).scalar()

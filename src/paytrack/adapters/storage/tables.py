@@ -28,8 +28,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.payouts import PayoutMethod
-from paytrack.domain.states import PaymentStatus, PayoutStatus, RefundStatus
+from paytrack.domain.states import (
+    CAPTURED_STATES,
+    DisputeStatus,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -483,6 +490,64 @@ payouts = Table(
                     name="paid_has_reference"),
     CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL",
                     name="failed_has_reason"),
+    Index(None, "seller_id", "id"),
+    Index(None, "status", "id"),
+)
+
+
+# -- disputes ------------------------------------------------------------------------------
+
+disputes = Table(
+    "disputes",
+    metadata,
+    # A chargeback against a captured payment: its amount is held from the payment
+    # (``payments.disputed_amount``) while open, given back when won, kept when lost.
+    Column("id", Id, primary_key=True),
+    Column("payment_id", Id, ForeignKey("payments.id"), nullable=False),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("customer_id", ExternalId, ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("gateway_dispute_id", String(200)),  # the gateway's own id; NULL when opened by hand
+    Column("amount", Money, nullable=False),
+    Column("fee", Money, nullable=False, server_default="0"),  # the gateway's, the platform's
+    Column("reason", String(500), nullable=False),
+    Column("reason_code", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
+    Column("due_by", UTCDateTime),  # the gateway's deadline for evidence
+    Column("evidence", Json, nullable=False, default=list),  # submissions, oldest first
+    # The legs the dispute takes back, fixed at opening (``splits.taken_back``): they sum to
+    # amount + discount_part (a platform-funded discount returns with them).
+    Column("seller_part", Money, nullable=False),
+    Column("platform_part", Money, nullable=False),
+    Column("tax_part", Money, nullable=False),
+    Column("shipping_part", Money, nullable=False),
+    Column("discount_part", Money, nullable=False),
+    Column("payment_status_before", String(20), nullable=False),  # where a win returns it
+    Column("decision_reason", String(500)),
+    *_timestamps(),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("under_review_at", UTCDateTime),
+    Column("won_at", UTCDateTime),
+    Column("lost_at", UTCDateTime),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("fee >= 0", name="fee_non_negative"),
+    CheckConstraint(_in("status", DisputeStatus), name="status_known"),
+    CheckConstraint(_in("reason_code", DisputeReason), name="reason_code_known"),
+    CheckConstraint(_in("payment_status_before", sorted(CAPTURED_STATES)),
+                    name="payment_status_before_captured"),
+    CheckConstraint(
+        "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0 "
+        "AND discount_part >= 0",
+        name="parts_non_negative",
+    ),
+    CheckConstraint(
+        "seller_part + platform_part + tax_part + shipping_part = amount + discount_part",
+        name="parts_are_amount",
+    ),
+    UniqueConstraint("gateway", "gateway_dispute_id"),
+    Index(None, "payment_id", "id"),
     Index(None, "seller_id", "id"),
     Index(None, "status", "id"),
 )

@@ -18,7 +18,11 @@ from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
-from paytrack.adapters.storage.payments import PaymentRepository, RefundRepository
+from paytrack.adapters.storage.payments import (
+    DisputeRepository,
+    PaymentRepository,
+    RefundRepository,
+)
 from paytrack.adapters.storage.payouts import PayoutAccountRepository, PayoutRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
 from paytrack.domain.refund_rules import RefundPolicy
@@ -105,6 +109,7 @@ class UnitOfWork:
             guard=self.appender.guard if self.use_caches else None)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
+        self.disputes = DisputeRepository(self.conn, self.appender)
         self.earnings = EarningsRepository(self.conn, self.appender)
         self.payouts = PayoutRepository(self.conn, self.appender)
         self.payout_accounts = PayoutAccountRepository(self.conn)

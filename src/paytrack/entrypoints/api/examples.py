@@ -41,6 +41,19 @@ CREATE_REFUND = _examples(
 REJECT_REFUND = _examples(
     {"reason": "outside the 30-day refund window"},
 )
+OPEN_DISPUTE = _examples(
+    {"payment_id": "pay_01JD7Q8Z3N4M5K6P7R8S9T0V1W", "amount": 4859,
+     "reason": "the cardholder says the course was never delivered",
+     "reason_code": "product_not_received", "due_by": "2026-02-14T23:59:59Z",
+     "gateway_dispute_id": "du_1QxKp2eZvKYlo2C", "fee": 1500},
+)
+EVIDENCE = _examples(
+    {"text": "Course accessed 14 times from the customer's account; logs attached.",
+     "references": ["file_1QxAccessLog", "https://example.com/receipts/1001"]},
+)
+DISPUTE_DECISION = _examples(
+    {"reason": "the issuer accepted the delivery logs"},
+)
 SELLER = _examples(
     {"name": "Ada Lovelace", "email": "ada@example.com", "commission_rate": "0.15"},
 )

@@ -28,10 +28,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from paytrack.domain import limits
+from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
 from paytrack.domain.payouts import PayoutMethod
 from paytrack.domain.splits import RATE_EXPECTED, RATE_PATTERN
-from paytrack.domain.states import PaymentStatus, PayoutStatus, RefundStatus
+from paytrack.domain.states import DisputeStatus, PaymentStatus, PayoutStatus, RefundStatus
 from paytrack.entrypoints.api import examples
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
@@ -179,6 +180,8 @@ if TYPE_CHECKING:  # a Literal built at run time is beyond a type checker: plain
     RefundStatusName: TypeAlias = str
     PayoutMethodName: TypeAlias = str
     PayoutStatusName: TypeAlias = str
+    DisputeStatusName: TypeAlias = str
+    DisputeReasonName: TypeAlias = str
 else:
     Method = Literal[tuple(m.value for m in PaymentMethod)]
     GatewayName = Literal[tuple(g.value for g in Gateway)]
@@ -187,6 +190,8 @@ else:
     RefundStatusName = Literal[tuple(s.value for s in RefundStatus)]
     PayoutMethodName = Literal[tuple(m.value for m in PayoutMethod)]
     PayoutStatusName = Literal[tuple(s.value for s in PayoutStatus)]
+    DisputeStatusName = Literal[tuple(s.value for s in DisputeStatus)]
+    DisputeReasonName = Literal[tuple(r.value for r in DisputeReason)]
 
 
 def _iso_only(value: object) -> object:
@@ -212,6 +217,24 @@ def _in_utc(value: datetime) -> datetime:
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc),
                         Field(description="an ISO-8601 date-time; one without an offset is UTC",
                               examples=["2026-01-31T00:00:00Z"])]
+
+
+_AWARE_EXAMPLE = "2026-02-14T23:59:59Z"
+
+
+def _with_offset(value: datetime) -> datetime:
+    """A deadline is an instant: one without a UTC offset could be anyone's midnight."""
+    if value.tzinfo is None:
+        raise PydanticCustomError(
+            "timezone_required", "has no UTC offset; expected an ISO-8601 date-time with "
+            f"one, e.g. {_AWARE_EXAMPLE} or 2026-02-14T18:59:59-05:00")
+    return value
+
+
+AwareDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_with_offset),
+                          AfterValidator(_in_utc),
+                          Field(description="an ISO-8601 date-time with a UTC offset",
+                                examples=[_AWARE_EXAMPLE])]
 
 
 class Input(BaseModel):
@@ -286,6 +309,44 @@ class CreateRefundIn(Input, json_schema_extra=examples.CREATE_REFUND):
 
 class RejectRefundIn(Input, json_schema_extra=examples.REJECT_REFUND):
     reason: Reason = _about(None, "the refund window has passed")
+
+
+class OpenDisputeIn(Input, json_schema_extra=examples.OPEN_DISPUTE):
+    payment_id: ObjectId = _about(None, "pay_01JD8X3M9QH7V2K4T6W8Y0Z1AB")
+    amount: PositiveAmount = _about(
+        f"what the customer disputes, held at once: {_MINOR_UNITS}, above zero, at most "
+        "what is neither refunded nor disputed", 4859)
+    reason: Reason = _about(None, "the cardholder says the course was never delivered")
+    reason_code: DisputeReasonName = _about(
+        "the card network's reason: " + ", ".join(DisputeReason), "product_not_received",
+        default=str(DisputeReason.GENERAL))
+    due_by: AwareDateTime | None = _about(
+        "the gateway's deadline for evidence: an ISO-8601 date-time with a UTC offset",
+        _AWARE_EXAMPLE, default=None)
+    gateway_dispute_id: Code | None = _about(
+        "the gateway's own id of this dispute: one line of 1 to 200 characters, recorded "
+        "once per gateway", "du_1QxKp2eZvKYlo2C", default=None)
+    fee: Amount = _about(
+        f"the gateway's dispute fee, borne by the platform whatever the outcome: "
+        f"{_MINOR_UNITS}", 1500, default=0)
+
+
+Reference = Annotated[_text(500, min_length=1, line=True), Field(
+    description="a file id or URL: one line of 1 to 500 characters",
+    examples=["file_1QxReceipt"])]
+
+
+class EvidenceIn(Input, json_schema_extra=examples.EVIDENCE):
+    text: Annotated[_text(5000, min_length=1), Field(
+        description=f"what shows the charge was right, in 1 to 5000 characters; {_TEXT_RULE}",
+        examples=["Course accessed 14 times from the customer's account; logs attached."])]
+    references: Annotated[list[Reference], Field(max_length=20)] = Field(
+        default_factory=list, description="up to 20 file ids or URLs backing the text",
+        examples=[["file_1QxReceipt"]])
+
+
+class DisputeDecisionIn(Input, json_schema_extra=examples.DISPUTE_DECISION):
+    reason: Text | None = _about(None, "the issuer accepted the delivery logs", default=None)
 
 
 class SellerIn(Input, json_schema_extra=examples.SELLER):
@@ -510,6 +571,47 @@ class PayoutAccountOut(FullView):
     masked: str = Field(description="`****` and the last four characters")
     created_at: datetime
     updated_at: datetime
+
+
+class EvidenceOut(BaseModel):
+    text: str
+    references: list[str]
+    submitted_by: str = Field(description="The role that submitted it: `admin` or `seller`")
+    submitted_at: datetime
+
+
+class DisputeOut(FullView):
+    id: str
+    payment_id: str
+    seller_id: str
+    customer_id: str
+    currency: str
+    gateway: str
+    gateway_dispute_id: str | None
+    amount: int = Field(description="Held from the payment while open, in minor units")
+    fee: int = Field(description="The gateway's dispute fee: the platform's, whatever the "
+                                 "outcome")
+    reason: str
+    reason_code: str
+    status: str = Field(description="open, under_review, won or lost")
+    due_by: datetime | None
+    evidence: list[EvidenceOut]
+    seller_part: int = Field(description="Of `amount`, taken from the seller (held earning, "
+                                         "then available, then debt)")
+    platform_part: int
+    tax_part: int
+    shipping_part: int
+    discount_part: int = Field(description="A platform-funded discount that returns to "
+                                           "`platform:discounts` if lost (the parts sum to "
+                                           "`amount` plus it)")
+    payment_status_before: str = Field(description="Where a won dispute returns the payment")
+    decision_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    opened_at: datetime
+    under_review_at: datetime | None
+    won_at: datetime | None
+    lost_at: datetime | None
 
 
 class SellerOut(Output):

@@ -1,4 +1,4 @@
-"""Each role's view of a payment, a refund and a status event, as response models.
+"""Each role's view of a payment, a refund, a dispute and a status event, as response models.
 
 ``paytrack.services.permissions`` decides which fields each role sees and shows actors to
 non-admins as roles; here each full model of ``schemas.py`` is cut down to those fields, one
@@ -14,11 +14,13 @@ from typing import Annotated, Any, Literal, overload
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.disputes import Dispute
 from paytrack.domain.payments import Payment, refundable_amount
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
 from paytrack.entrypoints.api.schemas import (
+    DisputeOut,
     Page,
     PaymentOut,
     PayoutAccountOut,
@@ -43,7 +45,7 @@ def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
                         __doc__=f"A {kind} as a {role} sees it.", **fields)
 
 
-for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"),
+for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"), (DisputeOut, "dispute"),
                      (StatusEventOut, "status_event"), (PayoutOut, "payout"),
                      (PayoutAccountOut, "payout_account")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
@@ -53,12 +55,16 @@ SellerPaymentOut = _cut(PaymentOut, "payment", Role.SELLER)
 CustomerPaymentOut = _cut(PaymentOut, "payment", Role.CUSTOMER)
 SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
 CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
+SellerDisputeOut = _cut(DisputeOut, "dispute", Role.SELLER)  # customers see no disputes
 
 # Tried in order, the first that fits is used (a seller's refund has the full fields).
 PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
                         Field(union_mode="left_to_right")]
 RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type: ignore[valid-type]
                        Field(union_mode="left_to_right")]
+
+DisputeView = Annotated[DisputeOut | SellerDisputeOut,  # type: ignore[valid-type]
+                        Field(union_mode="left_to_right")]
 
 
 class PaymentPage(Page[PaymentView]):
@@ -69,10 +75,16 @@ class RefundPage(Page[RefundView]):
     pass
 
 
+class DisputePage(Page[DisputeView]):
+    pass
+
+
 @overload
 def present(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["dispute"], row: Dispute) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
 @overload
@@ -97,6 +109,9 @@ def present_page(actor: Actor, kind: Literal["refund"], rows: Sequence[Refund],
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["payout"], rows: Sequence[Payout],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["dispute"], rows: Sequence[Dispute],
                  limit: int) -> dict[str, Any]: ...
 
 
