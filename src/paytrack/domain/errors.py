@@ -10,7 +10,9 @@
     │   ├── InvalidCurrency
     │   ├── InvalidRate
     │   ├── IdempotencyKeyReused         the same key with another request
-    │   └── ItemSellerMismatch           a payment names a seller that does not own the item
+    │   ├── ItemSellerMismatch           a payment names a seller that does not own the item
+    │   ├── CouponNotApplicable          a payment's coupon does not apply (``reason`` says why)
+    │   └── DiscountMismatch             a payment's discount is not its coupon's
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
@@ -22,6 +24,7 @@
     │   ├── DuplicateGatewayPayment
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
+    │   ├── CouponCodeTaken              another coupon has this code (in any case)
     │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
@@ -94,6 +97,16 @@ class ItemSellerMismatch(ValidationFailed):
     title = "The item belongs to another seller"
 
 
+class CouponNotApplicable(ValidationFailed):
+    code = "coupon_not_applicable"
+    title = "The coupon does not apply"
+
+
+class DiscountMismatch(ValidationFailed):
+    code = "discount_mismatch"
+    title = "The discount is not the coupon's"
+
+
 class Unauthenticated(PaytrackError):
     code = "unauthenticated"
     status = 401
@@ -151,6 +164,11 @@ class CurrencyMismatch(Conflict):
 class ItemHasPayments(Conflict):
     code = "item_has_payments"
     title = "The item has payments for its seller"
+
+
+class CouponCodeTaken(Conflict):
+    code = "coupon_code_taken"
+    title = "Another coupon has this code"
 
 
 class IdempotentRequestInFlight(Conflict):

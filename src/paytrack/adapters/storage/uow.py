@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.errors import StaleRead
 from paytrack.adapters.storage.history import RecordRepository
@@ -92,6 +93,7 @@ class UnitOfWork:
             guard=self.appender.guard if self.use_caches else None)
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
+        self.coupons = CouponRepository(self.conn)
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)

@@ -336,6 +336,10 @@ class PaymentOut(FullView):
     gateway: str
     kind: str
     coupon_code: str | None
+    coupon_id: str | None = Field(description="The coupon that gave the discount, if one did")
+    discount_funded_by: str | None = Field(
+        description="With a coupon: who bears its discount, `platform` (the seller is paid "
+                    "as if undiscounted) or `seller` (the split is on the discounted total)")
     commission_rate: str
     commission_base: str
     platform_fee: int
