@@ -16,7 +16,7 @@ from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
-from paytrack.entrypoints.api.routes import ledger, parties, payments, refunds
+from paytrack.entrypoints.api.routes import coupons, ledger, parties, payments, refunds
 from paytrack.entrypoints.api.throttle import FailureLimiter
 from paytrack.entrypoints.upkeep import Upkeep
 
@@ -77,7 +77,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                              settings.auth_lockout_s) if settings.auth_failures_max else None
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
-    for module in (payments, refunds, parties, ledger):
+    for module in (payments, refunds, coupons, parties, ledger):
         app.include_router(module.api)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))

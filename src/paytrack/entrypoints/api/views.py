@@ -14,10 +14,18 @@ from typing import Annotated, Any, Literal, overload
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.coupons import Coupon
 from paytrack.domain.payments import Payment, refundable_amount
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
-from paytrack.entrypoints.api.schemas import Page, PaymentOut, RefundOut, StatusEventOut, page
+from paytrack.entrypoints.api.schemas import (
+    CouponOut,
+    Page,
+    PaymentOut,
+    RefundOut,
+    StatusEventOut,
+    page,
+)
 from paytrack.services import permissions
 
 
@@ -35,7 +43,7 @@ def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
 
 
 for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"),
-                     (StatusEventOut, "status_event")):
+                     (StatusEventOut, "status_event"), (CouponOut, "coupon")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
         f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
 
@@ -43,11 +51,15 @@ SellerPaymentOut = _cut(PaymentOut, "payment", Role.SELLER)
 CustomerPaymentOut = _cut(PaymentOut, "payment", Role.CUSTOMER)
 SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
 CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
+SellerCouponOut = _cut(CouponOut, "coupon", Role.SELLER)
 
 # Tried in order, the first that fits is used (a seller's refund has the full fields).
 PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
                         Field(union_mode="left_to_right")]
 RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type: ignore[valid-type]
+                       Field(union_mode="left_to_right")]
+
+CouponView = Annotated[CouponOut | SellerCouponOut,  # type: ignore[valid-type]
                        Field(union_mode="left_to_right")]
 
 
@@ -59,12 +71,18 @@ class RefundPage(Page[RefundView]):
     pass
 
 
+class CouponPage(Page[CouponView]):
+    pass
+
+
 @overload
 def present(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
 
 
 def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
@@ -80,6 +98,9 @@ def present_page(actor: Actor, kind: Literal["payment"], rows: Sequence[Payment]
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["refund"], rows: Sequence[Refund],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["coupon"], rows: Sequence[Coupon],
                  limit: int) -> dict[str, Any]: ...
 
 
