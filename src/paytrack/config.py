@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     commission_base: CommissionBase = CommissionBase.TOTAL
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
+    # Days a capture's earnings stay pending before they become available (a seller may
+    # have its own: PUT /v1/sellers/{id} hold_days).
+    hold_days: Annotated[int, Field(ge=0, le=3650)] = 7
 
     # HTTP: a larger request body is refused (413) before it is parsed.
     max_body_bytes: Annotated[int, Field(ge=0)] = 1_048_576
@@ -48,4 +51,5 @@ class Settings(BaseSettings):
             commission_base=self.commission_base,
             shipping_collected_by=self.shipping_collected_by,
             gateway_fee_bearer=self.gateway_fee_bearer,
+            hold_days=self.hold_days,
         )

@@ -25,9 +25,9 @@ def test_seller_balance(admin, captured):
     assert admin.get("/v1/sellers/seller_1/balance").json() == {
         "seller_id": "seller_1", "balances": [
             {"currency": "EUR", "pending": 4000, "available": 0, "in_transit": 0,
-             "paid_out": 0},
+             "paid_out": 0, "debt": 0},
             {"currency": "USD", "pending": 8000, "available": 0, "in_transit": 0,
-             "paid_out": 0}]}
+             "paid_out": 0, "debt": 0}]}
     assert admin.get("/v1/sellers/nobody/balance").json() == {"seller_id": "nobody",
                                                               "balances": []}
 

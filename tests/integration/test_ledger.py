@@ -84,8 +84,10 @@ def test_seller_balance_reports_each_stage_per_currency(storage):
         with pytest.raises(Forbidden):
             ledger.seller_balance(uow, "s1", Actor(Role.CUSTOMER, "c1"))
     assert balance == {"seller_id": "s1", "balances": [
-        {"currency": "EUR", "pending": 2400, "available": 0, "in_transit": 0, "paid_out": 0},
-        {"currency": "USD", "pending": 8000, "available": 0, "in_transit": 0, "paid_out": 0},
+        {"currency": "EUR", "pending": 2400, "available": 0, "in_transit": 0, "paid_out": 0,
+         "debt": 0},
+        {"currency": "USD", "pending": 8000, "available": 0, "in_transit": 0, "paid_out": 0,
+         "debt": 0},
     ]}
 
 

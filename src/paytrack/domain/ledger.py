@@ -57,14 +57,21 @@ def seller_in_transit(seller_id: str) -> AccountSpec:
     return AccountSpec(f"seller:{seller_id}:payout_in_transit", Normal.CREDIT)
 
 
+def seller_debt(seller_id: str) -> AccountSpec:
+    """What a seller owes the platform (a receivable): a refund or a lost dispute that
+    its available balance could not cover. Recovered from its next releases."""
+    return AccountSpec(f"seller:{seller_id}:debt", Normal.DEBIT, non_negative=True)
+
+
 PLATFORM_REVENUE = AccountSpec("platform:revenue", Normal.CREDIT)
 PLATFORM_TAX_PAYABLE = AccountSpec("platform:tax_payable", Normal.CREDIT)
 PLATFORM_SHIPPING = AccountSpec("platform:shipping", Normal.CREDIT)
 PLATFORM_FEES = AccountSpec("platform:fees", Normal.DEBIT)
 PLATFORM_DISPUTES = AccountSpec("platform:disputes", Normal.DEBIT)
+PLATFORM_DISCOUNTS = AccountSpec("platform:discounts", Normal.DEBIT)
 
 _HOUSE = {a.code: a for a in (PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING,
-                              PLATFORM_FEES, PLATFORM_DISPUTES)}
+                              PLATFORM_FEES, PLATFORM_DISPUTES, PLATFORM_DISCOUNTS)}
 
 
 def spec_for(code: str) -> AccountSpec:
@@ -77,7 +84,7 @@ def spec_for(code: str) -> AccountSpec:
         return gateway_clearing(name)
     if kind == "seller":
         builders = {"pending": seller_pending, "available": seller_available,
-                    "payout_in_transit": seller_in_transit}
+                    "payout_in_transit": seller_in_transit, "debt": seller_debt}
         if suffix in builders:
             return builders[suffix](name)
     raise LedgerError(f"unknown account code {code!r}")

@@ -28,6 +28,7 @@ class Seller(TypedDict):
     name: str | None
     email: str | None
     commission_rate: str | None  # "0.15"; None: the platform default
+    hold_days: int | None  # days earnings stay pending; None: the platform default
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime

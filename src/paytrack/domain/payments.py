@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from paytrack.domain.ledger import (
+    PLATFORM_DISCOUNTS,
     PLATFORM_FEES,
     PLATFORM_REVENUE,
     PLATFORM_SHIPPING,
@@ -15,6 +16,7 @@ from paytrack.domain.ledger import (
     AccountSpec,
     JournalEntry,
     gateway_clearing,
+    seller_debt,
     seller_pending,
 )
 from paytrack.domain.splits import Bearer, Split
@@ -49,8 +51,10 @@ class PaymentKind(StrEnum):
 
 
 def refundable_amount(payment: Payment) -> int:
-    """What a new refund may still ask for: neither refunded nor held by an open request."""
-    return payment["total"] - payment["refunded_amount"] - payment["refund_reserved_amount"]
+    """What a new refund may still ask for: neither refunded, nor held by an open request,
+    nor disputed."""
+    return (payment["total"] - payment["refunded_amount"] - payment["refund_reserved_amount"]
+            - payment["disputed_amount"])
 
 
 class Payment(TypedDict):
@@ -91,6 +95,8 @@ class Payment(TypedDict):
     gateway_fee_bearer: str  # a Bearer value
     refunded_amount: int
     refund_reserved_amount: int  # held by open refund requests
+    disputed_amount: int  # held by open disputes and taken by lost ones
+    platform_discount: int  # the part of ``discount`` the platform funds
     gateway_payment_id: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -108,36 +114,63 @@ class Payment(TypedDict):
     refunded_at: datetime | None
 
 
-def _split_legs(seller_id: str) -> list[AccountSpec]:
-    return [seller_pending(seller_id), PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING]
+SellerSide = list[tuple[AccountSpec, int]]  # seller accounts and amounts, in that order
+
+
+def _house_legs() -> list[AccountSpec]:
+    return [PLATFORM_REVENUE, PLATFORM_TAX_PAYABLE, PLATFORM_SHIPPING]
+
+
+def seller_fee_share(seller_amount: int, gateway_fee: int,
+                     fee_bearer: Bearer) -> tuple[int, int]:
+    """A gateway fee the seller bears: how much comes out of the capture's share, and how
+    much more than that share it is (owed by the seller: ``seller:<id>:debt``)."""
+    if fee_bearer is not Bearer.SELLER:
+        return 0, 0
+    from_share = min(gateway_fee, seller_amount)
+    return from_share, gateway_fee - from_share
 
 
 def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: str,
-                  split: Split, gateway_fee: int, fee_bearer: Bearer) -> JournalEntry:
-    """Debit the gateway's clearing account with the total; credit each leg of the split.
+                  split: Split, gateway_fee: int, fee_bearer: Bearer,
+                  platform_discount: int = 0) -> JournalEntry:
+    """Debit the gateway's clearing account with what the customer paid; credit each leg
+    of the split. A platform-funded discount is debited to ``platform:discounts`` (the
+    legs sum to the total plus it).
 
     A gateway fee is money the gateway keeps: it leaves clearing and is borne by the
-    platform (``platform:fees``) or, by policy, taken from the seller's share.
+    platform (``platform:fees``) or, by policy, taken from the seller's share (what the
+    share cannot cover becomes the seller's debt).
     """
     entry = JournalEntry("payment.captured", f"capture of {payment_id}", payment_id=payment_id)
     clearing = gateway_clearing(gateway)
-    entry.debit(clearing, currency, split.total)
-    for account, amount in zip(_split_legs(seller_id), split.legs, strict=True):
+    entry.debit(clearing, currency, split.total - platform_discount)
+    entry.debit(PLATFORM_DISCOUNTS, currency, platform_discount)
+    legs = [seller_pending(seller_id), *_house_legs()]
+    for account, amount in zip(legs, split.legs, strict=True):
         entry.credit(account, currency, amount)
     if gateway_fee:
-        bearer = PLATFORM_FEES if fee_bearer is Bearer.PLATFORM else seller_pending(seller_id)
-        entry.debit(bearer, currency, gateway_fee)
+        from_share, owed = seller_fee_share(split.seller_amount, gateway_fee, fee_bearer)
+        entry.debit(PLATFORM_FEES, currency, gateway_fee - from_share - owed)
+        entry.debit(seller_pending(seller_id), currency, from_share)
+        entry.debit(seller_debt(seller_id), currency, owed)
         entry.credit(clearing, currency, gateway_fee)
     return entry
 
 
-def refund_entry(*, payment_id: str, refund_id: str, gateway: str, seller_id: str,
-                 currency: str, parts: Split) -> JournalEntry:
+def refund_entry(*, payment_id: str, refund_id: str, gateway: str, currency: str,
+                 parts: Split, seller_side: SellerSide, discount_part: int = 0) -> JournalEntry:
     """The mirror of the capture for the refunded part: debit each leg the capture credited
-    (a zero part posts nothing), credit the gateway's clearing account with the total."""
+    (the seller's part from where ``seller_side`` says it is: pending, available, or its
+    debt), credit the gateway's clearing account with what the customer gets back and
+    ``platform:discounts`` with the platform-funded discount that returns with it."""
+    assert sum(amount for _, amount in seller_side) == parts.seller_amount
     entry = JournalEntry("refund.succeeded", f"refund {refund_id} of {payment_id}",
                          payment_id=payment_id, refund_id=refund_id)
-    for account, amount in zip(_split_legs(seller_id), parts.legs, strict=True):
+    for account, amount in seller_side:
         entry.debit(account, currency, amount)
-    entry.credit(gateway_clearing(gateway), currency, parts.total)
+    for account, amount in zip(_house_legs(), parts.legs[1:], strict=True):
+        entry.debit(account, currency, amount)
+    entry.credit(gateway_clearing(gateway), currency, parts.total - discount_part)
+    entry.credit(PLATFORM_DISCOUNTS, currency, discount_part)
     return entry

@@ -30,6 +30,7 @@ class Refund(TypedDict):
     platform_part: int | None
     tax_part: int | None
     shipping_part: int | None
+    discount_part: int | None  # back to platform:discounts (a platform-funded discount)
     gateway_refund_id: str | None
     metadata: dict[str, Any]
     created_at: datetime

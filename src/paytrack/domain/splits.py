@@ -51,6 +51,7 @@ class Policy:
     commission_base: CommissionBase = CommissionBase.TOTAL
     shipping_collected_by: Bearer = Bearer.SELLER
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
+    hold_days: int = 7  # a capture's earnings stay pending this long (a seller may differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +106,19 @@ class Split:
         return sum(self.legs)
 
 
-def compute_split(breakdown: Breakdown, rate: Decimal, policy: Policy) -> Split:
-    """``platform_fee = round_half_up(base × rate)``; the seller gets the rest of the base."""
+def compute_split(breakdown: Breakdown, rate: Decimal, policy: Policy, *,
+                  platform_discount: int = 0) -> Split:
+    """``platform_fee = round_half_up(base × rate)``; the seller gets the rest of the base.
+
+    ``platform_discount`` is the part of the discount the platform funds: the split is then
+    computed as if the payment were undiscounted by it, so its legs sum to
+    ``total + platform_discount`` and the platform pays the difference
+    (``platform:discounts``); the seller is not paid less for the platform's promotion."""
     assert Decimal(0) <= rate <= Decimal(1)
+    assert 0 <= platform_discount <= breakdown.discount
+    if platform_discount:
+        breakdown = Breakdown(breakdown.subtotal, breakdown.discount - platform_discount,
+                              breakdown.tax, breakdown.shipping)
     if policy.commission_base is CommissionBase.TOTAL:
         fee = round_half_up(breakdown.total * rate)
         return Split(seller_amount=breakdown.total - fee, platform_fee=fee)
@@ -120,6 +131,28 @@ def compute_split(breakdown: Breakdown, rate: Decimal, policy: Policy) -> Split:
         tax_collected=breakdown.tax,
         shipping_collected=breakdown.shipping if platform_ships else 0,
     )
+
+
+def taken_back(split: Split, paid: int, before: int, after: int) -> tuple[Split, int]:
+    """The legs a refund (or a lost dispute) takes back when the customer's cumulative
+    amount taken back goes from ``before`` to ``after`` of ``paid`` (the payment's total),
+    and what returns to ``platform:discounts``.
+
+    Without a platform-funded discount the legs sum to ``paid`` and this is
+    ``refund_split``. With one, they sum to ``paid + discount``: a customer's ``h`` maps
+    to ``⌊h × split.total / paid⌋`` of the legs (all of them at ``h = paid``), and the
+    discount gets back the difference, which is never negative (the map grows at least as
+    fast as ``h``)."""
+    assert 0 <= before <= after <= paid <= split.total
+    gross = split.total
+
+    def scaled(h: int) -> int:
+        return h * gross // paid
+
+    parts = refund_split(split, scaled(before), scaled(after))
+    discount_part = (scaled(after) - scaled(before)) - (after - before)
+    assert discount_part >= 0
+    return parts, discount_part
 
 
 def refund_split(split: Split, refunded_before: int, refunded_after: int) -> Split:

@@ -296,7 +296,8 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                                                    help="Seconds between rounds")] = 5.0,
            once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
            = False) -> None:
-    """Fold balance deltas and purge expired idempotency keys.
+    """Release sellers' earnings past their hold, fold balance deltas and purge expired
+    idempotency keys.
 
     `paytrack serve` does this itself unless started with --no-upkeep; run the worker
     when it is. Several workers and servers may run it at once.
@@ -305,9 +306,10 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
 
     storage = open_storage()
     while True:
-        folded, purged = run_once(storage)
-        if folded or purged or once:
-            console.print(f"folded {folded} balance deltas, purged {purged} idempotency keys")
+        folded, purged, released = run_once(storage)
+        if folded or purged or released or once:
+            console.print(f"released {released} seller earnings, folded {folded} balance "
+                          f"deltas, purged {purged} idempotency keys")
         if once:
             return
         time.sleep(interval)

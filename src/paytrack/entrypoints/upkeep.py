@@ -1,6 +1,6 @@
-"""Background upkeep: fold appended balance deltas into account rows and purge expired
-idempotency keys. ``paytrack worker`` runs it alone; ``paytrack serve`` runs it in a thread
-beside the API unless told not to.
+"""Background upkeep: release sellers' earnings whose hold has ended, fold appended balance
+deltas into account rows and purge expired idempotency keys. ``paytrack worker`` runs it
+alone; ``paytrack serve`` runs it in a thread beside the API unless told not to.
 
 Several processes may run it at once: a fold deletes the deltas it adds (``DELETE …
 RETURNING``) in the transaction that adds them, so a delta is folded by exactly one of
@@ -16,6 +16,7 @@ from typing import NamedTuple
 from paytrack.adapters.storage.uow import Storage
 from paytrack.services.idempotency import purge_expired
 from paytrack.services.ledger import fold_balances
+from paytrack.services.seller_funds import release_due
 
 log = logging.getLogger("paytrack.upkeep")
 
@@ -23,17 +24,29 @@ log = logging.getLogger("paytrack.upkeep")
 class Round(NamedTuple):
     folded: int  # balance deltas
     purged: int  # idempotency keys
+    released: int = 0  # seller earnings
+
+
+MAX_RELEASE_BATCHES = 20  # per round: the next round goes on where this one stopped
 
 
 def run_once(storage: Storage) -> Round:
-    """One fold and one purge, each in its own short transaction."""
+    """Releases, one fold and one purge, each in its own short transaction."""
+    released = 0
+    for _ in range(MAX_RELEASE_BATCHES):
+        with storage.unit_of_work() as uow:
+            batch = release_due(uow)
+            uow.commit()
+        released += batch
+        if not batch:
+            break
     with storage.unit_of_work() as uow:
         folded = fold_balances(uow)
         uow.commit()
     with storage.unit_of_work() as uow:
         purged = purge_expired(uow)
         uow.commit()
-    return Round(folded, purged)
+    return Round(folded, purged, released)
 
 
 class Upkeep:
@@ -68,6 +81,7 @@ class Upkeep:
             except Exception:
                 log.exception("upkeep round failed; retrying in %g s", self.interval_s)
             else:
-                if done.folded or done.purged:
-                    log.info("folded %d balance deltas, purged %d idempotency keys", *done)
+                if any(done):
+                    log.info("folded %d balance deltas, purged %d idempotency keys, "
+                             "released %d seller earnings", *done)
             self._stopping.wait(self.interval_s)

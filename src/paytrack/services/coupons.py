@@ -117,6 +117,10 @@ class Applied:
     coupon: Coupon
     discount: int
 
+    @property
+    def platform_funded(self) -> bool:
+        return self.coupon["funded_by"] == FundedBy.PLATFORM
+
 
 # -- managing coupons ---------------------------------------------------------------------
 

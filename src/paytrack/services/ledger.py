@@ -14,16 +14,17 @@ from paytrack.domain.ledger import (
     JournalEntryRow,
     UnbalancedEntry,
     seller_available,
+    seller_debt,
     seller_in_transit,
     seller_pending,
 )
 from paytrack.services import permissions
 from paytrack.services.permissions import Action
 
-Bucket = Literal["pending", "available", "in_transit"]
+Bucket = Literal["pending", "available", "in_transit", "debt"]
 SELLER_BUCKETS: dict[Bucket, Callable[[str], AccountSpec]] = {
     "pending": seller_pending, "available": seller_available,
-    "in_transit": seller_in_transit}
+    "in_transit": seller_in_transit, "debt": seller_debt}
 
 
 class TrialBalance(TypedDict):
@@ -48,6 +49,7 @@ class CurrencyBalance(TypedDict):
     available: int
     in_transit: int
     paid_out: int
+    debt: int
 
 
 class SellerBalance(TypedDict):
@@ -92,15 +94,17 @@ def seller_balance(uow: UnitOfWork, seller_id: str, actor: Actor) -> SellerBalan
         bucket = codes.get(account["code"])
         if bucket is None:
             continue
-        row = by_currency.setdefault(account["currency"], {
-            "currency": account["currency"], "pending": 0, "available": 0, "in_transit": 0,
-            "paid_out": 0})
+        row = by_currency.setdefault(account["currency"], _zero(account["currency"]))
         row[bucket] = int(account["current_balance"])
     for currency, paid in uow.ledger.paid_out(seller_in_transit(seller_id).code).items():
-        by_currency.setdefault(currency, {"currency": currency, "pending": 0, "available": 0,
-                                          "in_transit": 0, "paid_out": 0})["paid_out"] = paid
+        by_currency.setdefault(currency, _zero(currency))["paid_out"] = paid
     return {"seller_id": seller_id, "balances": sorted(by_currency.values(),
                                                        key=lambda r: r["currency"])}
+
+
+def _zero(currency: str) -> CurrencyBalance:
+    return {"currency": currency, "pending": 0, "available": 0, "in_transit": 0,
+            "paid_out": 0, "debt": 0}
 
 
 def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str | None = None,

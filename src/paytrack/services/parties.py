@@ -14,7 +14,7 @@ from paytrack.services._common import require_text
 from paytrack.services.permissions import Action
 
 EDITABLE = {"customer": ("name", "email", "metadata"),
-            "seller": ("name", "email", "metadata", "commission_rate")}
+            "seller": ("name", "email", "metadata", "commission_rate", "hold_days")}
 
 
 def upsert_party(uow: UnitOfWork, kind: PartyKind, party_id: str, actor: Actor,
@@ -40,12 +40,15 @@ def upsert_party(uow: UnitOfWork, kind: PartyKind, party_id: str, actor: Actor,
     return after
 
 
-def clear_commission_rate(uow: UnitOfWork, seller_id: str, actor: Actor) -> Party:
-    """Back to the platform default rate."""
+def clear_seller_overrides(uow: UnitOfWork, seller_id: str, actor: Actor, *,
+                           commission_rate: bool = False, hold_days: bool = False) -> Party:
+    """Back to the platform's default commission rate and/or hold period."""
     permissions.check(actor, Action.EDIT_PARTIES)
     before = _get(uow, "seller", seller_id)
     now = uow.now()
-    uow.parties.update("seller", seller_id, now, commission_rate=None)
+    cleared = {name: None for name, clear in (("commission_rate", commission_rate),
+                                              ("hold_days", hold_days)) if clear}
+    uow.parties.update("seller", seller_id, now, **cleared)
     after = uow.parties.get("seller", seller_id)
     assert after is not None, "read above"
     uow.records.audit(str(actor), "seller.updated", "seller", seller_id, _plain(before),

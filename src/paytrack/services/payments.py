@@ -32,7 +32,7 @@ from paytrack.domain.states import (
     PaymentStatus,
     needs_review,
 )
-from paytrack.services import coupons, permissions
+from paytrack.services import coupons, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.permissions import Action
 
@@ -122,7 +122,9 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         rate = parse_rate(found["seller_rate"])
     else:
         rate = uow.policy.commission_rate
-    split = compute_split(breakdown, rate, uow.policy)
+    # A platform-funded coupon: the seller is paid as if undiscounted (platform:discounts).
+    platform_discount = discount if applied and applied.platform_funded else 0
+    split = compute_split(breakdown, rate, uow.policy, platform_discount=platform_discount)
 
     payment: Payment = {
         "id": new_id("pay"),
@@ -140,7 +142,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "platform_fee": split.platform_fee, "seller_amount": split.seller_amount,
         "tax_collected": split.tax_collected, "shipping_collected": split.shipping_collected,
         "gateway_fee": 0, "gateway_fee_bearer": str(uow.policy.gateway_fee_bearer),
-        "refunded_amount": 0, "refund_reserved_amount": 0,
+        "refunded_amount": 0, "refund_reserved_amount": 0, "disputed_amount": 0,
+        "platform_discount": platform_discount,
         "gateway_payment_id": cmd.gateway_payment_id,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
@@ -282,9 +285,11 @@ def _post_capture(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
         capture_entry(payment_id=payment["id"], gateway=payment["gateway"],
                       seller_id=payment["seller_id"], currency=payment["currency"],
                       split=split_of(payment), gateway_fee=payment["gateway_fee"],
-                      fee_bearer=Bearer(payment["gateway_fee_bearer"])),
+                      fee_bearer=Bearer(payment["gateway_fee_bearer"]),
+                      platform_discount=payment["platform_discount"]),
         now,
     )
+    seller_funds.record_earning(uow, payment, now)
 
 
 def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,

@@ -165,13 +165,14 @@ PAYMENT_FIELDS = {
         "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
         "kind", "coupon_code", "coupon_id", "refunded_amount", "refund_reserved_amount",
+        "disputed_amount",
         "refundable_amount", "gateway_payment_id", "description",
         "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
         "failed_at", "canceled_at", "refunded_at"}),
     # The platform's commission and the seller's share of the money.
     "split": frozenset({"commission_rate", "commission_base", "platform_fee", "seller_amount",
                         "tax_collected", "shipping_collected", "gateway_fee",
-                        "discount_funded_by"}),
+                        "platform_discount", "discount_funded_by"}),
     # The platform's own notes on the payment.
     "platform": frozenset({"metadata", "reconciled"}),
     # The customer's personal data.
@@ -183,7 +184,8 @@ REFUND_FIELDS = {
         "decided_by", "rejection_reason", "failure_reason", "cancellation_reason",
         "created_at", "updated_at", "approved_at", "rejected_at", "succeeded_at",
         "failed_at", "canceled_at"}),
-    "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part"}),
+    "split": frozenset({"seller_part", "platform_part", "tax_part", "shipping_part",
+                        "discount_part"}),
 }
 STATUS_EVENT_FIELDS = {
     "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",

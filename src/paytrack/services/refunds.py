@@ -25,7 +25,7 @@ from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
 from paytrack.domain.payments import Payment, refund_entry, refundable_amount
 from paytrack.domain.refunds import Refund
-from paytrack.domain.splits import refund_split
+from paytrack.domain.splits import taken_back
 from paytrack.domain.states import (
     CAPTURED_STATES,
     REFUND_TRANSITIONS,
@@ -33,7 +33,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import coupons, permissions
+from paytrack.services import coupons, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
@@ -71,6 +71,7 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
         "reason": reason, "requested_by": str(actor), "decided_by": None,
         "rejection_reason": None, "failure_reason": None, "cancellation_reason": None,
         "seller_part": None, "platform_part": None, "tax_part": None, "shipping_part": None,
+        "discount_part": None,
         "gateway_refund_id": None, "metadata": {}, "created_at": now, "updated_at": now,
         "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None,
@@ -156,15 +157,17 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
                           "it cannot be refunded now")
         raise AssertionError(f"refund {refund_id} holds no reservation on its payment")
     after = payment["refunded_amount"]
-    parts = refund_split(split_of(payment), after - amount, after)
+    parts, discount_part = taken_back(split_of(payment), payment["total"], after - amount,
+                                      after)
     refund = _move(uow, refund_id, R.SUCCEEDED, actor, None, {
         "succeeded_at": now, "seller_part": parts.seller_amount,
         "platform_part": parts.platform_fee, "tax_part": parts.tax_collected,
-        "shipping_part": parts.shipping_collected,
+        "shipping_part": parts.shipping_collected, "discount_part": discount_part,
     })
     uow.ledger.post(
         refund_entry(payment_id=payment["id"], refund_id=refund_id, gateway=payment["gateway"],
-                     seller_id=payment["seller_id"], currency=payment["currency"], parts=parts),
+                     currency=payment["currency"], parts=parts, discount_part=discount_part,
+                     seller_side=seller_funds.take_back(uow, payment, parts.seller_amount)),
         now,
     )
     coupons.payment_released(uow, payment)  # fully refunded: its coupon's place is free

@@ -126,6 +126,19 @@ class LedgerRepository:
                  "seller_id": r.seller_id, "current_balance": _current(r)}
                 for r in self.conn.execute(query)]
 
+    def lock_balances(self, specs: list[AccountSpec], currency: str,
+                      now: datetime) -> dict[str, int]:
+        """The balances of bounded accounts (kept in place, never in deltas), each locked
+        until the transaction ends, in id order as ``post`` updates them: a read that a
+        posting in the same transaction may rely on. By account code."""
+        assert all(s.non_negative for s in specs), "only bounded balances are exact in place"
+        ids = self.account_ids({(s.code, currency): s for s in specs}, now)
+        rows = self.conn.execute(
+            select(accounts.c.code, accounts.c.balance)
+            .where(accounts.c.id.in_(sorted(ids.values())))
+            .order_by(accounts.c.id).with_for_update())
+        return {r.code: int(r.balance) for r in rows}
+
     # -- posting ---------------------------------------------------------------------
 
     def post(self, entry: JournalEntry, now: datetime) -> str:

@@ -115,7 +115,8 @@ class PaymentRepository(_Rows[Payment]):
 
         One statement, so concurrent requests serialize on the row and the guard is
         re-checked against the latest committed values (and backed by a CHECK)."""
-        held = payments.c.refunded_amount + payments.c.refund_reserved_amount + amount
+        held = (payments.c.refunded_amount + payments.c.refund_reserved_amount
+                + payments.c.disputed_amount + amount)
         return self._update_one(
             update(payments)
             .where(payments.c.id == payment_id,

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -100,6 +101,10 @@ sellers = Table(
     Column("commission_rate", String(10)),
     Column("metadata", Json, nullable=False, default=dict),
     *_timestamps(),
+    # Days a capture's earnings stay pending before they become available; NULL means the
+    # platform's default (``Policy.hold_days``).
+    Column("hold_days", Integer),
+    CheckConstraint("hold_days >= 0 AND hold_days <= 3650", name="hold_days_range"),
 )
 
 items = Table(
@@ -150,6 +155,11 @@ payments = Table(
     # What open refund requests (requested or approved) hold of the total until they are
     # settled: refunded_amount + refund_reserved_amount never exceeds it.
     Column("refund_reserved_amount", Money, nullable=False, server_default="0"),
+    # What open and lost disputes hold of the total: refunds and disputes never exceed it.
+    Column("disputed_amount", Money, nullable=False, server_default="0"),
+    # The part of ``discount`` the platform funds: the split is computed as if the payment
+    # were that much larger, and ``platform:discounts`` pays the difference.
+    Column("platform_discount", Money, nullable=False, server_default="0"),
     Column("gateway_payment_id", String(200)),
     Column("description", String(500)),
     Column("metadata", Json, nullable=False, default=dict),
@@ -179,9 +189,12 @@ payments = Table(
         name="split_non_negative",
     ),
     CheckConstraint(
-        "seller_amount + platform_fee + tax_collected + shipping_collected = total",
+        "seller_amount + platform_fee + tax_collected + shipping_collected "
+        "= total + platform_discount",
         name="split_is_total",
     ),
+    CheckConstraint("platform_discount >= 0 AND platform_discount <= discount",
+                    name="platform_discount_within_discount"),
     CheckConstraint("gateway_fee >= 0", name="gateway_fee_non_negative"),
     CheckConstraint(
         "refunded_amount >= 0 AND refunded_amount <= total", name="refunded_within_total"
@@ -189,6 +202,11 @@ payments = Table(
     CheckConstraint(
         "refund_reserved_amount >= 0 AND refunded_amount + refund_reserved_amount <= total",
         name="refund_reserved_within_total",
+    ),
+    CheckConstraint(
+        "disputed_amount >= 0 AND "
+        "refunded_amount + refund_reserved_amount + disputed_amount <= total",
+        name="disputed_within_total",
     ),
     CheckConstraint(_in("status", PaymentStatus), name="status_known"),
     CheckConstraint(
@@ -224,6 +242,9 @@ refunds = Table(
     Column("platform_part", Money),
     Column("tax_part", Money),
     Column("shipping_part", Money),
+    # What ``platform:discounts`` gets back: a platform-funded discount returns with the
+    # refund in proportion (0 otherwise), so the parts sum to amount + discount_part.
+    Column("discount_part", Money),
     Column("gateway_refund_id", String(200)),
     Column("metadata", Json, nullable=False, default=dict),
     *_timestamps(),
@@ -236,11 +257,12 @@ refunds = Table(
     CheckConstraint(_in("status", RefundStatus), name="status_known"),
     CheckConstraint(
         "status <> 'succeeded' OR "
-        "(seller_part + platform_part + tax_part + shipping_part = amount)",
+        "(seller_part + platform_part + tax_part + shipping_part = amount + discount_part)",
         name="parts_are_amount",
     ),
     CheckConstraint(  # a refund takes every leg back, never forward (NULL until succeeded)
-        "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0",
+        "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0 "
+        "AND discount_part >= 0",
         name="parts_non_negative",
     ),
     UniqueConstraint("payment_id", "gateway_refund_id"),
@@ -310,6 +332,34 @@ postings = Table(
     CheckConstraint("amount <> 0", name="amount_non_zero"),
     Index(None, "account_id"),
     Index(None, "entry_id"),
+    implicit_returning=False,
+)
+
+seller_earnings = Table(
+    "seller_earnings",
+    metadata,
+    # One row per captured payment: what it earned its seller, and how much of that is
+    # still held (``pending``) until ``available_on``. Written once at capture; a release
+    # (seller_funds.release_due) moves every due row in batches, never one per capture.
+    Column("payment_id", Id, ForeignKey("payments.id"), primary_key=True),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("gross", Money, nullable=False),  # the payment's total
+    Column("commission", Money, nullable=False),  # its platform fee
+    Column("net", Money, nullable=False),  # credited to seller pending at capture
+    Column("pending", Money, nullable=False),  # of it, still pending (0 once released)
+    Column("released", Money, nullable=False, server_default="0"),  # moved to available
+    Column("refunded", Money, nullable=False, server_default="0"),  # seller part refunded
+    Column("available_on", UTCDateTime, nullable=False),
+    Column("released_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("net >= 0 AND pending >= 0 AND released >= 0 AND refunded >= 0",
+                    name="amounts_non_negative"),
+    CheckConstraint("released_at IS NULL OR pending = 0", name="released_holds_nothing"),
+    Index(None, "seller_id", "payment_id"),
+    Index("ix_seller_earnings_due", "available_on",
+          sqlite_where=text("released_at IS NULL"),
+          postgresql_where=text("released_at IS NULL")),
     implicit_returning=False,
 )
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
+from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
         self.coupons = CouponRepository(self.conn)
+        self.earnings = EarningsRepository(self.conn, self.appender)
         self.records = RecordRepository(self.conn, self.appender)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)

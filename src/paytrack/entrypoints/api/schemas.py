@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PlainValidator,
     StrictBool,
+    StrictInt,
     StringConstraints,
     TypeAdapter,
     model_validator,
@@ -292,6 +293,12 @@ class SellerIn(Input, json_schema_extra=examples.SELLER):
         default=None)
     clear_commission_rate: StrictBool = _about("true to go back to the platform's rate",
                                                False, default=False)
+    hold_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = _about(
+        "days the seller's earnings stay pending after a capture before they become "
+        "available, in place of the platform's hold (`PAYTRACK_HOLD_DAYS`): 0 to 3650", 14,
+        default=None)
+    clear_hold_days: StrictBool = _about("true to go back to the platform's hold period",
+                                         False, default=False)
     metadata: Metadata | None = None
 
     @model_validator(mode="after")
@@ -300,6 +307,10 @@ class SellerIn(Input, json_schema_extra=examples.SELLER):
             raise PydanticCustomError(
                 "conflicting_fields", "send commission_rate to set the seller's own rate, or "
                 "clear_commission_rate: true to go back to the platform's: not both")
+        if self.clear_hold_days and self.hold_days is not None:
+            raise PydanticCustomError(
+                "conflicting_fields", "send hold_days to set the seller's own hold period, "
+                "or clear_hold_days: true to go back to the platform's: not both")
         return self
 
 
@@ -432,8 +443,12 @@ class PaymentOut(FullView):
     refunded_amount: int
     refund_reserved_amount: int = Field(description="Held by open refund requests "
                                                     "(requested or approved) until decided")
+    disputed_amount: int = Field(description="Held by open disputes and taken by lost ones")
     refundable_amount: int = Field(description="What a new refund may still ask for: "
-                                               "total - refunded - reserved")
+                                               "total - refunded - reserved - disputed")
+    platform_discount: int = Field(description="The part of `discount` the platform funds: "
+                                               "the split is computed as if undiscounted "
+                                               "by it (debited to `platform:discounts`)")
     gateway_payment_id: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -477,6 +492,10 @@ class RefundOut(FullView):
     platform_part: int | None
     tax_part: int | None
     shipping_part: int | None
+    discount_part: int | None = Field(description="What returned to `platform:discounts`: "
+                                                  "a platform-funded discount, refunded in "
+                                                  "proportion (the parts sum to `amount` "
+                                                  "plus it)")
     created_at: datetime
     updated_at: datetime
     approved_at: datetime | None
@@ -545,6 +564,8 @@ class SellerOut(Output):
     name: str | None
     email: str | None
     commission_rate: str | None
+    hold_days: int | None = Field(description="The seller's own hold period in days; null: "
+                                              "the platform's")
     metadata: dict[str, Any]
     created_at: datetime
     updated_at: datetime
@@ -561,15 +582,32 @@ class CustomerOut(Output):
 
 class BalanceRow(BaseModel):
     currency: str
-    pending: int
-    available: int
-    in_transit: int
-    paid_out: int
+    pending: int = Field(description="Earned, still in its hold period")
+    available: int = Field(description="Released: may be paid out")
+    in_transit: int = Field(description="Requested or approved payouts not yet paid")
+    paid_out: int = Field(description="Paid payouts, all time")
+    debt: int = Field(description="Owed by the seller (a refund or lost dispute its "
+                                  "available balance could not cover), recovered from its "
+                                  "next releases")
 
 
 class SellerBalanceOut(BaseModel):
     seller_id: str
     balances: list[BalanceRow]
+
+
+class EarningOut(BaseModel):
+    payment_id: str
+    currency: str
+    gross: int = Field(description="The payment's total")
+    commission: int = Field(description="The platform's fee on it")
+    net: int = Field(description="Credited to the seller's pending balance at capture")
+    refunded: int = Field(description="The seller's part of refunds and lost disputes")
+    pending: int = Field(description="Still held until `available_on`")
+    released: int = Field(description="Moved to available (less any debt recovered from it)")
+    available_on: datetime
+    released_at: datetime | None
+    status: Literal["pending", "released"]
 
 
 class TrialBalanceRow(BaseModel):
@@ -629,3 +667,7 @@ def page(rows: Sequence[Row], limit: int, shape: Callable[[Row], Any],
     rows = rows[:limit]
     return {"data": [shape(r) for r in rows], "has_more": has_more,
             "next_cursor": str(rows[-1][cursor_key]) if has_more and rows else None}
+
+
+class EarningPage(Page[EarningOut]):
+    pass

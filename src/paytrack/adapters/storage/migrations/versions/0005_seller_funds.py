@@ -7,6 +7,11 @@ Create Date: 2026-11-28 04:30:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+import paytrack.adapters.storage.tables
+
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
@@ -14,8 +19,90 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled by the work on this part of issue 9
+    with op.batch_alter_table("sellers") as batch_op:
+        batch_op.add_column(sa.Column("hold_days", sa.Integer(), nullable=True))
+        batch_op.create_check_constraint(op.f("ck_sellers_hold_days_range"),
+                                         "hold_days >= 0 AND hold_days <= 3650")
+    with op.batch_alter_table("payments") as batch_op:
+        batch_op.add_column(sa.Column("disputed_amount", sa.BigInteger(), server_default="0",
+                                      nullable=False))
+        batch_op.add_column(sa.Column("platform_discount", sa.BigInteger(),
+                                      server_default="0", nullable=False))
+        batch_op.drop_constraint(op.f("ck_payments_split_is_total"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_payments_split_is_total"),
+            "seller_amount + platform_fee + tax_collected + shipping_collected "
+            "= total + platform_discount")
+        batch_op.create_check_constraint(
+            op.f("ck_payments_platform_discount_within_discount"),
+            "platform_discount >= 0 AND platform_discount <= discount")
+        batch_op.create_check_constraint(
+            op.f("ck_payments_disputed_within_total"),
+            "disputed_amount >= 0 AND "
+            "refunded_amount + refund_reserved_amount + disputed_amount <= total")
+    with op.batch_alter_table("refunds") as batch_op:
+        batch_op.add_column(sa.Column("discount_part", sa.BigInteger(), nullable=True))
+        batch_op.drop_constraint(op.f("ck_refunds_parts_are_amount"), type_="check")
+        batch_op.drop_constraint(op.f("ck_refunds_parts_non_negative"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_refunds_parts_are_amount"),
+            "status <> 'succeeded' OR "
+            "(seller_part + platform_part + tax_part + shipping_part = amount + discount_part)")
+        batch_op.create_check_constraint(
+            op.f("ck_refunds_parts_non_negative"),
+            "seller_part >= 0 AND platform_part >= 0 AND tax_part >= 0 AND shipping_part >= 0 "
+            "AND discount_part >= 0")
+    op.execute("UPDATE refunds SET discount_part = 0 WHERE status = 'succeeded'")
+    _seller_earnings()
 
+
+def _seller_earnings() -> None:
+    utc = paytrack.adapters.storage.tables.UTCDateTime(timezone=True)
+    op.create_table(
+        "seller_earnings",
+        sa.Column("payment_id", sa.String(length=40), nullable=False),
+        sa.Column("seller_id", sa.String(length=100), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("gross", sa.BigInteger(), nullable=False),
+        sa.Column("commission", sa.BigInteger(), nullable=False),
+        sa.Column("net", sa.BigInteger(), nullable=False),
+        sa.Column("pending", sa.BigInteger(), nullable=False),
+        sa.Column("released", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("refunded", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("available_on", utc, nullable=False),
+        sa.Column("released_at", utc, nullable=True),
+        sa.Column("created_at", utc, nullable=False),
+        sa.CheckConstraint("net >= 0 AND pending >= 0 AND released >= 0 AND refunded >= 0",
+                           name=op.f("ck_seller_earnings_amounts_non_negative")),
+        sa.CheckConstraint("released_at IS NULL OR pending = 0",
+                           name=op.f("ck_seller_earnings_released_holds_nothing")),
+        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"],
+                                name=op.f("fk_seller_earnings_payment_id_payments")),
+        sa.ForeignKeyConstraint(["seller_id"], ["sellers.id"],
+                                name=op.f("fk_seller_earnings_seller_id_sellers")),
+        sa.PrimaryKeyConstraint("payment_id", name=op.f("pk_seller_earnings")),
+    )
+    op.create_index(op.f("ix_seller_earnings_seller_id_payment_id"), "seller_earnings",
+                    ["seller_id", "payment_id"])
+    op.create_index("ix_seller_earnings_due", "seller_earnings", ["available_on"],
+                    sqlite_where=sa.text("released_at IS NULL"),
+                    postgresql_where=sa.text("released_at IS NULL"))
+    # Earnings captured before this revision were credited to pending with no date: they
+    # are due now, and the next release makes them available. (A payment's seller_amount
+    # less refunds is what its capture left in pending; seller-borne gateway fees too.)
+    fee = "CASE WHEN p.gateway_fee_bearer = 'seller' THEN p.gateway_fee ELSE 0 END"
+    refunded = ("COALESCE((SELECT sum(r.seller_part) FROM refunds r "
+                "WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0)")
+    net = f"(p.seller_amount - {fee})"
+    op.execute(
+        "INSERT INTO seller_earnings (payment_id, seller_id, currency, gross, commission, net, "
+        "pending, released, refunded, available_on, released_at, created_at) "
+        f"SELECT p.id, p.seller_id, p.currency, p.total, p.platform_fee, {net}, "
+        f"CASE WHEN {net} > {refunded} THEN {net} - {refunded} ELSE 0 END, 0, {refunded}, "
+        "p.succeeded_at, NULL, p.succeeded_at "
+        "FROM payments p WHERE p.succeeded_at IS NOT NULL "
+        "AND p.status IN ('succeeded', 'partially_refunded', 'refunded') "
+        f"AND {net} >= 0")
 
 def downgrade() -> None:
     raise NotImplementedError("paytrack migrations go forward only")
