@@ -328,8 +328,8 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-AwareDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc),
-                          AfterValidator(_aware),
+AwareDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_aware),
+                          AfterValidator(_in_utc),
                           Field(description="an ISO-8601 date-time with a time zone offset",
                                 examples=["2027-06-01T00:00:00Z"])]
 CouponCode = Annotated[str, StringConstraints(pattern=coupons.CODE_PATTERN),
