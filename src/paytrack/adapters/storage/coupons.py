@@ -43,8 +43,9 @@ class CouponRepository:
     def insert(self, coupon: Coupon) -> bool:
         """Store a new coupon and its targets; False (nothing stored) if its code is taken."""
         row = {k: v for k, v in coupon.items() if k not in _TARGETS.values()}
-        inserted = self.conn.execute(insert_ignore(self.conn, coupons).values(**row))
-        if inserted.rowcount != 1:
+        inserted = self.conn.execute(
+            insert_ignore(self.conn, coupons).values(**row).returning(coupons.c.id)).first()
+        if inserted is None:
             return False
         targets = [{"coupon_id": coupon["id"], "target_type": kind, "target_id": target}
                    for kind, ids in (("item", coupon["item_ids"]),
