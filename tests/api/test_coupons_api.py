@@ -135,3 +135,9 @@ def test_a_platform_funded_coupon_is_borne_by_platform_discounts(admin, captured
     rows = account["data"] if isinstance(account, dict) else account
     assert [(a["code"], a["currency"], a["balance"]) for a in rows] == [
         ("platform:discounts", "USD", 1000)]
+
+
+def test_a_code_filter_no_coupon_can_have_finds_nothing(admin, spring):
+    for code in ("\x00", "no spaces", "x" * 64):
+        response = admin.get("/v1/coupons", params={"code": code})
+        assert (response.status_code, response.json()["data"]) == (200, []), response.text

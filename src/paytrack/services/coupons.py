@@ -205,6 +205,8 @@ def list_coupons(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
                  active: bool | None = None, code: str | None = None) -> list[Coupon]:
     """Newest first; a seller sees only the coupons limited to it."""
     scope = permissions.list_scope(actor, Action.READ_COUPON)
+    if code is not None and not is_code(code.strip()):
+        return []  # no coupon can have it
     return uow.coupons.newest(limit=limit, before_id=cursor, active=active,
                             code_key=None if code is None else code_key(code),
                             seller_id=scope.get("seller_id"))
