@@ -12,6 +12,7 @@ ADMIN = Actor(Role.ADMIN, "key_01")
 SELLER = Actor(Role.SELLER, "s1")
 CUSTOMER = Actor(Role.CUSTOMER, "c1")
 ALL, OWN, REQUESTER, NO = Reach.ALL, Reach.OWN, Reach.REQUESTER, None
+TARGETED = Reach.TARGETED
 
 # action: (admin, seller, customer)
 EXPECTED = {
@@ -43,6 +44,10 @@ EXPECTED = {
     A.READ_PAYOUT: (ALL, OWN, NO),
     A.MANAGE_PAYOUT_ACCOUNT: (ALL, OWN, NO),
     A.ROTATE_PAYOUT_KEYS: (ALL, NO, NO),
+    A.MANAGE_COUPONS: (ALL, NO, NO),
+    A.READ_COUPON: (ALL, TARGETED, NO),
+    A.READ_COUPON_USAGE: (ALL, OWN, NO),
+    A.VALIDATE_COUPON: (ALL, OWN, OWN),
 }
 
 
@@ -65,6 +70,16 @@ def test_cancel_grants_name_the_states_each_role_may_cancel_in():
     assert permissions.check(ADMIN, A.CANCEL_PAYMENT).states == {"pending", "processing"}
     assert permissions.check(SELLER, A.CANCEL_PAYMENT).states == {"pending"}
     assert permissions.check(CUSTOMER, A.CANCEL_PAYMENT).states == {"pending"}
+
+
+def test_a_seller_reads_only_the_coupons_limited_to_it():
+    mine = {"id": "cpn_1", "seller_ids": ["s0", "s1"]}
+    assert permissions.check_object(SELLER, A.READ_COUPON, mine, "coupon cpn_1")
+    for other in ({"id": "cpn_2", "seller_ids": ["s2"]}, {"id": "cpn_3", "seller_ids": []}):
+        with pytest.raises(NotFound, match="coupon cpn_x not found"):
+            permissions.check_object(SELLER, A.READ_COUPON, other, "coupon cpn_x")
+    assert permissions.list_scope(SELLER, A.READ_COUPON) == {"seller_id": "s1"}
+    assert "seller_ids" not in permissions.visible_fields(Role.SELLER, "coupon")
 
 
 def test_an_object_outside_the_actors_reach_does_not_exist_for_it():

@@ -11,7 +11,9 @@
     │   ├── InvalidRate
     │   ├── IdempotencyKeyReused         the same key with another request
     │   ├── PayoutBelowMinimum           a payout under the currency's minimum
-    │   └── ItemSellerMismatch           a payment names a seller that does not own the item
+    │   ├── ItemSellerMismatch           a payment names a seller that does not own the item
+    │   ├── CouponNotApplicable          a payment's coupon does not apply (``reason`` says why)
+    │   └── DiscountMismatch             a payment's discount is not its coupon's
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
@@ -27,6 +29,7 @@
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
     │   ├── PayoutAccountMissing         no payout account for the payout's method
+    │   ├── CouponCodeTaken              another coupon has this code (in any case)
     │   └── IdempotentRequestInFlight    its twin is still being processed
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
@@ -104,6 +107,16 @@ class ItemSellerMismatch(ValidationFailed):
     title = "The item belongs to another seller"
 
 
+class CouponNotApplicable(ValidationFailed):
+    code = "coupon_not_applicable"
+    title = "The coupon does not apply"
+
+
+class DiscountMismatch(ValidationFailed):
+    code = "discount_mismatch"
+    title = "The discount is not the coupon's"
+
+
 class Unauthenticated(PaytrackError):
     code = "unauthenticated"
     status = 401
@@ -179,6 +192,9 @@ class ItemHasPayments(Conflict):
 class PayoutAccountMissing(Conflict):
     code = "payout_account_missing"
     title = "No payout account for this method"
+class CouponCodeTaken(Conflict):
+    code = "coupon_code_taken"
+    title = "Another coupon has this code"
 
 
 class IdempotentRequestInFlight(Conflict):

@@ -83,6 +83,8 @@ class Payment(TypedDict):
     status: str
     previous_status: str | None  # set by every move: history and dispute returns
     coupon_code: str | None
+    coupon_id: str | None  # the coupon that gave ``discount``, if one did
+    discount_funded_by: str | None  # with a coupon: who bears it (a coupons.FundedBy value)
     commission_rate: str  # the decimal fraction used ("0.20")
     commission_base: str  # a CommissionBase value
     platform_fee: int

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import SYSTEM
-from paytrack.domain.errors import PaytrackError
-from paytrack.services import parties
+from paytrack.domain.coupons import percent_discount
+from paytrack.domain.errors import CouponCodeTaken, PaytrackError
+from paytrack.services import coupons, parties
 from paytrack.services.payments import (
     CreatePayment,
     cancel_payment,
@@ -54,6 +57,8 @@ CURRENCIES = [
 ]
 METHODS = {"stripe": ["card", "wallet"], "paypal": ["paypal"],
            "razorpay": ["upi", "card", "net_banking", "wallet"]}
+# code, percent off, who funds it
+COUPONS = [("WELCOME10", "0.10", "platform"), ("SPRING20", "0.20", "seller")]
 REFUND_REASONS = ["requested_by_customer", "course not as described", "event cancelled",
                   "duplicate charge", "item arrived damaged", "schedule conflict"]
 
@@ -115,6 +120,11 @@ def _parties(storage: Storage, rng: random.Random) -> list[tuple[str, str, str]]
         for i in range(1, 301):
             parties.upsert_party(uow, "customer", f"cust_{i:04d}", SYSTEM,
                                  name=f"Customer {i}", email=f"customer{i}@example.com")
+        for code, percent_off, funded_by in COUPONS:
+            with suppress(CouponCodeTaken):  # loaded before
+                coupons.create_coupon(uow, coupons.CreateCoupon(
+                    code=code, kind="percent", percent_off=percent_off, funded_by=funded_by),
+                    SYSTEM)
         uow.commit()
     return items
 
@@ -128,7 +138,12 @@ def _one_payment(uow, rng: random.Random, items, customers, when: datetime, end:
     subtotal = rng.randrange(low, high)
     if currency != "JPY":
         subtotal = subtotal // 100 * 100 + 99  # x.99 prices
-    discount = subtotal * rng.choice([0, 0, 0, 10, 20]) // 100
+    percent = rng.choice([0, 0, 0, 10, 20])
+    discount = subtotal * percent // 100
+    coupon_code = None
+    if discount and rng.random() < 0.5:  # half the discounts come from a coupon
+        coupon_code, percent_off, _ = COUPONS[0 if percent == 10 else 1]
+        discount = percent_discount(subtotal, Decimal(percent_off), None)
     tax = (subtotal - discount) * rng.choice([0, 0, 5, 18]) // 100
     shipping = rng.choice([0, 0, 499]) if item_type == "product" and currency != "JPY" else 0
     cmd = CreatePayment(
@@ -136,7 +151,7 @@ def _one_payment(uow, rng: random.Random, items, customers, when: datetime, end:
         item_id=item_id, currency=currency, subtotal=subtotal, discount=discount, tax=tax,
         shipping=shipping, method=rng.choice(METHODS[gateway]), gateway=gateway,
         kind="subscription" if item_type == "service" else "one_time",
-        coupon_code="WELCOME10" if discount and rng.random() < 0.5 else None,
+        coupon_code=coupon_code,
         description=f"{item_type} {item_id}",
         gateway_payment_id=f"{gateway}_{rng.getrandbits(64):016x}",
     )

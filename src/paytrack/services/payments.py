@@ -10,7 +10,9 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.coupons import Order
 from paytrack.domain.errors import (
+    DiscountMismatch,
     DuplicateGatewayPayment,
     InvalidAmount,
     ItemSellerMismatch,
@@ -30,7 +32,7 @@ from paytrack.domain.states import (
     PaymentStatus,
     needs_review,
 )
-from paytrack.services import permissions, seller_funds
+from paytrack.services import coupons, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.permissions import Action
 
@@ -47,7 +49,8 @@ class CreatePayment:
     item_id: str
     currency: str
     subtotal: int
-    discount: int = 0
+    # With a coupon_code the coupon's discount is computed; one sent along must agree.
+    discount: int | None = None
     tax: int = 0
     shipping: int = 0
     method: str = PaymentMethod.CARD
@@ -82,7 +85,7 @@ def split_of(payment: Payment) -> Split:
 def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment:
     permissions.check(actor, Action.CREATE_PAYMENT)
     currency = validate_currency(cmd.currency)
-    breakdown = Breakdown(cmd.subtotal, cmd.discount, cmd.tax, cmd.shipping)
+    Breakdown(cmd.subtotal, cmd.discount or 0, cmd.tax, cmd.shipping)  # the amounts, first
     values = {
         "method": _enum(PaymentMethod, cmd.method, "method"),
         "gateway": _enum(Gateway, cmd.gateway, "gateway"),
@@ -108,13 +111,20 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
             field="seller_id",
         )
 
+    applied = coupons.apply_to_payment(uow, cmd.coupon_code, Order(
+        cmd.customer_id, cmd.seller_id, cmd.item_id, currency, cmd.subtotal))
+    discount = _discount(cmd.discount, applied)
+    breakdown = Breakdown(cmd.subtotal, discount, cmd.tax, cmd.shipping)
+
     if cmd.commission_rate is not None:
         rate = parse_rate(cmd.commission_rate)
     elif found["seller_rate"] is not None:
         rate = parse_rate(found["seller_rate"])
     else:
         rate = uow.policy.commission_rate
-    split = compute_split(breakdown, rate, uow.policy)
+    # A platform-funded coupon: the seller is paid as if undiscounted (platform:discounts).
+    platform_discount = discount if applied and applied.platform_funded else 0
+    split = compute_split(breakdown, rate, uow.policy, platform_discount=platform_discount)
 
     payment: Payment = {
         "id": new_id("pay"),
@@ -126,12 +136,14 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "method": values["method"], "gateway": values["gateway"], "kind": values["kind"],
         "status": str(P.PENDING), "previous_status": None,
         "coupon_code": cmd.coupon_code,
+        "coupon_id": applied.coupon["id"] if applied else None,
+        "discount_funded_by": applied.coupon["funded_by"] if applied else None,
         "commission_rate": str(rate), "commission_base": str(uow.policy.commission_base),
         "platform_fee": split.platform_fee, "seller_amount": split.seller_amount,
         "tax_collected": split.tax_collected, "shipping_collected": split.shipping_collected,
         "gateway_fee": 0, "gateway_fee_bearer": str(uow.policy.gateway_fee_bearer),
         "refunded_amount": 0, "refund_reserved_amount": 0, "disputed_amount": 0,
-        "platform_discount": 0,
+        "platform_discount": platform_discount,
         "gateway_payment_id": cmd.gateway_payment_id,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
@@ -145,6 +157,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         payment.update({"status": str(P.SUCCEEDED), "previous_status": str(P.PENDING),
                         "succeeded_at": now, "gateway_fee": cmd.gateway_fee})
     uow.payments.insert(payment)
+    coupons.reserve_for_payment(uow, applied, payment)
     uow.records.status_event("payment", payment["id"], None, P.PENDING, str(actor), None, now)
     uow.records.audit(str(actor), "payment.created", "payment", payment["id"], None,
                       _audit_view({**payment, "status": str(P.PENDING)}), now)
@@ -228,7 +241,20 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _record_move(uow, payment, actor, reason, now)
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
+    coupons.payment_captured(uow, payment)
     return payment
+
+
+def _discount(sent: int | None, applied: coupons.Applied | None) -> int:
+    """The payment's discount: the coupon's, if it has one (a ``sent`` one must agree)."""
+    if applied is None:
+        return sent or 0
+    if sent is not None and sent != applied.discount:
+        raise DiscountMismatch(
+            f"discount {sent} is not what coupon {applied.coupon['code']} gives on this "
+            f"subtotal, {applied.discount}; leave discount out and it is computed",
+            field="discount", expected=applied.discount)
+    return applied.discount
 
 
 def _refuse_recorded(uow: UnitOfWork, gateway_payment_id: str, *, gateway: str | None = None,
@@ -270,8 +296,10 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
                  reason: str | None = None) -> Payment:
     permissions.check(actor, Action.FAIL_PAYMENT)
     now = uow.now()
-    return _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
-                 {"failed_at": now, "failure_reason": reason}, now=now)
+    payment = _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
+                    {"failed_at": now, "failure_reason": reason}, now=now)
+    coupons.payment_released(uow, payment)
+    return payment
 
 
 def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
@@ -286,8 +314,10 @@ def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
     sources = OPEN if grant.states is None else grant.states
     refusal = f"a {actor.role} may cancel only a {' or '.join(sorted(sources))} payment"
     now = uow.now()
-    return _move(uow, payment_id, sources, P.CANCELED, actor, reason, {"canceled_at": now},
-                 now=now, refusal=refusal)
+    payment = _move(uow, payment_id, sources, P.CANCELED, actor, reason, {"canceled_at": now},
+                    now=now, refusal=refusal)
+    coupons.payment_released(uow, payment)
+    return payment
 
 
 def _move(uow: UnitOfWork, payment_id: str, sources: frozenset[str], target: PaymentStatus,

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Literal, overload
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.coupons import Coupon
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.errors import Forbidden, NotFound
 from paytrack.domain.payments import Payment
@@ -62,6 +63,10 @@ class Action(StrEnum):
     READ_PAYOUT = "read a payout"
     MANAGE_PAYOUT_ACCOUNT = "set or read a seller's payout accounts"
     ROTATE_PAYOUT_KEYS = "re-encrypt payout accounts with the newest key"
+    MANAGE_COUPONS = "create or deactivate coupons"
+    READ_COUPON = "read a coupon"
+    READ_COUPON_USAGE = "read a coupon's usage"
+    VALIDATE_COUPON = "check whether a coupon applies"
 
 
 class Reach(StrEnum):
@@ -69,6 +74,8 @@ class Reach(StrEnum):
     OWN = "own"  # only objects bound to the actor's own seller or customer id
     # Only requests the actor made itself, on its own objects (``requested_by`` is it).
     REQUESTER = "requester"
+    # Only objects that name the actor's own seller among theirs (a coupon's ``seller_ids``).
+    TARGETED = "targeted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +132,19 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_PAYOUT: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.MANAGE_PAYOUT_ACCOUNT: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.ROTATE_PAYOUT_KEYS: ADMIN_ONLY,
+    Action.MANAGE_COUPONS: ADMIN_ONLY,
+    # A seller sees the coupons limited to it (not the platform-wide ones), and of their
+    # usage only what its own payments did.
+    Action.READ_COUPON: {Role.ADMIN: ANY, Role.SELLER: Grant(Reach.TARGETED)},
+    Action.READ_COUPON_USAGE: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    # Checkout asks for its own buyer or its own sales.
+    Action.VALIDATE_COUPON: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
 OWNER_FIELD = {Role.SELLER: "seller_id", Role.CUSTOMER: "customer_id"}
+# The field of an object that lists the sellers it is for: what "targeted" means.
+TARGET_FIELD = {Role.SELLER: "seller_ids"}
 
 
 def _rights(role: Role) -> Role:
@@ -151,6 +167,10 @@ def check_object(actor: Actor, action: Action, obj: Mapping[str, Any], what: str
     grant = check(actor, action)
     if grant.reach is Reach.ALL:
         return grant
+    if grant.reach is Reach.TARGETED:
+        if actor.id not in obj.get(TARGET_FIELD[actor.role], ()):
+            raise NotFound(f"{what} not found")
+        return grant
     if obj.get(OWNER_FIELD[actor.role]) != actor.id:
         raise NotFound(f"{what} not found")
     if grant.reach is Reach.REQUESTER and obj.get("requested_by") != str(actor):
@@ -160,7 +180,8 @@ def check_object(actor: Actor, action: Action, obj: Mapping[str, Any], what: str
 
 def list_scope(actor: Actor, action: Action) -> dict[str, str]:
     """Filters every list for ``action`` must apply: ``{}`` for everything, else the one
-    owner field bound to the actor (``{"seller_id": "s1"}``)."""
+    owner field bound to the actor (``{"seller_id": "s1"}``; with ``Reach.TARGETED``:
+    objects that name that seller among theirs)."""
     grant = check(actor, action)
     if grant.reach is Reach.ALL:
         return {}
@@ -173,14 +194,15 @@ PAYMENT_FIELDS = {
     "order": frozenset({
         "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
-        "kind", "coupon_code", "refunded_amount", "refund_reserved_amount", "disputed_amount",
+        "kind", "coupon_code", "coupon_id", "refunded_amount", "refund_reserved_amount",
+        "disputed_amount",
         "refundable_amount", "gateway_payment_id", "description",
         "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
         "failed_at", "canceled_at", "refunded_at"}),
     # The platform's commission and the seller's share of the money.
     "split": frozenset({"commission_rate", "commission_base", "platform_fee", "seller_amount",
                         "tax_collected", "shipping_collected", "gateway_fee",
-                        "platform_discount"}),
+                        "platform_discount", "discount_funded_by"}),
     # The platform's own notes on the payment.
     "platform": frozenset({"metadata", "reconciled"}),
     # The customer's personal data.
@@ -224,9 +246,19 @@ STATUS_EVENT_FIELDS = {
     "event": frozenset({"from_status", "to_status", "actor", "reason", "created_at",
                         "needs_review"}),
 }
+COUPON_FIELDS = {
+    "terms": frozenset({
+        "id", "code", "kind", "percent_off", "amount_off", "currency", "max_discount",
+        "min_order_amount", "max_redemptions", "max_redemptions_per_customer", "item_ids",
+        "starts_at", "expires_at", "funded_by", "active", "description", "created_at",
+        "updated_at", "deactivated_at"}),
+    # Which sellers it is for (a seller would learn of other sellers), the places held
+    # across every seller's payments, and the platform's notes.
+    "platform": frozenset({"seller_ids", "redemptions_held", "deactivation_reason"}),
+}
 FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
-          "payout_account": PAYOUT_ACCOUNT_FIELDS}
+          "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS}
 
 SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
@@ -242,6 +274,7 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
                      Role.CUSTOMER: ("event",)},
     "payout": {Role.ADMIN: ("payout",), Role.SELLER: ("payout",)},
     "payout_account": {Role.ADMIN: ("masked",), Role.SELLER: ("masked",)},
+    "coupon": {Role.ADMIN: ("terms", "platform"), Role.SELLER: ("terms",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
@@ -270,13 +303,15 @@ def view(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any]: 
 @overload
 def view(actor: Actor, kind: Literal["payout_account"], row: Mapping[str, Any]
          ) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
 
 
 def view(actor: Actor, kind: str,
-         row: Payment | Refund | Dispute | PaymentEvent | Payout | Mapping[str, Any]
+         row: Payment | Refund | Dispute | PaymentEvent | Payout | Coupon | Mapping[str, Any]
          ) -> dict[str, Any]:
     """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, dispute,
-    status_event, payout or payout_account)."""
+    status_event, payout, payout_account or coupon)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:

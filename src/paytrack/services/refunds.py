@@ -39,7 +39,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import permissions, refund_rules, seller_funds
+from paytrack.services import coupons, permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
@@ -201,6 +201,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
                      seller_side=seller_funds.take_back(uow, payment, parts.seller_amount)),
         now,
     )
+    coupons.payment_released(uow, payment)  # fully refunded: its coupon's place is free
     uow.records.status_event("payment", payment["id"], payment["previous_status"],
                              payment["status"], str(actor), f"refund {refund_id}", now)
     uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],

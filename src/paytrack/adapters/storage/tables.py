@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from paytrack.domain.coupons import CouponKind, FundedBy, RedemptionStatus
 from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.payouts import PayoutMethod
 from paytrack.domain.states import (
@@ -147,6 +148,9 @@ payments = Table(
     Column("status", String(20), nullable=False),
     Column("previous_status", String(20)),  # set by every move: history and dispute returns
     Column("coupon_code", String(64)),
+    # The coupon that gave the discount, and who bears it (a FundedBy value).
+    Column("coupon_id", Id, ForeignKey("coupons.id")),
+    Column("discount_funded_by", String(10)),
     Column("commission_rate", String(10), nullable=False),
     Column("commission_base", String(8), nullable=False),
     Column("platform_fee", Money, nullable=False),
@@ -213,6 +217,11 @@ payments = Table(
         name="disputed_within_total",
     ),
     CheckConstraint(_in("status", PaymentStatus), name="status_known"),
+    CheckConstraint(
+        "(coupon_id IS NULL AND discount_funded_by IS NULL) OR "
+        "(coupon_id IS NOT NULL AND discount_funded_by IN ('platform', 'seller'))",
+        name="coupon_funded",
+    ),
     UniqueConstraint("gateway", "gateway_payment_id"),
     Index(None, "seller_id", "id"),
     Index(None, "customer_id", "id"),
@@ -550,4 +559,106 @@ disputes = Table(
     Index(None, "payment_id", "id"),
     Index(None, "seller_id", "id"),
     Index(None, "status", "id"),
+)
+
+
+# -- coupons -------------------------------------------------------------------------------
+# A coupon's terms never change after it is created (it can only be deactivated), so the
+# limits copied into its counters stay true.
+
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("code_key", String(64), nullable=False),  # the code in capitals: one per coupon
+    Column("kind", String(10), nullable=False),
+    Column("percent_off", String(10)),  # a decimal fraction ("0.15")
+    Column("amount_off", Money),
+    Column("currency", String(3)),
+    Column("max_discount", Money),
+    Column("min_order_amount", Money),
+    Column("max_redemptions", BigInteger),
+    Column("max_redemptions_per_customer", BigInteger),
+    # Redemptions holding a place against max_redemptions (reserved or redeemed); kept only
+    # when there is a limit, so a coupon without one is never a hot row.
+    Column("redemptions_held", BigInteger, nullable=False, server_default="0"),
+    Column("starts_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("funded_by", String(10), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("description", String(500)),
+    Column("deactivated_at", UTCDateTime),
+    Column("deactivation_reason", String(500)),
+    *_timestamps(),
+    UniqueConstraint("code_key"),
+    CheckConstraint("code_key = UPPER(code)", name="code_key_is_code"),
+    CheckConstraint(_in("kind", CouponKind), name="kind_known"),
+    CheckConstraint(_in("funded_by", FundedBy), name="funded_by_known"),
+    CheckConstraint(
+        "(kind = 'percent' AND percent_off IS NOT NULL AND amount_off IS NULL) OR "
+        "(kind = 'fixed' AND amount_off IS NOT NULL AND currency IS NOT NULL "
+        "AND percent_off IS NULL AND max_discount IS NULL)",
+        name="terms_of_kind",
+    ),
+    CheckConstraint(
+        "(min_order_amount IS NULL AND max_discount IS NULL) OR currency IS NOT NULL",
+        name="amounts_have_currency",
+    ),
+    CheckConstraint("amount_off > 0 AND max_discount > 0 AND min_order_amount > 0",
+                    name="amounts_positive"),  # NULL passes: a CHECK fails only on false
+    CheckConstraint("max_redemptions > 0 AND max_redemptions_per_customer > 0",
+                    name="limits_positive"),
+    CheckConstraint(
+        "redemptions_held >= 0 AND "
+        "(max_redemptions IS NULL OR redemptions_held <= max_redemptions)",
+        name="held_within_limit",
+    ),
+    CheckConstraint("starts_at < expires_at", name="window_ordered"),
+    CheckConstraint("active OR deactivated_at IS NOT NULL", name="deactivation_dated"),
+)
+
+# The items and sellers a coupon is limited to (none of a kind: any).
+coupon_targets = Table(
+    "coupon_targets",
+    metadata,
+    Column("coupon_id", Id, ForeignKey("coupons.id"), primary_key=True),
+    Column("target_type", String(10), primary_key=True),
+    Column("target_id", ExternalId, primary_key=True),
+    CheckConstraint("target_type IN ('item', 'seller')", name="target_type_known"),
+    Index(None, "target_type", "target_id"),
+)
+
+# One payment's use of its coupon.
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    Column("payment_id", Id, ForeignKey("payments.id"), primary_key=True),
+    Column("coupon_id", Id, ForeignKey("coupons.id"), nullable=False),
+    Column("customer_id", ExternalId, nullable=False),
+    Column("status", String(10), nullable=False),
+    # Whether it holds a place in the coupon's limits: always while reserved, never once
+    # released; a payment confirmed after a cancel when the limits were full is redeemed
+    # without one (the money was taken: the capture is never refused).
+    Column("counted", Boolean, nullable=False),
+    *_timestamps(),
+    Column("redeemed_at", UTCDateTime),
+    Column("released_at", UTCDateTime),
+    CheckConstraint(_in("status", RedemptionStatus), name="status_known"),
+    CheckConstraint("status <> 'reserved' OR counted", name="reserved_is_counted"),
+    CheckConstraint("status <> 'released' OR NOT counted", name="released_is_not_counted"),
+    Index(None, "coupon_id", "status"),
+)
+
+# Each customer's places held against a coupon's max_redemptions_per_customer (only for a
+# coupon that has one), with the limit copied in so the database checks it row by row.
+coupon_customers = Table(
+    "coupon_customers",
+    metadata,
+    Column("coupon_id", Id, ForeignKey("coupons.id"), primary_key=True),
+    Column("customer_id", ExternalId, primary_key=True),
+    Column("redemptions_held", BigInteger, nullable=False),
+    Column("max_redemptions", BigInteger, nullable=False),
+    CheckConstraint("redemptions_held >= 0 AND redemptions_held <= max_redemptions",
+                    name="held_within_limit"),
 )

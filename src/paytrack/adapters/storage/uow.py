@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from paytrack.adapters.secrets import PayoutKeyring
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
@@ -110,6 +111,7 @@ class UnitOfWork:
         self.payments = PaymentRepository(self.conn, self.appender)
         self.refunds = RefundRepository(self.conn, self.appender)
         self.disputes = DisputeRepository(self.conn, self.appender)
+        self.coupons = CouponRepository(self.conn)
         self.earnings = EarningsRepository(self.conn, self.appender)
         self.payouts = PayoutRepository(self.conn, self.appender)
         self.payout_accounts = PayoutAccountRepository(self.conn)

@@ -17,6 +17,7 @@ from paytrack.config import Settings
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import (
+    coupons,
     disputes,
     ledger,
     parties,
@@ -85,7 +86,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                              settings.auth_lockout_s) if settings.auth_failures_max else None
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
-    for module in (payments, refunds, disputes, payouts, parties, ledger, refund_policy):
+    for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
+                   refund_policy):
         app.include_router(module.api)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))

@@ -81,3 +81,18 @@ PAYOUT_ACCOUNT = _examples(
     {"method": "paypal", "email": "ada@example.com"},
     {"method": "stripe_connect", "account_id": "acct_1Nv0FGQ9RKHgCVdK"},
 )
+CREATE_COUPON = _examples(
+    {"code": "SPRING25", "kind": "percent", "percent_off": "0.25", "currency": "USD",
+     "max_discount": 2000, "min_order_amount": 2000, "max_redemptions": 500,
+     "max_redemptions_per_customer": 1, "expires_at": "2027-06-01T00:00:00Z",
+     "funded_by": "platform", "description": "Spring sale: 25% off, at most 20.00 USD"},
+    {"code": "ADA-5OFF", "kind": "fixed", "amount_off": 500, "currency": "USD",
+     "seller_ids": ["inst_ada"], "item_ids": ["course_python"], "funded_by": "seller"},
+)
+VALIDATE_COUPON = _examples(
+    {"code": "SPRING25", "customer_id": "stu_42", "seller_id": "inst_ada",
+     "item_id": "course_python", "currency": "USD", "subtotal": 4999},
+)
+DEACTIVATE_COUPON = _examples(
+    {"reason": "the spring sale is over"},
+)

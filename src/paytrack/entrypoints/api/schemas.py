@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from paytrack.domain import limits
+from paytrack.domain import coupons, limits
 from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
 from paytrack.domain.payouts import PayoutMethod
@@ -259,7 +259,9 @@ class CreatePaymentIn(Input, json_schema_extra=examples.CREATE_PAYMENT):
     order_id: ExternalId | None = _about(None, "order_5531", default=None)
     currency: Currency
     subtotal: PositiveAmount
-    discount: Amount = _about(None, 500, default=0)
+    discount: Amount | None = _about(
+        f"{_MINOR_UNITS}; with a `coupon_code` leave it out: the coupon's discount is "
+        "computed (one sent must be the same)", 500, default=None)
     tax: Amount = _about(None, 400, default=0)
     shipping: Amount = 0
     coupon_code: Annotated[_text(64, min_length=1, line=True), Field(
@@ -434,6 +436,74 @@ class PayoutAccountIn(Input, json_schema_extra=examples.PAYOUT_ACCOUNT):
                         "acct_1Nv0FGQ9RKHgCVdK") = None
 
 
+CouponCode = Annotated[str, StringConstraints(pattern=coupons.CODE_PATTERN),
+                       Field(description=coupons.CODE_EXPECTED, examples=["SPRING25"])]
+PercentOff = Annotated[str, StringConstraints(pattern=coupons.PERCENT_PATTERN,
+                                              max_length=coupons.PERCENT_MAX_LENGTH),
+                       Field(description=coupons.PERCENT_EXPECTED, examples=["0.15"])]
+UsageLimit = Annotated[int, Field(strict=True, ge=1, le=coupons.MAX_REDEMPTIONS, examples=[100],
+                                  description="a count from 1 to "
+                                              f"{coupons.MAX_REDEMPTIONS:,}")]
+Targets = Annotated[list[ExternalId], Field(max_length=coupons.MAX_TARGETS)]
+
+if TYPE_CHECKING:
+    CouponKindName: TypeAlias = str
+    FundedByName: TypeAlias = str
+else:
+    CouponKindName = Literal[tuple(k.value for k in coupons.CouponKind)]
+    FundedByName = Literal[tuple(f.value for f in coupons.FundedBy)]
+
+
+class CreateCouponIn(Input, json_schema_extra=examples.CREATE_COUPON):
+    code: CouponCode
+    kind: CouponKindName = _about("`percent` (takes `percent_off`, optionally `max_discount`) "
+                                  "or `fixed` (takes `amount_off` and `currency`)", "percent")
+    percent_off: PercentOff | None = _about(None, "0.15", default=None)
+    amount_off: PositiveAmount | None = _about(
+        f"a fixed coupon's discount: {_MINOR_UNITS}, above zero", 500, default=None)
+    currency: Currency | None = _about(
+        "the currency of the coupon's amounts: required for a fixed coupon and with "
+        "`min_order_amount` or `max_discount`; the coupon then applies to payments in it "
+        "only (a percent coupon without one applies in any currency)", "USD", default=None)
+    max_discount: PositiveAmount | None = _about(
+        f"a percent coupon's cap: {_MINOR_UNITS}, above zero", 2000, default=None)
+    min_order_amount: PositiveAmount | None = _about(
+        f"the smallest subtotal it applies to: {_MINOR_UNITS}, above zero", 2000,
+        default=None)
+    max_redemptions: UsageLimit | None = _about(
+        "how many payments may use it in all (reserved or redeemed)", 500, default=None)
+    max_redemptions_per_customer: UsageLimit | None = _about(
+        "how many payments one customer may use it for", 1, default=None)
+    item_ids: Targets = _about("only for these items (none: any item)", ["course_python"],
+                               default=[])
+    seller_ids: Targets = _about("only for these sellers' items (none: any seller); a seller "
+                                 "sees the coupons that name it", ["inst_ada"], default=[])
+    starts_at: AwareDateTime | None = _about("valid from", "2027-03-01T00:00:00Z", default=None)
+    expires_at: AwareDateTime | None = _about("valid until (not at)", "2027-06-01T00:00:00Z",
+                                              default=None)
+    funded_by: FundedByName = _about(
+        "who bears the discount: `platform` (the seller is paid as if undiscounted) or "
+        "`seller` (the split is computed on the discounted total)", "platform",
+        default="platform")
+    active: StrictBool = _about("false to create it deactivated", True, default=True)
+    description: Text | None = _about(None, "Spring sale", default=None)
+
+
+class ValidateCouponIn(Input, json_schema_extra=examples.VALIDATE_COUPON):
+    code: Annotated[_text(64, min_length=1, line=True), Field(
+        description="a coupon code: one line of 1 to 64 characters")] = _about(
+        None, "SPRING25")
+    customer_id: ExternalId = _about(None, "stu_42")
+    seller_id: ExternalId = _about(None, "inst_ada")
+    item_id: ExternalId = _about(None, "course_python")
+    currency: Currency
+    subtotal: PositiveAmount
+
+
+class DeactivateCouponIn(Input, json_schema_extra=examples.DEACTIVATE_COUPON):
+    reason: Text | None = _about(None, "the spring sale is over", default=None)
+
+
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -463,6 +533,10 @@ class PaymentOut(FullView):
     gateway: str
     kind: str
     coupon_code: str | None
+    coupon_id: str | None = Field(description="The coupon that gave the discount, if one did")
+    discount_funded_by: str | None = Field(
+        description="With a coupon: who bears its discount, `platform` (the seller is paid "
+                    "as if undiscounted) or `seller` (the split is on the discounted total)")
     commission_rate: str
     commission_base: str
     platform_fee: int
@@ -612,6 +686,60 @@ class DisputeOut(FullView):
     under_review_at: datetime | None
     won_at: datetime | None
     lost_at: datetime | None
+
+
+class CouponOut(FullView):
+    id: str
+    code: str
+    kind: str
+    percent_off: str | None
+    amount_off: int | None
+    currency: str | None
+    max_discount: int | None
+    min_order_amount: int | None
+    max_redemptions: int | None
+    max_redemptions_per_customer: int | None
+    redemptions_held: int = Field(description="Payments holding a place against "
+                                              "`max_redemptions` (counted only with a limit)")
+    item_ids: list[str]
+    seller_ids: list[str]
+    starts_at: datetime | None
+    expires_at: datetime | None
+    funded_by: str
+    active: bool
+    description: str | None
+    deactivated_at: datetime | None
+    deactivation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CouponCheckOut(BaseModel):
+    code: str
+    valid: bool
+    discount: int = Field(description="What the coupon takes off the subtotal, in minor "
+                                      "units (0 when it does not apply)")
+    currency: str
+    reason: str | None = Field(description="Why it does not apply: " + ", ".join(
+        r.value for r in coupons.Reason))
+    detail: str | None = Field(description="The reason in words")
+
+
+class CouponCurrencyUsageOut(BaseModel):
+    currency: str
+    redemptions: int = Field(description="Payments redeemed: succeeded, not fully refunded")
+    reserved: int = Field(description="Payments not yet paid holding a place")
+    discount_given: int
+    revenue: int = Field(description="The redeemed payments' totals")
+    refunded: int = Field(description="What was refunded of them")
+
+
+class CouponUsageOut(BaseModel):
+    coupon_id: str
+    code: str
+    redemptions: int
+    reserved: int
+    currencies: list[CouponCurrencyUsageOut]
 
 
 class SellerOut(Output):

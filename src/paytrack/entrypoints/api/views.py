@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal, overload
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.coupons import Coupon
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.payments import Payment, refundable_amount
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
 from paytrack.entrypoints.api.schemas import (
+    CouponOut,
     DisputeOut,
     Page,
     PaymentOut,
@@ -47,7 +49,7 @@ def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
 
 for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"), (DisputeOut, "dispute"),
                      (StatusEventOut, "status_event"), (PayoutOut, "payout"),
-                     (PayoutAccountOut, "payout_account")):
+                     (PayoutAccountOut, "payout_account"), (CouponOut, "coupon")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
         f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
 
@@ -56,6 +58,7 @@ CustomerPaymentOut = _cut(PaymentOut, "payment", Role.CUSTOMER)
 SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
 CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
 SellerDisputeOut = _cut(DisputeOut, "dispute", Role.SELLER)  # customers see no disputes
+SellerCouponOut = _cut(CouponOut, "coupon", Role.SELLER)
 
 # Tried in order, the first that fits is used (a seller's refund has the full fields).
 PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
@@ -65,6 +68,8 @@ RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type:
 
 DisputeView = Annotated[DisputeOut | SellerDisputeOut,  # type: ignore[valid-type]
                         Field(union_mode="left_to_right")]
+CouponView = Annotated[CouponOut | SellerCouponOut,  # type: ignore[valid-type]
+                       Field(union_mode="left_to_right")]
 
 
 class PaymentPage(Page[PaymentView]):
@@ -76,6 +81,10 @@ class RefundPage(Page[RefundView]):
 
 
 class DisputePage(Page[DisputeView]):
+    pass
+
+
+class CouponPage(Page[CouponView]):
     pass
 
 
@@ -91,6 +100,8 @@ def present(actor: Actor, kind: Literal["status_event"], row: PaymentEvent) -> d
 def present(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["payout_account"], row: Any) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
 
 
 def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
@@ -112,6 +123,9 @@ def present_page(actor: Actor, kind: Literal["payout"], rows: Sequence[Payout],
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["dispute"], rows: Sequence[Dispute],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["coupon"], rows: Sequence[Coupon],
                  limit: int) -> dict[str, Any]: ...
 
 
