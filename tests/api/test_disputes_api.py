@@ -33,7 +33,7 @@ def test_an_admin_opens_a_dispute_and_the_payment_shows_disputed(admin, disputed
     assert dispute["due_by"].startswith("2026-02-14T23:59:59")
     shown = admin.get(f"/v1/payments/{payment['id']}").json()
     assert (shown["status"], shown["disputed_amount"], shown["refundable_amount"]) == (
-        "disputed", 5000, 5000)  # what is left once the dispute ends
+        "disputed", 5000, 0)  # nothing may be refunded while it is disputed
     refused = admin.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 100,
                                               "reason": "r"})
     assert refused.status_code == 409 and refused.json()["code"] == "invalid_transition"

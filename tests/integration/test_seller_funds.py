@@ -276,3 +276,17 @@ def test_refunds_racing_a_release_take_each_unit_from_one_place(storage, clock):
     assert balance(storage) == {"pending": 0, "available": 8000, "in_transit": 0,
                                 "paid_out": 0, "debt": 0}
     verified(storage)
+
+
+def test_verify_reports_a_pending_balance_its_earnings_do_not_hold(storage, clock):
+    payment = new_payment(storage, subtotal=10000)
+    verified(storage)
+    with storage.unit_of_work() as uow:  # an earning changed behind the ledger's back
+        uow.earnings.change(payment["id"], pending=-1)
+        uow.commit()
+    with storage.unit_of_work(readonly=True) as uow:
+        report = ledger.verify_ledger(uow, ADMIN)
+    assert not report["ok"]
+    assert report["held_differences"] == [{"seller_id": "seller_1", "currency": "USD",
+                                           "pending_balance": 8000,
+                                           "held_by_earnings": 7999}]

@@ -12,6 +12,15 @@ from datetime import datetime
 from typing import TypedDict
 
 
+class HeldDifference(TypedDict):
+    """A seller's pending balance that is not what its held earnings add up to."""
+
+    seller_id: str
+    currency: str
+    pending_balance: int  # the ledger's seller:<id>:pending
+    held_by_earnings: int  # the sum of its earnings' pending
+
+
 class Earning(TypedDict):
     """One row of ``seller_earnings``."""
 

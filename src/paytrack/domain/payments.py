@@ -20,6 +20,7 @@ from paytrack.domain.ledger import (
     seller_pending,
 )
 from paytrack.domain.splits import Bearer, Split
+from paytrack.domain.states import CAPTURED_STATES
 
 
 class PaymentMethod(StrEnum):
@@ -52,7 +53,10 @@ class PaymentKind(StrEnum):
 
 def refundable_amount(payment: Payment) -> int:
     """What a new refund may still ask for: neither refunded, nor held by an open request,
-    nor disputed."""
+    nor disputed; nothing while the payment cannot be refunded (not yet captured, failed,
+    canceled, disputed or charged back)."""
+    if payment["status"] not in CAPTURED_STATES:
+        return 0
     return (payment["total"] - payment["refunded_amount"] - payment["refund_reserved_amount"]
             - payment["disputed_amount"])
 

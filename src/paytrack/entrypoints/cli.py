@@ -271,6 +271,9 @@ def ledger_verify() -> None:
     for e in report["unbalanced_entries"]:
         console.print(f"[red]unbalanced[/red] entry {e['entry_id']} {e['currency']}: "
                       f"off by {e['sum']}")
+    for h in report["held_differences"]:
+        console.print(f"[red]held[/red] seller {h['seller_id']} {h['currency']}: pending "
+                      f"{h['pending_balance']}, its earnings hold {h['held_by_earnings']}")
     if not report["ok"]:
         console.print("[red]ledger verify failed[/red]")
         raise typer.Exit(1)

@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.earnings import HeldDifference
 from paytrack.domain.errors import NotFound
 from paytrack.domain.ledger import (
     AccountSpec,
@@ -65,6 +66,7 @@ class LedgerCheck(TypedDict):
     trial_balance: TrialBalance
     differences: list[BalanceDifference]
     unbalanced_entries: list[UnbalancedEntry]
+    held_differences: list[HeldDifference]
 
 
 def trial_balance(uow: UnitOfWork, actor: Actor) -> TrialBalance:
@@ -126,9 +128,24 @@ def verify_ledger(uow: UnitOfWork, actor: Actor) -> LedgerCheck:
     balance = trial_balance(uow, actor)
     differences = uow.ledger.balance_differences()
     unbalanced = uow.ledger.unbalanced_entries()
-    return {"ok": balance["balanced"] and not differences and not unbalanced,
+    held = held_differences(uow)
+    return {"ok": balance["balanced"] and not differences and not unbalanced and not held,
             "trial_balance": balance, "differences": differences,
-            "unbalanced_entries": unbalanced}
+            "unbalanced_entries": unbalanced, "held_differences": held}
+
+
+def held_differences(uow: UnitOfWork) -> list[HeldDifference]:
+    """Every seller whose pending balance is not the sum of what its earnings still hold
+    (each capture credits both, each refund, dispute and release takes from both)."""
+    held = uow.earnings.held_totals()
+    pending = {(a["seller_id"], a["currency"]): int(a["current_balance"])
+               for a in uow.ledger.accounts(code_suffix=":pending", code_prefix="seller:")
+               if a["seller_id"] is not None}
+    return [{"seller_id": seller, "currency": currency,
+             "pending_balance": pending.get((seller, currency), 0),
+             "held_by_earnings": held.get((seller, currency), 0)}
+            for seller, currency in sorted(held.keys() | pending.keys())
+            if pending.get((seller, currency), 0) != held.get((seller, currency), 0)]
 
 
 def rebuild_balances(uow: UnitOfWork, actor: Actor) -> list[BalanceDifference]:

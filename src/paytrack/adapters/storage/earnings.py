@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
-from paytrack.adapters.storage.sql import record_or_none, records
+from paytrack.adapters.storage.sql import labeled_sum, read_sum, record_or_none, records
 from paytrack.adapters.storage.tables import seller_earnings
 from paytrack.domain.earnings import Earning
 
@@ -66,6 +66,13 @@ class EarningsRepository:
             update(seller_earnings)
             .where(E.payment_id.in_(payment_ids), E.released_at.is_(None))
             .values(released=E.released + E.pending, pending=0, released_at=now))
+
+    def held_totals(self) -> dict[tuple[str, str], int]:
+        """Per (seller, currency), what its earnings still hold: exact sums."""
+        rows = self.conn.execute(
+            select(E.seller_id, E.currency, *labeled_sum(self.conn, E.pending, "held"))
+            .group_by(E.seller_id, E.currency))
+        return {(r.seller_id, r.currency): read_sum(r._mapping, "held") for r in rows}
 
     def list(self, seller_id: str, *, limit: int, before_id: str | None = None,
              currency: str | None = None, released: bool | None = None) -> list[Earning]:

@@ -104,14 +104,17 @@ class LedgerRepository:
         return {(r.code, r.currency): r.id for r in rows}
 
     def accounts(self, *, code: str | None = None, code_prefix: str | None = None,
-                 currency: str | None = None, seller_id: str | None = None,
-                 limit: int | None = None, before_id: int | None = None) -> list[Account]:
+                 code_suffix: str | None = None, currency: str | None = None,
+                 seller_id: str | None = None, limit: int | None = None,
+                 before_id: int | None = None) -> list[Account]:
         query = select(accounts.c.id, accounts.c.code, accounts.c.currency, accounts.c.normal,
                        accounts.c.seller_id, *_current_balance(self.conn))
         if code is not None:
             query = query.where(accounts.c.code == code)
         if code_prefix is not None:
             query = query.where(accounts.c.code.startswith(code_prefix, autoescape=True))
+        if code_suffix is not None:
+            query = query.where(accounts.c.code.endswith(code_suffix, autoescape=True))
         if currency is not None:
             query = query.where(accounts.c.currency == currency)
         if seller_id is not None:

@@ -549,7 +549,9 @@ class PaymentOut(FullView):
                                                     "(requested or approved) until decided")
     disputed_amount: int = Field(description="Held by open disputes and taken by lost ones")
     refundable_amount: int = Field(description="What a new refund may still ask for: "
-                                               "total - refunded - reserved - disputed")
+                                               "total - refunded - reserved - disputed; 0 "
+                                               "while the payment cannot be refunded "
+                                               "(not captured, disputed, charged back)")
     platform_discount: int = Field(description="The part of `discount` the platform funds: "
                                                "the split is computed as if undiscounted "
                                                "by it (debited to `platform:discounts`)")
@@ -831,6 +833,8 @@ class VerifyOut(BaseModel):
     trial_balance: TrialBalanceOut
     differences: list[dict[str, Any]]
     unbalanced_entries: list[dict[str, Any]]
+    held_differences: list[dict[str, Any]] = Field(
+        description="Sellers whose pending balance is not what their held earnings add up to")
 
 
 T = TypeVar("T")
