@@ -1,7 +1,8 @@
 """A real ``paytrack serve`` killed with SIGKILL again and again while clients create,
-capture and refund with idempotent retries. Afterwards every acknowledged write exists
-exactly once, no key is locked, refunded amounts are the acknowledged ones and
-``paytrack ledger verify`` is clean. Bounded: about half a minute per database."""
+capture and refund with idempotent retries, its upkeep releases sellers' earnings (no
+hold) and another client pays sellers out of them. Afterwards every acknowledged write
+exists exactly once, no key is locked, refunded and paid-out amounts are the acknowledged
+ones and ``paytrack ledger verify`` is clean. Bounded: about half a minute per database."""
 
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ CLIENTS = 6
 KILLS = 5
 RUN_SECONDS = 25
 PAYTRACK = str(Path(sys.executable).with_name("paytrack"))
+PAYOUT_KEY = "gAUmQyhLf6s_1d0pDZRVdRqSlTj8LrQ3tvlkHcMhJHo="  # a Fernet key for the test
+
+
+@dataclass
+class PayoutAck:
+    seller_id: str
+    currency: str
+    amount: int
+    payout_id: str
+    paid: bool = False
 
 
 @dataclass
@@ -45,7 +56,10 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PAYTRACK_DATABASE_URL": database_url}
+        self.env = {**os.environ, "PAYTRACK_DATABASE_URL": database_url,
+                    # earnings are due at once and released every 0.2 s, under the kills
+                    "PAYTRACK_HOLD_DAYS": "0", "PAYTRACK_UPKEEP_INTERVAL_S": "0.2",
+                    "PAYTRACK_PAYOUT_KEYS": PAYOUT_KEY}
         self.log = (tmp_path / "server.log").open("ab")
         self.process: subprocess.Popen | None = None
 
@@ -120,18 +134,75 @@ def _client_loop(url: str, token: str, n: int, until: float, acks: list[Ack],
                 ack.refunds.append((refund_key, refund, reply.json()))
 
 
+def _payout_loop(url: str, token: str, until: float, payouts: list[PayoutAck],
+                 errors: list[str]) -> None:
+    """Pay each seller out of what it has available, again and again: request, approve,
+    pay (every third is left approved), each step retried with its own key."""
+    give_up = until + 60
+    with httpx.Client(base_url=url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        while time.monotonic() < until:
+            for n in range(CLIENTS):
+                seller = f"seller_{n}"
+                try:
+                    balances = client.get(f"/v1/sellers/{seller}/balance").json()["balances"]
+                except (httpx.TransportError, ValueError, KeyError):
+                    continue  # the server is down or the seller has no sale yet
+                for row in balances:
+                    amount = row["available"] // 2
+                    if amount < 10_000:  # above every currency's minimum here
+                        continue
+                    body = {"seller_id": seller, "amount": amount,
+                            "currency": row["currency"], "method": "paypal"}
+                    reply = _send(client, "/v1/payouts", body, f"po-{uuid.uuid4()}",
+                                  give_up)
+                    if reply.status_code == 409 and reply.json()["code"] in (
+                            "insufficient_funds", "payout_account_missing"):
+                        continue  # a refund took it meanwhile, or no account yet
+                    if reply.status_code != 201:
+                        errors.append(f"payout: {reply.status_code} {reply.text}")
+                        return
+                    ack = PayoutAck(seller, row["currency"], amount, reply.json()["id"])
+                    payouts.append(ack)
+                    for verb, step in (("approve", None),
+                                       ("pay", {"reference": f"ref_{ack.payout_id}"})):
+                        if verb == "pay" and len(payouts) % 3 == 0:
+                            break
+                        moved = _send(client, f"/v1/payouts/{ack.payout_id}/{verb}", step,
+                                      f"{verb}-{uuid.uuid4()}", give_up)
+                        if moved.status_code != 200:
+                            errors.append(f"{verb}: {moved.status_code} {moved.text}")
+                            return
+                        ack.paid = verb == "pay"
+            time.sleep(0.2)
+
+
+def _payout_accounts(url: str, token: str) -> None:
+    with httpx.Client(base_url=url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        for n in range(CLIENTS):
+            assert client.put(f"/v1/sellers/seller_{n}", json={}).status_code == 200
+            reply = client.put(f"/v1/sellers/seller_{n}/payout-account",
+                               json={"method": "paypal", "email": f"s{n}@example.com"})
+            assert reply.status_code == 200, reply.text
+
+
 def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage, tmp_path):
     with storage.unit_of_work() as uow:
         _, token = create_key(uow, "admin", ADMIN)
         uow.commit()
     server = Server(database_url, tmp_path)
     server.start()
+    _payout_accounts(server.url, token)
     acks: list[Ack] = []
+    payouts: list[PayoutAck] = []
     errors: list[str] = []
     until = time.monotonic() + RUN_SECONDS
     clients = [threading.Thread(target=_client_loop,
                                 args=(server.url, token, n, until, acks, errors))
                for n in range(CLIENTS)]
+    clients.append(threading.Thread(target=_payout_loop,
+                                    args=(server.url, token, until, payouts, errors)))
     try:
         for c in clients:
             c.start()
@@ -146,6 +217,7 @@ def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage,
         assert not errors, errors
         assert not any(c.is_alive() for c in clients)
         _check(server, token, acks)
+        _check_payouts(server, token, payouts)
     finally:
         server.kill()
     verify = subprocess.run([PAYTRACK, "ledger", "verify"], env=server.env,
@@ -179,6 +251,24 @@ def _check(server: Server, token: str, acks: list[Ack]) -> None:
                 assert again.status_code == 201 and again.json()["id"] == reply["id"]
         trial = client.get("/v1/ledger/trial-balance").json()
         assert trial["balanced"], trial
+
+
+def _check_payouts(server: Server, token: str, payouts: list[PayoutAck]) -> None:
+    """Every acknowledged payout exists once; each seller's paid out and in transit are
+    exactly the acknowledged payouts (releases and refunds moved the rest)."""
+    assert any(p.paid for p in payouts), "no payout was paid: the test proved nothing"
+    with httpx.Client(base_url=server.url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        stored = {p["id"]: p for p in _all(client, "/v1/payouts")}
+        assert sorted(stored) == sorted(p.payout_id for p in payouts)
+        for n in range(CLIENTS):
+            seller = f"seller_{n}"
+            for row in client.get(f"/v1/sellers/{seller}/balance").json()["balances"]:
+                mine = [p for p in payouts
+                        if (p.seller_id, p.currency) == (seller, row["currency"])]
+                assert row["paid_out"] == sum(p.amount for p in mine if p.paid), row
+                assert row["in_transit"] == sum(p.amount for p in mine if not p.paid), row
+                assert min(row["pending"], row["available"], row["debt"]) >= 0, row
 
 
 def _all(client: httpx.Client, path: str) -> list[dict]:
