@@ -267,3 +267,74 @@ def test_random_sequences_with_seller_borne_gateway_fees(engine, clock, seed):
 @pytest.mark.parametrize("seed", range(4))
 def test_no_seller_has_money_available_while_owing_debt(engine, clock, seed):
     scenario(make_storage(engine, clock), clock, 200 + seed, 150, strict_debt=True)
+
+
+@pytest.mark.skipif(not __import__("tests.conftest", fromlist=["ON_POSTGRES"]).ON_POSTGRES,
+                    reason="races are only real on PostgreSQL")
+def test_concurrent_mixed_operations_never_fail_unexpectedly(engine, clock):
+    """Refunds, disputes, decisions, releases, payout requests and returns racing on two
+    sellers: every refusal is a domain error (no deadlock, no assertion), and every sum
+    still holds afterwards."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = make_storage(engine, clock)
+    run(storage, coupons.create_coupon, coupons.CreateCoupon(
+        code="PLAT30", kind="percent", percent_off="0.3", funded_by="platform"), ADMIN)
+    pays = []
+    for i in range(40):
+        seller = SELLERS[i % 2]
+        p = run(storage, psvc.create_payment, psvc.CreatePayment(
+            customer_id="c1", seller_id=seller, item_type="course", item_id=f"i_{seller}",
+            currency="USD", subtotal=5000 + i, tax=300,
+            coupon_code="PLAT30" if i % 3 == 0 else None), ADMIN)
+        pays.append(run(storage, psvc.capture_payment, p["id"], ADMIN))
+    for seller in SELLERS[:2]:
+        run(storage, posvc.set_payout_account, seller, ADMIN, method="bank_transfer",
+            details={"account_holder": "Ada", "iban": IBAN})
+    clock.now += timedelta(days=2)
+    # Half of them are due (backdate half the earnings).
+    with storage.unit_of_work() as uow:
+        uow.conn.execute(seller_earnings.update().where(
+            seller_earnings.c.payment_id.in_([p["id"] for p in pays[::2]]))
+            .values(available_on=START))
+        uow.commit()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(12)
+
+    def worker(n: int) -> None:
+        rnd = random.Random(n)
+        barrier.wait()
+        for _ in range(25):
+            p = rnd.choice(pays)
+            op = rnd.choice(["refund", "dispute", "decide", "release", "payout", "return"])
+            try:
+                if op == "refund":
+                    run(storage, rsvc.refund_payment, p["id"], ADMIN, reason="r",
+                        amount=rnd.choice([None, 700]))
+                elif op == "dispute":
+                    run(storage, dsvc.open_dispute, p["id"], ADMIN, amount=900, reason="x")
+                elif op == "decide":
+                    open_ = [d for d in rows(storage, disputes) if d["status"] == "open"]
+                    if open_:
+                        fn = rnd.choice([dsvc.win_dispute, dsvc.lose_dispute])
+                        run(storage, fn, rnd.choice(open_)["id"], ADMIN)
+                elif op == "release":
+                    run(storage, seller_funds.release_due, limit=3)
+                elif op == "payout":
+                    run(storage, posvc.request_payout, ADMIN, amount=1000, currency="USD",
+                        method="bank_transfer", seller_id=rnd.choice(SELLERS[:2]))
+                else:
+                    open_ = [x for x in rows(storage, payouts) if x["status"] == "requested"]
+                    if open_:
+                        run(storage, rnd.choice([posvc.cancel_payout, posvc.approve_payout]),
+                            rnd.choice(open_)["id"], ADMIN)
+            except PaytrackError:
+                pass
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(worker, range(12)))
+    assert not errors, [repr(e)[:300] for e in errors[:5]]
+    check_invariants(storage, strict_debt=True)
