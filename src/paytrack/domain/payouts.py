@@ -30,6 +30,7 @@ from paytrack.domain.ledger import (
     JournalEntry,
     gateway_clearing,
     seller_available,
+    seller_debt,
     seller_in_transit,
 )
 from paytrack.domain.money import currency_exponent, validate_currency
@@ -152,14 +153,17 @@ def paid_entry(payout: Payout) -> JournalEntry:
     return entry
 
 
-def returned_entry(payout: Payout, kind: str) -> JournalEntry:
+def returned_entry(payout: Payout, kind: str, to_debt: int = 0) -> JournalEntry:
     """A payout that will not be paid (``payout.failed``, ``payout.canceled``): its funds
-    go back to available."""
+    go back to the seller, paying down ``to_debt`` of its debt first (as a release does),
+    the rest to available."""
     assert kind in ("payout.failed", "payout.canceled")
     seller, currency, amount = payout["seller_id"], payout["currency"], payout["amount"]
+    assert 0 <= to_debt <= amount
     entry = JournalEntry(kind, f"payout {payout['id']} {kind.partition('.')[2]}")
     entry.debit(seller_in_transit(seller), currency, amount)
-    entry.credit(seller_available(seller), currency, amount)
+    entry.credit(seller_debt(seller), currency, to_debt)
+    entry.credit(seller_available(seller), currency, amount - to_debt)
     return entry
 
 

@@ -32,7 +32,7 @@ from paytrack.domain.errors import (
     ValidationFailed,
 )
 from paytrack.domain.ids import new_id
-from paytrack.domain.ledger import seller_available
+from paytrack.domain.ledger import seller_available, seller_debt
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount, validate_currency
 from paytrack.domain.payouts import (
@@ -148,7 +148,7 @@ def fail_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reason: str) -
     now = uow.now()
     payout = _move(uow, payout_id, S.FAILED, actor, reason,
                    {"failed_at": now, "failure_reason": reason, "decided_by": str(actor)})
-    uow.ledger.post(returned_entry(payout, "payout.failed"), now)
+    _return_funds(uow, payout, "payout.failed", now)
     return payout
 
 
@@ -170,7 +170,7 @@ def cancel_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *,
                     "decided_by": str(actor)},
                    sources=sources, refusal="a payout can be canceled only while it is "
                                             "requested; an admin can still fail it")
-    uow.ledger.post(returned_entry(payout, "payout.canceled"), now)
+    _return_funds(uow, payout, "payout.canceled", now)
     return payout
 
 
@@ -272,6 +272,17 @@ def _move(uow: UnitOfWork, payout_id: str, target: PayoutStatus, actor: Actor,
     uow.records.audit(str(actor), f"payout.{target}", "payout", payout_id,
                       {"status": previous}, _audited(payout), now)
     return payout
+
+
+def _return_funds(uow: UnitOfWork, payout: Payout, kind: str, now: datetime) -> None:
+    """Post the return of a payout that will not be paid: the seller's debt (a refund or
+    a dispute while it was in transit) is paid down first, the rest goes to available, so
+    a seller never has money to withdraw while it owes some."""
+    seller, currency = payout["seller_id"], payout["currency"]
+    available, debt = seller_available(seller), seller_debt(seller)
+    balances = uow.ledger.lock_balances([available, debt], currency, now)
+    to_debt = min(balances[debt.code], payout["amount"])
+    uow.ledger.post(returned_entry(payout, kind, to_debt), now)
 
 
 def _audited(payout: Payout) -> dict[str, Any]:

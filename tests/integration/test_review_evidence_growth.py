@@ -1,0 +1,26 @@
+"""Review: a seller key can grow one dispute's evidence without bound (each submission up
+to 5000 characters and 20 references, appended to one JSON column that every submission
+rewrites whole). Expected: a cap on the number of submissions, refused with a 4xx."""
+
+from __future__ import annotations
+
+import pytest
+
+from paytrack.domain.actors import Actor, Role
+from paytrack.domain.errors import PaytrackError
+from paytrack.services import disputes
+from tests.integration.conftest import ADMIN, committed, new_payment
+
+SELLER = Actor(Role.SELLER, "seller_1")
+
+
+def test_evidence_submissions_are_bounded(storage):
+    payment = new_payment(storage, subtotal=10000)
+    dispute = committed(storage, disputes.open_dispute, payment["id"], ADMIN, amount=1000,
+                        reason="fraud")
+    text = "x" * 5000
+    refs = [f"file_{i}_" + "r" * 480 for i in range(20)]
+    with pytest.raises(PaytrackError):
+        for _ in range(300):  # ~4.5 MB in one row, rewritten 300 times
+            committed(storage, disputes.submit_evidence, dispute["id"], SELLER, text=text,
+                      references=refs)
