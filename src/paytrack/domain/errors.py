@@ -22,6 +22,7 @@
     │   ├── RefundExceedsCaptured
     │   ├── RefundWindowClosed           a customer asked after the refund policy's window
     │   ├── DisputeExceedsCaptured       disputes and refunds never exceed the total
+    │   ├── EvidenceLimitReached         a dispute already holds its most submissions
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
@@ -154,9 +155,16 @@ class RefundExceedsCaptured(Conflict):
 class RefundWindowClosed(Conflict):
     code = "refund_window_closed"
     title = "The refund window has closed"
+
+
 class DisputeExceedsCaptured(Conflict):
     code = "dispute_exceeds_captured"
     title = "Dispute exceeds what is left of the payment"
+
+
+class EvidenceLimitReached(Conflict):
+    code = "evidence_limit_reached"
+    title = "The dispute holds all the evidence it may"
 
 
 class InsufficientFunds(Conflict):
@@ -192,6 +200,8 @@ class ItemHasPayments(Conflict):
 class PayoutAccountMissing(Conflict):
     code = "payout_account_missing"
     title = "No payout account for this method"
+
+
 class CouponCodeTaken(Conflict):
     code = "coupon_code_taken"
     title = "Another coupon has this code"

@@ -40,6 +40,7 @@ from paytrack.domain.disputes import (
 from paytrack.domain.errors import (
     DisputeExceedsCaptured,
     DuplicateGatewayDispute,
+    EvidenceLimitReached,
     InvalidAmount,
     InvalidTransition,
     ValidationFailed,
@@ -68,6 +69,7 @@ P = PaymentStatus
 CANCELED_FOR = "payment disputed"  # why open refund requests close when a dispute opens
 EVIDENCE_TEXT_MAX = 5000
 REFERENCES_MAX = 20
+SUBMISSIONS_MAX = 20  # per dispute: what a gateway's evidence form takes, and a bound
 
 
 def open_dispute(uow: UnitOfWork, payment_id: str, actor: Actor, *, amount: int,
@@ -150,6 +152,10 @@ def submit_evidence(uow: UnitOfWork, dispute_id: str, actor: Actor, *, text: str
         fetch(uow.disputes, "dispute", dispute_id)  # raises NotFound
         raise AssertionError("unreachable")
     permissions.check_object(actor, Action.DISPUTE_EVIDENCE, dispute, f"dispute {dispute_id}")
+    if len(dispute["evidence"]) >= SUBMISSIONS_MAX:
+        raise EvidenceLimitReached(
+            f"dispute {dispute_id} already holds {SUBMISSIONS_MAX} evidence submissions, the "
+            "most it takes: put what is left in one submission's text and references")
     now = uow.now()
     submitted: Evidence = {"text": text, "references": refs,
                            "submitted_by": str(actor.role), "submitted_at": now.isoformat()}

