@@ -789,7 +789,8 @@ class EarningOut(BaseModel):
     net: int = Field(description="Credited to the seller's pending balance at capture")
     refunded: int = Field(description="The seller's part of refunds and lost disputes")
     pending: int = Field(description="Still held until `available_on`")
-    released: int = Field(description="Moved to available (less any debt recovered from it)")
+    released: int = Field(description="Released from the hold: to available, after "
+                                      "recovering any debt the seller had from it")
     available_on: datetime
     released_at: datetime | None
     status: Literal["pending", "released"]
