@@ -302,7 +302,7 @@ def test_concurrent_mixed_operations_never_fail_unexpectedly(engine, clock):
     with storage.unit_of_work() as uow:
         uow.conn.execute(seller_earnings.update().where(
             seller_earnings.c.payment_id.in_([p["id"] for p in pays[::2]]))
-            .values(available_on=START))
+            .values(captured_s=int((START - timedelta(days=30)).timestamp())))
         uow.commit()
     errors: list[BaseException] = []
     barrier = threading.Barrier(12)

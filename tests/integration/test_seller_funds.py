@@ -290,3 +290,19 @@ def test_verify_reports_a_pending_balance_its_earnings_do_not_hold(storage, cloc
     assert report["held_differences"] == [{"seller_id": "seller_1", "currency": "USD",
                                            "pending_balance": 8000,
                                            "held_by_earnings": 7999}]
+
+
+def test_a_new_hold_period_applies_to_what_the_seller_still_has_held(storage, clock):
+    new_payment(storage, subtotal=1000)
+    clock.advance(days=2)
+    assert release(storage) == 0
+    committed(storage, parties.upsert_party, "seller", "seller_1", ADMIN, hold_days=1)
+    [earning] = earnings(storage)
+    assert earning["available_on"] == START + timedelta(days=1)
+    assert release(storage) == 1
+    committed(storage, parties.upsert_party, "seller", "seller_1", ADMIN, hold_days=30)
+    new_payment(storage, subtotal=1000)
+    clock.advance(days=29)
+    assert release(storage) == 0
+    clock.advance(days=1)
+    assert release(storage) == 1

@@ -2,7 +2,8 @@
 
 ``net`` was credited to the seller's pending balance at capture (its share less any
 gateway fee it bears). Refunds and disputes before the release take the seller's part
-from ``pending``; at ``available_on`` a release moves what is left to available (after
+from ``pending``; once its hold ends (``available_on``: its capture plus the seller's hold
+days, its own or the platform's) a release moves what is left to available (after
 recovering any debt the seller has), and refunds after it take from available, then debt.
 """
 
@@ -33,6 +34,13 @@ class Earning(TypedDict):
     pending: int  # of it, still held (0 once released)
     released: int  # moved to available (or to the seller's debt) by the release
     refunded: int  # the seller's part of refunds and lost disputes
-    available_on: datetime
+    captured_at: datetime
+    captured_s: int  # captured_at in Unix seconds: the release compares it with integers
     released_at: datetime | None
     created_at: datetime
+
+
+class EarningView(Earning):
+    """An earning as a seller reads it: with the day its hold ends."""
+
+    available_on: datetime

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.earnings import Earning
+from paytrack.domain.earnings import Earning, EarningView
 from paytrack.domain.ledger import JournalEntry, seller_available, seller_debt, seller_pending
 from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import Payment, SellerSide, seller_fee_share
@@ -34,12 +34,6 @@ from paytrack.services.ledger import require_seller
 RELEASE_BATCH = 500
 
 
-def hold_days(uow: UnitOfWork, seller_id: str) -> int:
-    seller = uow.parties.get("seller", seller_id)
-    own = None if seller is None else seller.get("hold_days")
-    return own if isinstance(own, int) else uow.policy.hold_days
-
-
 def record_earning(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
     """At capture: what the seller's pending balance got from this payment, and when it
     becomes available."""
@@ -47,12 +41,14 @@ def record_earning(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
                                      Bearer(payment["gateway_fee_bearer"]))
     net = payment["seller_amount"] - from_share
     captured = payment["succeeded_at"] or now
+    # Nothing is read here: when the hold ends is decided by the release, from the
+    # seller's hold days as they are then.
     uow.earnings.insert({
         "payment_id": payment["id"], "seller_id": payment["seller_id"],
         "currency": payment["currency"], "gross": payment["total"],
         "commission": payment["platform_fee"], "net": net, "pending": net, "released": 0,
         "refunded": 0,
-        "available_on": captured + timedelta(days=hold_days(uow, payment["seller_id"])),
+        "captured_at": captured, "captured_s": int(captured.timestamp()),
         "released_at": None, "created_at": now,
     })
 
@@ -109,7 +105,7 @@ def release_due(uow: UnitOfWork, *, limit: int = RELEASE_BATCH) -> int:
     many earnings were released. Idempotent: a released row is never claimed again, and
     the marking and the posting commit together."""
     now = uow.now()
-    due = uow.earnings.claim_due(now, limit)
+    due = uow.earnings.claim_due(now, uow.policy.hold_days, limit)
     if not due:
         return 0
     uow.earnings.mark_released([e["payment_id"] for e in due], now)
@@ -134,11 +130,15 @@ def release_due(uow: UnitOfWork, *, limit: int = RELEASE_BATCH) -> int:
 
 def list_earnings(uow: UnitOfWork, seller_id: str, actor: Actor, *, limit: int = 20,
                   cursor: str | None = None, currency: str | None = None,
-                  released: bool | None = None) -> list[Earning]:
-    """The earnings behind a seller's balance, newest payment first: to an admin, or to
-    that seller."""
+                  released: bool | None = None) -> list[EarningView]:
+    """The earnings behind a seller's balance, newest payment first, each with the day
+    its hold ends (by the seller's hold days as they are now): to an admin, or to that
+    seller."""
     require_seller(uow, seller_id, actor)
     if currency is not None:
         validate_currency(currency)
-    return uow.earnings.list(seller_id, limit=limit, before_id=cursor, currency=currency,
-                             released=released)
+    own = uow.earnings.hold_days(seller_id)
+    hold = timedelta(days=uow.policy.hold_days if own is None else own)
+    return [{**e, "available_on": e["captured_at"] + hold}
+            for e in uow.earnings.list(seller_id, limit=limit, before_id=cursor,
+                                       currency=currency, released=released)]

@@ -11,15 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.sql import labeled_sum, read_sum, record_or_none, records
-from paytrack.adapters.storage.tables import seller_earnings
+from paytrack.adapters.storage.tables import seller_earnings, sellers
 from paytrack.domain.earnings import Earning
 
 E = seller_earnings.c
+DAY_S = 86_400
+
+
+def _hold_seconds(default_hold_days: int) -> ColumnElement[int]:
+    return func.coalesce(sellers.c.hold_days, default_hold_days) * DAY_S
 
 
 class EarningsRepository:
@@ -49,14 +54,18 @@ class EarningsRepository:
             self.conn.execute(update(seller_earnings)
                               .where(E.payment_id == payment_id).values(**values))
 
-    def claim_due(self, now: datetime, limit: int) -> list[Earning]:
-        """Up to ``limit`` held rows due by ``now``, locked; rows another release holds are
-        skipped, not waited for."""
+    def claim_due(self, now: datetime, default_hold_days: int, limit: int) -> list[Earning]:
+        """Up to ``limit`` held rows whose hold has ended by ``now`` (their capture plus
+        their seller's hold days, else ``default_hold_days``), locked; rows another release
+        holds are skipped, not waited for. Integer arithmetic on Unix seconds, the same on
+        every database."""
         rows = self.conn.execute(
             select(seller_earnings)
-            .where(E.released_at.is_(None), E.available_on <= now)
-            .order_by(E.available_on, E.payment_id).limit(limit)
-            .with_for_update(skip_locked=True)
+            .join(sellers, sellers.c.id == E.seller_id)
+            .where(E.released_at.is_(None),
+                   E.captured_s <= int(now.timestamp()) - _hold_seconds(default_hold_days))
+            .order_by(E.captured_s, E.payment_id).limit(limit)
+            .with_for_update(of=seller_earnings, skip_locked=True)
         )
         return records(rows, Earning)
 
@@ -73,6 +82,11 @@ class EarningsRepository:
             select(E.seller_id, E.currency, *labeled_sum(self.conn, E.pending, "held"))
             .group_by(E.seller_id, E.currency))
         return {(r.seller_id, r.currency): read_sum(r._mapping, "held") for r in rows}
+
+    def hold_days(self, seller_id: str) -> int | None:
+        """The seller's own hold period, if it has one."""
+        return self.conn.execute(
+            select(sellers.c.hold_days).where(sellers.c.id == seller_id)).scalar()
 
     def list(self, seller_id: str, *, limit: int, before_id: str | None = None,
              currency: str | None = None, released: bool | None = None) -> list[Earning]:

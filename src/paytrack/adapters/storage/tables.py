@@ -350,8 +350,10 @@ seller_earnings = Table(
     "seller_earnings",
     metadata,
     # One row per captured payment: what it earned its seller, and how much of that is
-    # still held (``pending``) until ``available_on``. Written once at capture; a release
-    # (seller_funds.release_due) moves every due row in batches, never one per capture.
+    # still held (``pending``) until its hold ends: ``captured_s`` plus the seller's hold
+    # days (its own, or the platform's), decided at release time, so a seller's new hold
+    # applies to all it still has held. Written once at capture (nothing read for it); a
+    # release (seller_funds.release_due) moves every due row in batches.
     Column("payment_id", Id, ForeignKey("payments.id"), primary_key=True),
     Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -361,14 +363,15 @@ seller_earnings = Table(
     Column("pending", Money, nullable=False),  # of it, still pending (0 once released)
     Column("released", Money, nullable=False, server_default="0"),  # moved to available
     Column("refunded", Money, nullable=False, server_default="0"),  # seller part refunded
-    Column("available_on", UTCDateTime, nullable=False),
+    Column("captured_at", UTCDateTime, nullable=False),
+    Column("captured_s", BigInteger, nullable=False),  # captured_at in Unix seconds
     Column("released_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     CheckConstraint("net >= 0 AND pending >= 0 AND released >= 0 AND refunded >= 0",
                     name="amounts_non_negative"),
     CheckConstraint("released_at IS NULL OR pending = 0", name="released_holds_nothing"),
     Index(None, "seller_id", "payment_id"),
-    Index("ix_seller_earnings_due", "available_on",
+    Index("ix_seller_earnings_held", "captured_s",
           sqlite_where=text("released_at IS NULL"),
           postgresql_where=text("released_at IS NULL")),
     implicit_returning=False,

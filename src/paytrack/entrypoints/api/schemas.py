@@ -789,9 +789,12 @@ class EarningOut(BaseModel):
     net: int = Field(description="Credited to the seller's pending balance at capture")
     refunded: int = Field(description="The seller's part of refunds and lost disputes")
     pending: int = Field(description="Still held until `available_on`")
+    captured_at: datetime
     released: int = Field(description="Released from the hold: to available, after "
                                       "recovering any debt the seller had from it")
-    available_on: datetime
+    available_on: datetime = Field(description="When its hold ends: the capture plus the "
+                                                "seller's hold days (its own, or the "
+                                                "platform's, as they are now)")
     released_at: datetime | None
     status: Literal["pending", "released"]
 

@@ -6,7 +6,7 @@ from fastapi import Path, Query, Response
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
-from paytrack.domain.earnings import Earning
+from paytrack.domain.earnings import EarningView
 from paytrack.domain.parties import Party
 from paytrack.entrypoints.api.deps import StorageDep, may
 from paytrack.entrypoints.api.parameters import id_cursor
@@ -61,7 +61,7 @@ def seller_earnings(seller_id: PartyId, storage: StorageDep, actor: SellerReader
     return page(rows, limit, _earning, cursor_key="payment_id")
 
 
-def _earning(row: Earning) -> dict:
+def _earning(row: EarningView) -> dict:
     return {**row, "status": "pending" if row["released_at"] is None else "released"}
 
 

@@ -69,7 +69,8 @@ def _seller_earnings() -> None:
         sa.Column("pending", sa.BigInteger(), nullable=False),
         sa.Column("released", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("refunded", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("available_on", utc, nullable=False),
+        sa.Column("captured_at", utc, nullable=False),
+        sa.Column("captured_s", sa.BigInteger(), nullable=False),
         sa.Column("released_at", utc, nullable=True),
         sa.Column("created_at", utc, nullable=False),
         sa.CheckConstraint("net >= 0 AND pending >= 0 AND released >= 0 AND refunded >= 0",
@@ -84,22 +85,25 @@ def _seller_earnings() -> None:
     )
     op.create_index(op.f("ix_seller_earnings_seller_id_payment_id"), "seller_earnings",
                     ["seller_id", "payment_id"])
-    op.create_index("ix_seller_earnings_due", "seller_earnings", ["available_on"],
+    op.create_index("ix_seller_earnings_held", "seller_earnings", ["captured_s"],
                     sqlite_where=sa.text("released_at IS NULL"),
                     postgresql_where=sa.text("released_at IS NULL"))
-    # Earnings captured before this revision were credited to pending with no date: they
-    # are due now, and the next release makes them available. (A payment's seller_amount
-    # less refunds is what its capture left in pending; seller-borne gateway fees too.)
+    # Earnings captured before this revision: each payment's seller_amount less refunds and
+    # any seller-borne gateway fee is what its capture left in pending; its hold runs from
+    # its capture, so the next release makes the older ones available.
     fee = "CASE WHEN p.gateway_fee_bearer = 'seller' THEN p.gateway_fee ELSE 0 END"
     refunded = ("COALESCE((SELECT sum(r.seller_part) FROM refunds r "
                 "WHERE r.payment_id = p.id AND r.status = 'succeeded'), 0)")
     net = f"(p.seller_amount - {fee})"
+    epoch = ("CAST(EXTRACT(EPOCH FROM p.succeeded_at) AS BIGINT)"
+             if op.get_bind().dialect.name == "postgresql"
+             else "CAST(strftime('%s', p.succeeded_at) AS INTEGER)")
     op.execute(
         "INSERT INTO seller_earnings (payment_id, seller_id, currency, gross, commission, net, "
-        "pending, released, refunded, available_on, released_at, created_at) "
+        "pending, released, refunded, captured_at, captured_s, released_at, created_at) "
         f"SELECT p.id, p.seller_id, p.currency, p.total, p.platform_fee, {net}, "
         f"CASE WHEN {net} > {refunded} THEN {net} - {refunded} ELSE 0 END, 0, {refunded}, "
-        "p.succeeded_at, NULL, p.succeeded_at "
+        f"p.succeeded_at, {epoch}, NULL, p.succeeded_at "
         "FROM payments p WHERE p.succeeded_at IS NOT NULL "
         "AND p.status IN ('succeeded', 'partially_refunded', 'refunded') "
         f"AND {net} >= 0")
