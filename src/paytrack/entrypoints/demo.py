@@ -121,7 +121,7 @@ DEBT_STORIES = [
 # Disputes: the reason codes each kind of item gets, what the cardholder said, evidence.
 DISPUTE_CODES = {
     "course": ["product_unacceptable", "credit_not_processed", "fraudulent", "duplicate"],
-    "event": ["fraudulent", "unrecognized", "product_not_received", "duplicate"],
+    "event": ["fraudulent", "unrecognized", "credit_not_processed", "duplicate"],
     "product": ["product_not_received", "product_unacceptable", "fraudulent"],
     "booking": ["unrecognized", "credit_not_processed", "fraudulent"],
     "service": ["subscription_canceled", "unrecognized", "fraudulent"],
@@ -449,20 +449,16 @@ class _Year:
     def final_payouts(self, uow: UnitOfWork) -> None:
         """Just before the end, a few sellers ask to be paid: the admin's queue
         (``GET /v1/payouts/pending``) holds them, two approved, the rest requested."""
-        asked = 0
-        for seller_id, *_ in SELLERS:
-            for currency, amount in sorted(self.available(uow, seller_id).items()):
-                if asked == 4:
-                    return
-                minimum = uow.policy.payouts.minimum_for(currency)
-                payout_id = self.request(uow, seller_id, currency,
-                                         max(minimum, amount // 2),
-                                         Actor(Role.SELLER, seller_id))
-                if asked < 2:
-                    self.at(self.clock[0] + timedelta(hours=18),
-                            partial(self.approve, payout_id=payout_id))
-                asked += 1
-                break  # one per seller
+        asking = [(seller_id, available) for seller_id, *_ in SELLERS
+                  if (available := sorted(self.available(uow, seller_id).items()))][:4]
+        for n, (seller_id, available) in enumerate(asking):
+            currency, amount = self.rng.choice(available)
+            minimum = uow.policy.payouts.minimum_for(currency)
+            payout_id = self.request(uow, seller_id, currency, max(minimum, amount // 2),
+                                     Actor(Role.SELLER, seller_id))
+            if n < 2:
+                self.at(self.clock[0] + timedelta(hours=18),
+                        partial(self.approve, payout_id=payout_id))
 
     def follow(self, payout_id: str) -> None:
         """An admin approves the request a day later; the provider pays it, or returns it,
