@@ -363,7 +363,8 @@ def demo(
 ) -> None:
     """Load a realistic marketplace and print an admin key.
 
-    A year of payments and refunds in several currencies, loaded once. Each run prints a
+    A year of payments in several currencies with refunds, coupons, released earnings,
+    payouts in every state, disputes and sellers in debt, loaded once. Each run prints a
     new demo admin key and revokes the one the previous run printed.
     """
     from paytrack.entrypoints.demo import load_demo

@@ -170,7 +170,6 @@ class _Sale:
 
     id: str
     seller_id: str
-    customer_id: str
     item_type: str
     currency: str
     gateway: str
@@ -263,7 +262,7 @@ class _Year:
 
     def __init__(self, rng: random.Random, clock: list[datetime], start: datetime,
                  end: datetime, payments: int) -> None:
-        self.rng, self.clock, self.start, self.end = rng, clock, start, end
+        self.rng, self.clock, self.end = rng, clock, end
         self.queue: list[tuple[datetime, int, Action]] = []
         self.order = itertools.count()
         self.refunds = self.released = 0
@@ -359,8 +358,8 @@ class _Year:
         captured = capture_payment(uow, payment["id"], SYSTEM,
                                    gateway_fee=fee if gateway != "manual" else 0)
         if rng.random() >= 0.07:
-            self.sold(_Sale(payment["id"], seller_id, cmd.customer_id, item_type, currency,
-                            gateway, captured["total"], self.clock[0]))
+            self.sold(_Sale(payment["id"], seller_id, item_type, currency, gateway,
+                            captured["total"], self.clock[0]))
             return
         refund_at = min(self.end, when + timedelta(days=rng.randrange(1, 30)))
         reason, roll = rng.choice(REFUND_REASONS), rng.random()
