@@ -85,6 +85,8 @@ def test_demo_loads_a_ledger_that_verifies_and_prints_an_admin_key(cli, storage)
     result = cli("demo", "--payments", "120")
     assert result.exit_code == 0, result.output
     assert "loaded 120 payments" in result.output and "/docs" in result.output
+    assert re.search(r"payouts: \d+ paid, .*; disputes: \d+ won, .*earnings released",
+                     result.output)
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("ptk_")
     verify = cli("ledger", "verify")

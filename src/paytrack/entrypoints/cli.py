@@ -366,7 +366,8 @@ def demo(
 ) -> None:
     """Load a realistic marketplace and print an admin key.
 
-    A year of payments and refunds in several currencies, loaded once. Each run prints a
+    A year of payments in several currencies with refunds, coupons, released earnings,
+    payouts in every state, disputes and sellers in debt, loaded once. Each run prints a
     new demo admin key and revokes the one the previous run printed.
     """
     from paytrack.entrypoints.demo import load_demo
@@ -386,6 +387,12 @@ def demo(
             it, total=n, description="loading demo payments", console=console))
         console.print(f"loaded {summary.payments} payments, {summary.refunds} refunds, "
                       f"{summary.sellers} sellers, {summary.customers} customers")
+        console.print(f"payouts: {_counts(summary.payouts, PAYOUT_ORDER)}; disputes: "
+                      f"{_counts(summary.disputes, DISPUTE_ORDER)}; "
+                      f"{summary.released} earnings released", highlight=False)
+        if summary.in_debt:
+            console.print(f"sellers in debt: {', '.join(summary.in_debt)} (see GET "
+                          f"/v1/sellers/{summary.in_debt[0]}/balance)", highlight=False)
     with storage.unit_of_work() as uow:  # one demo key at a time: replace the last one
         previous = [k for k in list_keys(uow, SYSTEM)
                     if k["name"] == DEMO_KEY_NAME and k["revoked_at"] is None]
@@ -404,6 +411,16 @@ def demo(
     print(token, flush=True)
     if serve_after:
         serve(host=host, port=port, workers=1, upkeep=True)
+
+
+PAYOUT_ORDER = ("paid", "failed", "canceled", "approved", "requested")
+DISPUTE_ORDER = ("won", "lost", "under_review", "open")
+
+
+def _counts(counts: dict[str, int], order: tuple[str, ...]) -> str:
+    """``{"paid": 90, "failed": 4}`` as "90 paid, 4 failed", in ``order``."""
+    shown = [f"{counts[k]} {k.replace('_', ' ')}" for k in order if counts.get(k)]
+    return ", ".join(shown) or "none"
 
 
 def _port_is_free(host: str, port: int) -> None:
