@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor, Role
+from paytrack.domain.errors import PaytrackError
 from paytrack.services.payments import CreatePayment, capture_payment, create_payment
 
 ADMIN = Actor(Role.ADMIN, "key_admin")
@@ -36,3 +41,22 @@ def committed(storage: Storage, action, *args, **kwargs):
 @pytest.fixture
 def pay(storage):
     return lambda **kw: new_payment(storage, **kw)
+
+
+def race(storage: Storage, n: int, action) -> Counter:
+    """Run ``action(uow, i)`` in ``n`` threads, each in its own unit of work, all starting
+    together at a barrier; count how each ended: "ok" or the refusal's problem code."""
+    barrier = threading.Barrier(n)
+
+    def one(i: int) -> str:
+        with storage.unit_of_work() as uow:
+            barrier.wait()
+            try:
+                action(uow, i)
+                uow.commit()
+                return "ok"
+            except PaytrackError as exc:
+                return exc.code
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return Counter(pool.map(one, range(n)))

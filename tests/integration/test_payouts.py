@@ -4,9 +4,7 @@ posted twice, and the ledger checks out after every story. Races on PostgreSQL."
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,14 +22,13 @@ from paytrack.domain.errors import (
     NotFound,
     PayoutAccountMissing,
     PayoutBelowMinimum,
-    PaytrackError,
 )
 from paytrack.domain.payouts import PayoutRules
 from paytrack.domain.splits import Policy
 from paytrack.services import ledger, seller_funds
 from paytrack.services import payouts as svc
 from tests.conftest import postgres_only
-from tests.integration.conftest import ADMIN, committed, new_payment
+from tests.integration.conftest import ADMIN, committed, new_payment, race
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 SELLER = Actor(Role.SELLER, "seller_1")
@@ -277,27 +274,11 @@ def test_rotating_keys_reencrypts_every_account(engine, clock, keys):
 # -- races on PostgreSQL -------------------------------------------------------------------
 
 
-def _race(storage, n: int, action) -> Counter:
-    barrier = threading.Barrier(n)
-
-    def one(i: int) -> str:
-        with storage.unit_of_work() as uow:
-            barrier.wait()
-            try:
-                action(uow, i)
-                uow.commit()
-                return "ok"
-            except PaytrackError as exc:
-                return exc.code
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return Counter(pool.map(one, range(n)))
-
 
 @postgres_only
 def test_twenty_concurrent_requests_never_overdraw(storage, clock):
     fund(storage, clock, 10000)
-    outcome = _race(storage, 20, lambda uow, i: svc.request_payout(
+    outcome = race(storage, 20, lambda uow, i: svc.request_payout(
         uow, SELLER, amount=1500, currency="USD", method="bank_transfer"))
     assert outcome == Counter({"ok": 6, InsufficientFunds.code: 14})
     assert balance(storage) == {"available": 1000, "in_transit": 9000, "paid_out": 0}
@@ -310,7 +291,7 @@ def test_approve_racing_cancel_exactly_one_wins(storage, clock):
     fund(storage, clock, 10000)
     for _ in range(5):
         payout = request(storage, 1000)
-        outcome = _race(storage, 2, lambda uow, i, p=payout: (
+        outcome = race(storage, 2, lambda uow, i, p=payout: (
             svc.approve_payout(uow, p["id"], ADMIN) if i == 0
             else svc.cancel_payout(uow, p["id"], SELLER)))
         assert outcome == Counter({"ok": 1, InvalidTransition.code: 1})
@@ -322,7 +303,7 @@ def test_paying_one_payout_twice_at_once_pays_it_once(storage, clock):
     fund(storage, clock, 10000)
     payout = request(storage, 2500)
     committed(storage, svc.approve_payout, payout["id"], ADMIN)
-    outcome = _race(storage, 8, lambda uow, i: svc.pay_payout(
+    outcome = race(storage, 8, lambda uow, i: svc.pay_payout(
         uow, payout["id"], ADMIN, reference=f"tr_{i}"))
     assert outcome == Counter({"ok": 1, InvalidTransition.code: 7})
     assert balance(storage) == {"available": 7500, "in_transit": 0, "paid_out": 2500}

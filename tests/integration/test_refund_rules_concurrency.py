@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import PaytrackError, RefundExceedsCaptured
+from paytrack.domain.errors import RefundExceedsCaptured
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.services import ledger
 from paytrack.services.payments import get_payment
 from paytrack.services.refunds import list_refunds, request_refund
 from tests.conftest import postgres_only
-from tests.integration.conftest import ADMIN, new_payment
+from tests.integration.conftest import ADMIN, new_payment, race
 
 pytestmark = postgres_only
 CUSTOMER = Actor(Role.CUSTOMER, "cust_1")
 
-
-def _race(storage, n: int, action) -> Counter:
-    barrier = threading.Barrier(n)
-
-    def one(i: int) -> str:
-        with storage.unit_of_work() as uow:
-            barrier.wait()
-            try:
-                action(uow, i)
-                uow.commit()
-                return "ok"
-            except PaytrackError as exc:
-                return exc.code
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return Counter(pool.map(one, range(n)))
 
 
 def test_concurrent_auto_approved_requests_never_refund_more_than_the_total(engine):
@@ -43,7 +25,7 @@ def test_concurrent_auto_approved_requests_never_refund_more_than_the_total(engi
         auto_approve_max_amount={"USD": 300}, auto_approve_within_days=1,
         auto_approve_max_refund_rate=Decimal("1")))
     payment = new_payment(storage, subtotal=10000)
-    outcome = _race(storage, 50, lambda uow, i: request_refund(
+    outcome = race(storage, 50, lambda uow, i: request_refund(
         uow, payment["id"], CUSTOMER, amount=300, reason=f"race {i}"))
     assert outcome == Counter({"ok": 33, RefundExceedsCaptured.code: 17})
     with storage.unit_of_work(readonly=True) as uow:
@@ -63,7 +45,7 @@ def test_racing_requests_each_see_the_refunds_before_them_on_the_payment(engine)
     storage = Storage(engine, refund_policy=RefundPolicy(
         auto_approve_max_amount={"USD": 300}, auto_approve_max_refund_rate=Decimal("0.10")))
     payment = new_payment(storage, subtotal=10000)
-    outcome = _race(storage, 20, lambda uow, i: request_refund(
+    outcome = race(storage, 20, lambda uow, i: request_refund(
         uow, payment["id"], CUSTOMER, amount=300, reason=f"race {i}"))
     assert outcome == Counter({"ok": 20})
     with storage.unit_of_work(readonly=True) as uow:
