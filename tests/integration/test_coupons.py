@@ -57,7 +57,9 @@ def test_a_payment_with_a_code_gets_the_coupons_discount(storage):
     coupon = make_coupon(storage, percent_off="0.15")
     payment = pay(storage, "spring25", subtotal=4999, capture=False)  # any case
     assert (payment["discount"], payment["total"]) == (750, 4249)  # 749.85 rounded half up
-    assert (payment["coupon_id"], payment["coupon_code"]) == (coupon["id"], "spring25")
+    # the payment keeps the coupon's own code, whatever case it was sent in
+    assert (payment["coupon_id"], payment["coupon_code"]) == (coupon["id"], coupon["code"])
+    assert coupon["code"] != "spring25"
 
 
 def test_a_percent_coupon_is_capped_and_a_fixed_one_is_at_most_the_subtotal(storage):
@@ -264,8 +266,13 @@ def test_a_platform_funded_coupon_pays_the_seller_as_if_undiscounted(storage):
     assert balances["gateway:manual:clearing"] == 7500 + 10000
 
 
+def test_a_seller_funded_coupon_must_name_its_sellers(storage):
+    with pytest.raises(ValidationFailed, match="seller_ids"):
+        make_coupon(storage, funded_by="seller")
+
+
 def test_a_seller_funded_coupon_splits_the_discounted_total(storage):
-    make_coupon(storage, funded_by="seller")
+    make_coupon(storage, funded_by="seller", seller_ids=["seller_1"])
     payment = pay(storage, subtotal=10000)
     assert (payment["discount_funded_by"], payment["platform_discount"]) == ("seller", 0)
     assert (payment["total"], payment["seller_amount"], payment["platform_fee"]) == (

@@ -145,7 +145,8 @@ def scenario(storage, clock, seed: int, steps: int, *, strict_debt: bool = False
         code="PLAT30", kind="percent", percent_off="0.3", funded_by="platform",
         max_redemptions=6), ADMIN)
     run(storage, coupons.create_coupon, coupons.CreateCoupon(
-        code="SELL5", kind="fixed", amount_off=500, currency="USD", funded_by="seller"), ADMIN)
+        code="SELL5", kind="fixed", amount_off=500, currency="USD", funded_by="seller",
+        seller_ids=list(SELLERS)), ADMIN)
     log = []
     for step in range(steps):
         pays = rows(storage, payments)

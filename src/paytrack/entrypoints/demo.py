@@ -243,7 +243,9 @@ def _parties(storage: Storage, rng: random.Random) -> list[tuple[str, str, str]]
         for code, percent_off, funded_by in COUPONS:
             with suppress(CouponCodeTaken):  # loaded before
                 coupons.create_coupon(uow, coupons.CreateCoupon(
-                    code=code, kind="percent", percent_off=percent_off, funded_by=funded_by),
+                    code=code, kind="percent", percent_off=percent_off, funded_by=funded_by,
+                    # the sellers who fund their own discount take part by name
+                    seller_ids=[] if funded_by == "platform" else [s[0] for s in SELLERS]),
                     SYSTEM)
         if uow.refund_rules.get_policy() is None:  # never replace one an admin set
             refund_rules.set_refund_policy(uow, SYSTEM, REFUND_POLICY)

@@ -160,6 +160,11 @@ def create_coupon(uow: UnitOfWork, cmd: CreateCoupon, actor: Actor) -> Coupon:
         if getattr(cmd, name) is not None and currency is None:
             raise ValidationFailed(f"{name} is an amount: give the coupon a currency (it then "
                                    "applies to payments in that currency only)", field="currency")
+    if funded_by is FundedBy.SELLER and not cmd.seller_ids:
+        raise ValidationFailed(
+            "a seller-funded coupon names the sellers who fund it in seller_ids (each sees it "
+            "and its usage on its own sales); a coupon for every seller is platform-funded",
+            field="seller_ids")
     if (cmd.max_redemptions is not None and cmd.max_redemptions_per_customer is not None
             and cmd.max_redemptions_per_customer > cmd.max_redemptions):
         raise ValidationFailed("max_redemptions_per_customer is larger than max_redemptions",

@@ -135,7 +135,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "shipping": breakdown.shipping, "total": breakdown.total,
         "method": values["method"], "gateway": values["gateway"], "kind": values["kind"],
         "status": str(P.PENDING), "previous_status": None,
-        "coupon_code": cmd.coupon_code,
+        "coupon_code": applied.coupon["code"] if applied else cmd.coupon_code,
         "coupon_id": applied.coupon["id"] if applied else None,
         "discount_funded_by": applied.coupon["funded_by"] if applied else None,
         "commission_rate": str(rate), "commission_base": str(uow.policy.commission_base),
