@@ -7,10 +7,13 @@ Create Date: 2026-11-28 04:30:00
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
 import paytrack.adapters.storage.tables
+from paytrack.domain.ids import new_id
 
 revision = "0005"
 down_revision = "0004"
@@ -54,6 +57,7 @@ def upgrade() -> None:
             "AND discount_part >= 0")
     op.execute("UPDATE refunds SET discount_part = 0 WHERE status = 'succeeded'")
     _seller_earnings()
+    _pending_held_by_earnings()
 
 
 def _seller_earnings() -> None:
@@ -107,6 +111,69 @@ def _seller_earnings() -> None:
         "FROM payments p WHERE p.succeeded_at IS NOT NULL "
         "AND p.status IN ('succeeded', 'partially_refunded', 'refunded') "
         f"AND {net} >= 0")
+
+
+_accounts = sa.table("accounts", sa.column("id"), sa.column("code"), sa.column("currency"),
+                     sa.column("normal"), sa.column("non_negative"), sa.column("balance"),
+                     sa.column("seller_id"),
+                     sa.column("created_at", paytrack.adapters.storage.tables.UTCDateTime()))
+_entries = sa.table("journal_entries", sa.column("id"), sa.column("kind"),
+                    sa.column("description"), sa.column("payment_id"), sa.column("refund_id"),
+                    sa.column("created_at", paytrack.adapters.storage.tables.UTCDateTime()))
+_postings = sa.table("postings", sa.column("entry_id"), sa.column("account_id"),
+                     sa.column("currency"), sa.column("amount"))
+
+
+def _pending_held_by_earnings() -> None:
+    """From now on a seller's pending balance is what its held earnings add up to (``ledger
+    verify`` checks it). Before, a gateway fee the seller bore, or refunds after it, could
+    take pending below what the payments left: such a shortfall becomes the seller's debt,
+    recovered from its next releases as any other (an excess, which nothing made, would be
+    made available). One balanced entry per seller and currency."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        "SELECT a.id, a.seller_id, a.currency, a.balance + COALESCE((SELECT sum(d.amount) "
+        "FROM balance_deltas d WHERE d.account_id = a.id), 0) AS current, "
+        "COALESCE((SELECT sum(e.pending) FROM seller_earnings e WHERE e.seller_id = a.seller_id "
+        "AND e.currency = a.currency), 0) AS held "
+        "FROM accounts a WHERE a.seller_id IS NOT NULL "
+        "AND a.code = 'seller:' || a.seller_id || :suffix"), {"suffix": ":pending"}).all()
+    now = datetime.now(UTC)
+    for row in rows:
+        change = int(row.held) - int(row.current)  # to credit to pending
+        if change == 0:
+            continue
+        other_code, normal = ((f"seller:{row.seller_id}:debt", "debit") if change > 0
+                              else (f"seller:{row.seller_id}:available", "credit"))
+        other = _account_id(bind, other_code, row.currency, normal, row.seller_id, now)
+        entry_id = new_id("je")
+        bind.execute(sa.insert(_entries).values(
+            id=entry_id, kind="seller.migrated", created_at=now,
+            description=f"pending of seller {row.seller_id} set to its held earnings"))
+        # pending is credit-normal: crediting it is a negative posting; the other side
+        # (debt, debit-normal; or available, credit-normal) balances it.
+        bind.execute(sa.insert(_postings), [
+            {"entry_id": entry_id, "account_id": row.id, "currency": row.currency,
+             "amount": -change},
+            {"entry_id": entry_id, "account_id": other, "currency": row.currency,
+             "amount": change}])
+        bind.execute(sa.update(_accounts).where(_accounts.c.id == row.id)
+                     .values(balance=_accounts.c.balance + change))
+        bind.execute(sa.update(_accounts).where(_accounts.c.id == other)
+                     .values(balance=_accounts.c.balance + abs(change)))
+
+
+def _account_id(bind: sa.Connection, code: str, currency: str, normal: str, seller_id: str,
+                now: datetime) -> int:
+    found = bind.execute(sa.select(_accounts.c.id).where(
+        _accounts.c.code == code, _accounts.c.currency == currency)).scalar()
+    if found is None:
+        bind.execute(sa.insert(_accounts).values(
+            code=code, currency=currency, normal=normal, non_negative=True, balance=0,
+            seller_id=seller_id, created_at=now))
+        found = bind.execute(sa.select(_accounts.c.id).where(
+            _accounts.c.code == code, _accounts.c.currency == currency)).scalar()
+    return int(found)
 
 def downgrade() -> None:
     raise NotImplementedError("paytrack migrations go forward only")
