@@ -173,6 +173,7 @@ def _account_id(bind: sa.Connection, code: str, currency: str, normal: str, sell
             seller_id=seller_id, created_at=now))
         found = bind.execute(sa.select(_accounts.c.id).where(
             _accounts.c.code == code, _accounts.c.currency == currency)).scalar()
+    assert found is not None, "inserted above"
     return int(found)
 
 def downgrade() -> None:
