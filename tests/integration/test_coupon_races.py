@@ -7,8 +7,7 @@ from paytrack.domain.errors import CouponNotApplicable
 from paytrack.services import coupons
 from paytrack.services.payments import CreatePayment, create_payment
 from tests.conftest import postgres_only
-from tests.integration.conftest import ADMIN, committed, new_payment
-from tests.integration.test_concurrency import _race
+from tests.integration.conftest import ADMIN, committed, new_payment, race
 
 pytestmark = postgres_only
 
@@ -31,7 +30,7 @@ def test_twenty_concurrent_payments_take_exactly_the_five_places(storage):
         new_payment(storage, customer_id=f"cust_{i}", capture=False)
     coupon = committed(storage, coupons.create_coupon, coupons.CreateCoupon(
         code="RACE", kind="percent", percent_off="0.10", max_redemptions=5), ADMIN)
-    outcome = _race(storage, 20, lambda uow, i: create_payment(uow, _payment(f"cust_{i}"),
+    outcome = race(storage, 20, lambda uow, i: create_payment(uow, _payment(f"cust_{i}"),
                                                                ADMIN))
     assert outcome == Counter({"ok": 5, CouponNotApplicable.code: 15})
     assert _held(storage, coupon["id"]) == (5, 5)
@@ -42,7 +41,7 @@ def test_one_customers_concurrent_payments_take_its_two_places(storage):
     coupon = committed(storage, coupons.create_coupon, coupons.CreateCoupon(
         code="RACE", kind="percent", percent_off="0.10", max_redemptions_per_customer=2),
         ADMIN)
-    outcome = _race(storage, 12, lambda uow, i: create_payment(uow, _payment("cust_1"), ADMIN))
+    outcome = race(storage, 12, lambda uow, i: create_payment(uow, _payment("cust_1"), ADMIN))
     assert outcome == Counter({"ok": 2, CouponNotApplicable.code: 10})
     with storage.unit_of_work(readonly=True) as uow:
         assert uow.coupons.customer_held(coupon["id"], "cust_1") == 2

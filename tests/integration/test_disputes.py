@@ -25,7 +25,7 @@ from paytrack.services import disputes, ledger
 from paytrack.services.payments import get_payment
 from paytrack.services.refunds import get_refund, refund_payment, request_refund
 from tests.conftest import postgres_only
-from tests.integration.conftest import ADMIN, committed, new_payment
+from tests.integration.conftest import ADMIN, committed, new_payment, race
 from tests.integration.test_seller_funds import (
     Clock,
     balance,
@@ -368,7 +368,6 @@ def test_every_move_writes_its_status_events_and_audit_records(storage):
 
 @postgres_only
 def test_a_dispute_racing_refunds_never_takes_more_than_the_total(storage):
-    from tests.integration.test_concurrency import _race
 
     for _ in range(3):
         payment = new_payment(storage, subtotal=10000)
@@ -379,7 +378,7 @@ def test_a_dispute_racing_refunds_never_takes_more_than_the_total(storage):
             else:
                 refund_payment(uow, payment["id"], ADMIN, amount=1500, reason=f"race {i}")
 
-        outcome = _race(storage, 8, act)
+        outcome = race(storage, 8, act)
         held = payment_of(storage, payment)
         assert held["refunded_amount"] + held["disputed_amount"] <= 10000
         assert held["refunded_amount"] == 1500 * (outcome["ok"] - held["disputed_amount"] // 4000)
@@ -391,7 +390,6 @@ def test_a_dispute_racing_refunds_never_takes_more_than_the_total(storage):
 @postgres_only
 def test_a_dispute_racing_approvals_of_the_requests_it_cancels_pays_nothing_twice(storage):
     from paytrack.services.refunds import approve_refund
-    from tests.integration.test_concurrency import _race
 
     for _ in range(3):
         payment = new_payment(storage, subtotal=10000)
@@ -404,7 +402,7 @@ def test_a_dispute_racing_approvals_of_the_requests_it_cancels_pays_nothing_twic
             else:
                 approve_refund(uow, asked[i - 1]["id"], ADMIN)
 
-        outcome = _race(storage, 5, act)
+        outcome = race(storage, 5, act)
         held = payment_of(storage, payment)
         assert held["refunded_amount"] + held["refund_reserved_amount"] \
             + held["disputed_amount"] <= 10000
@@ -418,11 +416,10 @@ def test_a_dispute_racing_approvals_of_the_requests_it_cancels_pays_nothing_twic
 
 @postgres_only
 def test_a_win_racing_a_loss_decides_once(storage):
-    from tests.integration.test_concurrency import _race
 
     payment = new_payment(storage, subtotal=10000)
     dispute = open_(storage, payment, 10000)
-    outcome = _race(storage, 6, lambda uow, i: (disputes.win_dispute if i % 2
+    outcome = race(storage, 6, lambda uow, i: (disputes.win_dispute if i % 2
                                                 else disputes.lose_dispute)(
         uow, dispute["id"], ADMIN))
     assert outcome == Counter({"ok": 1, "invalid_transition": 5})

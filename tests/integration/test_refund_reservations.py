@@ -26,9 +26,8 @@ from paytrack.services.refunds import (
     request_refund,
 )
 from tests.conftest import postgres_only
-from tests.integration.conftest import ADMIN, new_payment
+from tests.integration.conftest import ADMIN, new_payment, race
 from tests.integration.conftest import committed as _do
-from tests.integration.test_concurrency import _race
 
 CUSTOMER = Actor(Role.CUSTOMER, "cust_1")
 SELLER = Actor(Role.SELLER, "seller_1")
@@ -192,7 +191,7 @@ def test_the_database_refuses_reservations_past_the_total(storage):
 @postgres_only
 def test_concurrent_full_requests_reserve_the_payment_once(storage):
     payment = new_payment(storage)
-    outcome = _race(storage, 20, lambda uow, i: request_refund(
+    outcome = race(storage, 20, lambda uow, i: request_refund(
         uow, payment["id"], CUSTOMER, reason=f"race {i}"))
     assert outcome == Counter({"ok": 1, RefundExceedsCaptured.code: 19})
     assert _held(storage, payment["id"]) == (0, 10000)
@@ -211,7 +210,7 @@ def test_concurrent_requests_and_refunds_never_hold_more_than_the_total(storage)
         else:
             request_refund(uow, payment["id"], CUSTOMER, amount=700, reason=f"race {i}")
 
-    outcome = _race(storage, 40, action)
+    outcome = race(storage, 40, action)
     assert set(outcome) == {"ok", RefundExceedsCaptured.code}
     assert outcome["ok"] == 1 + 12  # the approval, and 8500 // 700 of the others
     refunded, reserved = _held(storage, payment["id"])
@@ -229,7 +228,7 @@ def test_a_cancel_racing_an_approval_settles_the_reservation_once(storage):
 
     for _ in range(10):
         asked = _do(storage, request_refund, payment["id"], CUSTOMER, amount=100, reason="a")
-        outcome = _race(storage, 2, approve_or_cancel(asked["id"]))
+        outcome = race(storage, 2, approve_or_cancel(asked["id"]))
         assert outcome == Counter({"ok": 1, InvalidTransition.code: 1})
         with storage.unit_of_work(readonly=True) as uow:
             assert get_refund(uow, asked["id"], ADMIN)["status"] in ("succeeded", "canceled")
