@@ -174,12 +174,15 @@ def test_hostile_values_in_every_field_of_every_write_route_are_never_a_500(
         bodies = [json.dumps({f: v}) for f in fields for v in HOSTILE]
         bodies += ["", "null", "[]", "{", '{"a":1,"a":2}', "\"str\"", "1e999", "NaN",
                    '{"amount": NaN}', '{"amount": Infinity}', "\ufeff{}"]
-        for body in bodies:
-            for ctype in ("application/json", "text/plain"):
-                response = api.client.request(method.upper(), url, content=body.encode(),
-                                              headers={**api.headers, "Content-Type": ctype})
-                if response.status_code >= 500:
-                    failures.append((method, url, body[:80], ctype, response.status_code))
+        # Every hostile body as JSON; the malformed ones also under another content type (the
+        # body is read the same way whatever the header says).
+        tries = [(body, "application/json") for body in bodies]
+        tries += [(body, "text/plain") for body in bodies[-11:]]
+        for body, ctype in tries:
+            response = api.client.request(method.upper(), url, content=body.encode(),
+                                          headers={**api.headers, "Content-Type": ctype})
+            if response.status_code >= 500:
+                failures.append((method, url, body[:80], ctype, response.status_code))
     assert not failures, failures[:10]
 
 

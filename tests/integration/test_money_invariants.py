@@ -260,17 +260,17 @@ def make_storage(engine, clock, bearer=Bearer.PLATFORM):
                    clock=clock, payout_keys=PayoutKeyring.of(Fernet.generate_key()))
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(3))
 def test_random_marketplace_sequences_keep_every_sum(engine, clock, seed):
     scenario(make_storage(engine, clock), clock, seed, 120)
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", range(1))
 def test_random_sequences_with_seller_borne_gateway_fees(engine, clock, seed):
     scenario(make_storage(engine, clock, Bearer.SELLER), clock, 100 + seed, 120)
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", range(1))
 def test_no_seller_has_money_available_while_owing_debt(engine, clock, seed):
     scenario(make_storage(engine, clock), clock, 200 + seed, 150, strict_debt=True)
 
