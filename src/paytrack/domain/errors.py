@@ -3,7 +3,8 @@
     PaytrackError
     ├── BadRequest (400)                a request that cannot be read as sent
     │   ├── UnknownParameter             a query parameter the route does not take
-    │   └── InvalidCursor                a cursor that no list returned
+    │   ├── InvalidCursor                a cursor that no list returned
+    │   └── WebhookSignatureInvalid      a webhook not signed by the gateway (or too old)
     ├── ValidationFailed (422)          bad input: amounts, currencies, rates, breakdowns
     │   ├── InvalidAmount
     │   │   └── AmountLimitExceeded      above the largest amount one field may hold
@@ -31,7 +32,10 @@
     │   ├── ItemHasPayments              a paid item cannot move to another seller
     │   ├── PayoutAccountMissing         no payout account for the payout's method
     │   ├── CouponCodeTaken              another coupon has this code (in any case)
-    │   └── IdempotentRequestInFlight    its twin is still being processed
+    │   ├── IdempotentRequestInFlight    its twin is still being processed
+    │   ├── GatewayNotConfigured         no credentials for this gateway (and mode)
+    │   └── GatewayUnsupported           the provider cannot do this
+    ├── GatewayError (502)              the provider refused or could not be reached
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
 
@@ -216,3 +220,31 @@ class LedgerError(PaytrackError):
     code = "ledger_error"
     status = 500
     title = "Ledger invariant violated"
+
+
+class WebhookSignatureInvalid(BadRequest):
+    """A webhook whose signature is missing, wrong, tampered with or too old."""
+
+    code = "invalid_signature"
+    title = "Webhook signature is not valid"
+
+
+class GatewayNotConfigured(Conflict):
+    code = "gateway_not_configured"
+    title = "This gateway has no configuration"
+
+
+class GatewayUnsupported(Conflict):
+    """The provider cannot do this (a payout through Razorpay, say)."""
+
+    code = "gateway_unsupported"
+    title = "The gateway does not support this"
+
+
+class GatewayError(PaytrackError):
+    """The provider refused or could not be reached; ``retryable`` says whether trying the
+    same request again (with the same idempotency key) may succeed."""
+
+    code = "gateway_error"
+    status = 502
+    title = "The payment gateway did not accept the request"
