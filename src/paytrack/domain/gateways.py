@@ -15,6 +15,9 @@ from enum import StrEnum
 
 
 class EventKind(StrEnum):
+    # The customer approved, the money is not taken yet: paytrack captures it now (a PayPal
+    # order after CHECKOUT.ORDER.APPROVED; a Stripe PaymentIntent with manual capture).
+    PAYMENT_APPROVED = "payment.approved"
     PAYMENT_PROCESSING = "payment.processing"
     PAYMENT_SUCCEEDED = "payment.succeeded"
     PAYMENT_FAILED = "payment.failed"
