@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # background (turn off where `paytrack worker` runs beside it).
     upkeep: bool = True
     upkeep_interval_s: Annotated[float, Field(gt=0)] = 5.0
+    # paytrack's own address as customers and gateways reach it: hosted checkout pages,
+    # return URLs and the simulator's webhooks are built on it.
+    public_url: str = "http://127.0.0.1:8000"
     # Refund rules (domain/refund_rules.py), until an admin sets others through the API.
     # All off by default: every refund request waits for an admin.
     refund_auto_approve_max_amount: dict[str, StrictInt] = Field(default_factory=dict)
