@@ -107,7 +107,9 @@ def request_payout(uow: UnitOfWork, actor: Actor, *, amount: int, currency: str,
         "method": str(kind), "destination": masked(account["last4"]),
         "status": str(S.REQUESTED), "previous_status": None, "requested_by": str(actor),
         "decided_by": None, "reference": None, "failure_reason": None,
-        "cancellation_reason": None, "created_at": now, "updated_at": now,
+        "cancellation_reason": None, "gateway": None, "gateway_payout_id": None,
+        "next_submit_at": None, "submitted_at": None, "submit_attempts": 0,
+        "last_error": None, "created_at": now, "updated_at": now,
         "approved_at": None, "paid_at": None, "failed_at": None, "canceled_at": None,
     }
     uow.payouts.insert(payout)

@@ -95,6 +95,8 @@ def _request(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
         "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None, "decision_rule": str(Rule.MANUAL_REVIEW),
         "decision_detail": decision.detail if decision.outcome == "wait" else None,
+        "next_submit_at": None, "submitted_at": None, "submit_attempts": 0,
+        "last_error": None,
     }
     uow.refunds.insert(refund)
     uow.records.status_event("refund", refund["id"], None, R.REQUESTED, str(actor), reason, now)
