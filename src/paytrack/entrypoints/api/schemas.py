@@ -555,7 +555,16 @@ class PaymentOut(FullView):
     platform_discount: int = Field(description="The part of `discount` the platform funds: "
                                                "the split is computed as if undiscounted "
                                                "by it (debited to `platform:discounts`)")
-    gateway_payment_id: str | None
+    gateway_payment_id: str | None = Field(
+        description="The provider's payment: a Stripe PaymentIntent, a Razorpay payment, a "
+                    "PayPal capture")
+    gateway_order_id: str | None = Field(
+        description="The provider's checkout: a Stripe Checkout Session, a Razorpay or "
+                    "PayPal order")
+    payment_url: str | None = Field(description="Where the customer pays (a gateway's "
+                                                "checkout), until `payment_url_expires_at`")
+    payment_url_expires_at: datetime | None = Field(
+        description="When the checkout expires: an unpaid payment is then canceled")
     description: str | None
     metadata: dict[str, Any]
     billing_details: dict[str, Any] | None
@@ -615,6 +624,13 @@ class RefundOut(FullView):
                     "`admin`, `admin_one_step`. Null to a seller or customer on a request it "
                     "did not make")
     decision_detail: str | None = Field(description="Why the rule decided so (admins only)")
+    gateway_refund_id: str | None = Field(description="The provider's refund, once sent")
+    next_submit_at: datetime | None = Field(
+        description="When it is (next) sent to the gateway; null once sent or when no "
+                    "gateway carries it out")
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    submit_attempts: int = Field(description="How often it was sent to the gateway")
+    last_error: str | None = Field(description="The gateway's last refusal or error")
 
 
 class PayoutOut(FullView):
@@ -637,6 +653,14 @@ class PayoutOut(FullView):
     paid_at: datetime | None
     failed_at: datetime | None
     canceled_at: datetime | None
+    gateway: str | None = Field(description="The gateway that pays it out (`stripe` for "
+                                            "`stripe_connect`), if one does")
+    gateway_payout_id: str | None = Field(description="The provider's transfer or payout")
+    next_submit_at: datetime | None = Field(
+        description="When it is (next) sent to the gateway (admins only)")
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    submit_attempts: int = Field(description="How often it was sent to the gateway")
+    last_error: str | None = Field(description="The gateway's last refusal or error")
 
 
 class PayoutAccountOut(FullView):
@@ -901,10 +925,6 @@ class RefundPolicyOut(BaseModel):
     version: int = Field(description="How many times it was changed through the API")
     updated_by: str | None
     updated_at: datetime | None
-
-
-class PayoutPage(Page[PayoutOut]):
-    pass
 
 
 class PayoutAccountPage(Page[PayoutAccountOut]):
