@@ -67,6 +67,9 @@ class Action(StrEnum):
     READ_COUPON = "read a coupon"
     READ_COUPON_USAGE = "read a coupon's usage"
     VALIDATE_COUPON = "check whether a coupon applies"
+    MANAGE_GATEWAYS = "configure gateways"
+    READ_WEBHOOKS = "read gateway webhook deliveries"
+    REPLAY_WEBHOOK = "replay a gateway webhook delivery"
 
 
 class Reach(StrEnum):
@@ -139,6 +142,9 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_COUPON_USAGE: {Role.ADMIN: ANY, Role.SELLER: OWN},
     # Checkout asks for its own buyer or its own sales.
     Action.VALIDATE_COUPON: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.MANAGE_GATEWAYS: ADMIN_ONLY,
+    Action.READ_WEBHOOKS: ADMIN_ONLY,
+    Action.REPLAY_WEBHOOK: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.

@@ -237,6 +237,11 @@ AwareDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_
                                 examples=[_AWARE_EXAMPLE])]
 
 
+WebUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#][^\s]{0,2040}$"),
+                   Field(description="an http or https URL of at most 2048 characters",
+                         examples=["https://school.example/checkout/done"])]
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -285,6 +290,10 @@ class CreatePaymentIn(Input, json_schema_extra=examples.CREATE_PAYMENT):
                                   "created and captured at once", False, default=False)
     gateway_fee: Amount = _about(f"with `captured`, the fee the gateway kept: {_MINOR_UNITS}",
                                  175, default=0)
+    return_url: WebUrl | None = _about(
+        "at a configured gateway, where the customer is sent back after paying (default: "
+        "paytrack's own page showing the payment's status)",
+        "https://school.example/checkout/done", default=None)
 
 
 class CaptureIn(Input, json_schema_extra=examples.CAPTURE):
