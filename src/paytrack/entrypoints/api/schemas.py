@@ -938,3 +938,75 @@ class RefundPolicyOut(BaseModel):
 
 class PayoutAccountPage(Page[PayoutAccountOut]):
     pass
+
+
+# -- gateways and webhooks ---------------------------------------------------------------
+
+SecretValue = Annotated[str, StringConstraints(min_length=1, max_length=4096,
+                                               pattern=r"^[\x21-\x7e]+$"),
+                        Field(description="a credential: 1 to 4096 printable characters "
+                                          "without spaces")]
+
+
+class GatewayConfigIn(Input, json_schema_extra={"examples": [{
+        "credentials": {"secret_key": "sk_test_51Hx…", "webhook_secret": "whsec_3f…"},
+        "active": True}]}):
+    credentials: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")],
+                      SecretValue | None] = Field(
+        description="stripe: `secret_key`, `webhook_secret`; razorpay: `key_id`, "
+                    "`key_secret`, `webhook_secret`; paypal: `client_id`, `client_secret`, "
+                    "`webhook_id`, `verification` (`local` or `online`); simulator: "
+                    "`webhook_secret` (made for you). A field left out keeps its stored "
+                    "value; null removes it", max_length=10)
+    active: StrictBool = _about("new checkouts use this mode (the gateway's other mode "
+                                "stays for webhooks still arriving)", True, default=True)
+
+
+class GatewayConfigOut(BaseModel):
+    gateway: str
+    mode: str
+    active: bool
+    configured: list[str] = Field(description="which credentials are set (never their values)")
+    hints: dict[str, str] = Field(description="each secret's last four characters, to tell "
+                                              "two apart")
+    webhook_url: str = Field(description="where to point the gateway's webhooks")
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookReceipt(BaseModel):
+    id: str = Field(description="the stored delivery")
+    status: str = Field(description="`processed`, `ignored` (a type paytrack does not act on) "
+                                    "or `failed`")
+    event_id: str | None
+    duplicate: bool = Field(description="an event already processed: nothing was done again")
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str
+    gateway: str
+    mode: str | None
+    event_id: str | None
+    event_type: str | None
+    status: str = Field(description="`processed`, `ignored`, `failed` (retried by the gateway, "
+                                    "or replay it) or `rejected` (not signed by the gateway)")
+    signature_valid: bool
+    body: str = Field(description="the raw body as received")
+    headers: dict[str, str] = Field(description="as received, without credentials")
+    events: list[dict[str, Any]] = Field(description="what the body said, in paytrack's terms")
+    result: list[dict[str, Any]] = Field(description="what each event did")
+    error: str | None
+    needs_review: bool = Field(description="something a person should look at: a payment "
+                                           "confirmed after it was canceled, an amount that "
+                                           "differs, a refund paytrack could not record")
+    payment_id: str | None
+    times_received: int = Field(description="how often the gateway delivered it")
+    attempts: int = Field(description="how often it was processed")
+    received_at: datetime
+    last_received_at: datetime
+    processed_at: datetime | None
+
+
+class WebhookDeliveryPage(Page[WebhookDeliveryOut]):
+    pass
