@@ -277,6 +277,23 @@ def test_a_checkout_completed_with_a_delayed_payment_method_is_only_processing(g
     assert event.kind is EventKind.PAYMENT_PROCESSING
 
 
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("checkout.session.async_payment_succeeded", EventKind.PAYMENT_SUCCEEDED),
+    ("checkout.session.async_payment_failed", EventKind.PAYMENT_FAILED),
+])
+def test_a_delayed_checkout_payment_settles_with_its_own_event(gateway, kind, expected):
+    (event,) = received(gateway, kind, session(payment_status="unpaid"))
+
+    assert (event.kind, event.gateway_order_id) == (expected, "cs_test_a1YS1URlnyQCN5fU")
+
+
+def test_a_checkout_session_without_paytracks_metadata_is_known_by_its_client_reference(
+        gateway):
+    (event,) = received(gateway, "checkout.session.completed", session(metadata={}))
+
+    assert event.payment_id == "pay_1"
+
+
 def test_an_expired_checkout_session_cancels_the_payment(gateway):
     (event,) = received(gateway, "checkout.session.expired",
                         session(status="expired", payment_status="unpaid", payment_intent=None))
