@@ -14,6 +14,7 @@ Each send follows the same three steps, so the process may die at any line:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
@@ -29,6 +30,7 @@ from paytrack.domain.refunds import Refund
 from paytrack.services import gateways, payments, payouts, refunds
 
 T = TypeVar("T")
+log = logging.getLogger("paytrack.gateways")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BATCH = 20
@@ -219,3 +221,12 @@ def _send_one_payout(storage: Storage, payout: Payout) -> None:
                                 reason=result.reason or "the gateway refused the payout")
         uow.commit()
 
+
+
+def send_now(storage: Storage) -> None:
+    """Send what is due at once, after a request committed an approval; whatever goes wrong
+    is left to the background job's next round."""
+    try:
+        send_due(storage)
+    except Exception:  # noqa: BLE001 - the job retries; the request already succeeded
+        log.exception("sending approved refunds and payouts failed; the job retries")

@@ -48,8 +48,9 @@ class GatewayConfigRepository:
         values = cast(dict[str, Any], config)
         changed = {k: v for k, v in values.items() if k not in ("gateway", "mode", "created_at")}
         updated = self.conn.execute(update(gateway_configs).where(
-            G.gateway == config["gateway"], G.mode == config["mode"]).values(**changed))
-        if updated.rowcount == 0:
+            G.gateway == config["gateway"], G.mode == config["mode"]).values(**changed)
+            .returning(G.gateway)).first()
+        if updated is None:
             self.conn.execute(gateway_configs.insert().values(**values))
 
     def insert_if_absent(self, config: StoredGatewayConfig) -> None:
@@ -57,8 +58,8 @@ class GatewayConfigRepository:
             **cast(dict[str, Any], config)))
 
     def delete(self, gateway: str, mode: str) -> bool:
-        return bool(self.conn.execute(delete(gateway_configs).where(
-            G.gateway == gateway, G.mode == mode)).rowcount)
+        return self.conn.execute(delete(gateway_configs).where(
+            G.gateway == gateway, G.mode == mode).returning(G.gateway)).first() is not None
 
 
 class WebhookDeliveryRepository:
@@ -73,8 +74,8 @@ class WebhookDeliveryRepository:
         """Insert ``delivery`` unless its (gateway, event id) is there; return the row,
         locked, and whether it is new. Waits for a twin still in flight."""
         inserted = self.conn.execute(insert_ignore(self.conn, webhook_deliveries).values(
-            **cast(dict[str, Any], delivery))).rowcount
-        if inserted:
+            **cast(dict[str, Any], delivery)).returning(W.id)).first()
+        if inserted is not None:
             return delivery, True
         existing = self.lock_event(delivery["gateway"], delivery["event_id"])
         assert existing is not None, "the conflicting row is committed"
@@ -127,5 +128,5 @@ class WebhookDeliveryRepository:
     def purge_rejected(self, before: datetime, limit: int) -> int:
         """Delete unsigned deliveries older than ``before`` (anyone can send those)."""
         ids = select(W.id).where(W.status == "rejected", W.received_at < before).limit(limit)
-        return self.conn.execute(delete(webhook_deliveries).where(
-            W.id.in_(ids.scalar_subquery()))).rowcount
+        return len(self.conn.execute(delete(webhook_deliveries).where(
+            W.id.in_(ids.scalar_subquery())).returning(W.id)).all())

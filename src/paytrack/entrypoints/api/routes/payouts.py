@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Path, Query, Response
+from fastapi import BackgroundTasks, Body, Path, Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.domain.states import PayoutStatus
@@ -26,6 +26,7 @@ from paytrack.entrypoints.api.schemas import (
 )
 from paytrack.entrypoints.api.views import PayoutPage, PayoutView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
+from paytrack.services import gateway_jobs
 from paytrack.services import payouts as svc
 from paytrack.services.permissions import Action
 
@@ -86,8 +87,10 @@ def get_payout(payout_id: PayoutId, storage: StorageDep, actor: Reader) -> dict:
 
 
 @api.post("/payouts/{payout_id}/approve", response_model=PayoutView)
-def approve_payout(payout_id: PayoutId, write: WriteDep, actor: Decider) -> Response:
+def approve_payout(payout_id: PayoutId, write: WriteDep, actor: Decider,
+                   storage: StorageDep, background: BackgroundTasks) -> Response:
     """Approve a requested payout; the money stays in transit until it is paid."""
+    background.add_task(gateway_jobs.send_now, storage)  # through a gateway, if one pays it
     return write.run(lambda uow: present(actor, "payout",
                                          svc.approve_payout(uow, payout_id, actor)))
 

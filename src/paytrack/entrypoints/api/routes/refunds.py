@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Query, Response
+from fastapi import BackgroundTasks, Body, Query, Response
 
 from paytrack.domain.actors import Actor
 from paytrack.domain.states import RefundStatus
@@ -18,6 +18,7 @@ from paytrack.entrypoints.api.schemas import (
 )
 from paytrack.entrypoints.api.views import RefundPage, RefundView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
+from paytrack.services import gateway_jobs
 from paytrack.services import refunds as svc
 from paytrack.services.permissions import Action
 
@@ -26,12 +27,14 @@ RefundId = Annotated[str, object_id("re_01JD8X5R2C4E6G8J0K2M4N6P8Q")]
 
 
 @api.post("", status_code=201, response_model=RefundView)
-def create_refund(body: CreateRefundIn, write: WriteDep,
+def create_refund(body: CreateRefundIn, write: WriteDep, storage: StorageDep,
+                  background: BackgroundTasks,
                   actor: Annotated[Actor, may(Action.REQUEST_REFUND)]) -> Response:
     """Request a full (no `amount`: all that is still refundable) or partial refund. The
     request reserves its amount on the payment and waits for an admin to approve or reject
     it; nothing is refunded until then. With `approve`, an admin refunds in one step."""
     act = svc.refund_payment if body.approve else svc.request_refund
+    background.add_task(gateway_jobs.send_now, storage)  # an approved one, to its gateway
     return write.run(lambda uow: present(actor, "refund", act(
         uow, body.payment_id, actor, reason=body.reason, amount=body.amount)))
 
@@ -59,9 +62,13 @@ def get_refund(refund_id: RefundId, storage: StorageDep, actor: ActorDep) -> dic
 
 
 @api.post("/{refund_id}/approve", response_model=RefundView)
-def approve_refund(refund_id: RefundId, write: WriteDep,
+def approve_refund(refund_id: RefundId, write: WriteDep, storage: StorageDep,
+                   background: BackgroundTasks,
                    actor: Annotated[Actor, may(Action.DECIDE_REFUND)]) -> Response:
-    """Approve and carry out: the payment and the ledger move now."""
+    """Approve and carry out: the payment and the ledger move now; a payment taken through
+    a configured gateway is refunded there, and the refund stays approved until the
+    gateway's answer (or webhook) makes it succeeded or failed."""
+    background.add_task(gateway_jobs.send_now, storage)
     return write.run(lambda uow: present(actor, "refund",
                                          svc.approve_refund(uow, refund_id, actor)))
 
