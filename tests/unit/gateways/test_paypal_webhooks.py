@@ -319,6 +319,7 @@ def test_a_transmission_within_the_tolerance_is_accepted(key, cert_route):
     "https://notpaypal.com/v1/notifications/certs/CERT-1",
     "https://api.paypal.com@evil.example/v1/notifications/certs/CERT-1",
     "https://api.paypal.com:8443/v1/notifications/certs/CERT-1",
+    "https://someone@api.paypal.com/v1/notifications/certs/CERT-1",
 ])
 def test_a_certificate_url_off_paypal_is_refused_without_fetching_it(key, paypal, cert_url):
     body, headers = signed(event("PAYMENT.CAPTURE.COMPLETED", capture()), key,

@@ -213,12 +213,12 @@ class PayPalGateway:
         if not request.gateway_payment_id:
             raise GatewayError("a PayPal refund needs the capture id", retryable=False)
         capture_id = request.gateway_payment_id
-        fields: dict[str, Any] = {"custom_id": request.refund_id, "invoice_id": request.refund_id}
-        if request.reason:
-            fields["note_to_payer"] = request.reason[:255]
-        body = PayPalRefundRequest(amount=PayPalMoney(
-            currency_code=request.currency,
-            value=to_paypal_value(request.amount, request.currency)), **fields)
+        # The refund id, for the webhook to name it. The reason stays here: PayPal shows a
+        # note_to_payer to the buyer, and a reason may be an internal remark.
+        body = PayPalRefundRequest(
+            amount=PayPalMoney(currency_code=request.currency,
+                               value=to_paypal_value(request.amount, request.currency)),
+            custom_id=request.refund_id, invoice_id=request.refund_id)
         refund = self._call("refund the PayPal capture", lambda: (
             self._sdk.payments.refund_captured_payment({
                 "capture_id": capture_id, "body": body, "paypal_request_id": request.refund_id,
