@@ -165,8 +165,8 @@ class SimulatorGateway:
             reason = "expired_or_canceled_card" if fails else None
             event_id, body = self._body(
                 K.REFUND_FAILED if fails else K.REFUND_SUCCEEDED, now,
-                **self._payment_data(checkout), amount=request.amount, reason=reason,
-                refund_id=request.refund_id, gateway_refund_id=gateway_refund_id)
+                {**self._payment_data(checkout), "amount": request.amount, "reason": reason,
+                 "refund_id": request.refund_id, "gateway_refund_id": gateway_refund_id})
             store.record_request(conn, store.SimulatorRequest(
                 id=request.refund_id, kind="refund", gateway_id=gateway_refund_id,
                 payment_id=checkout["payment_id"], amount=request.amount,
@@ -196,10 +196,10 @@ class SimulatorGateway:
         gateway_payout_id = f"sim_po_{_ulid(request.payout_id)}"
         fails = any(str(v) in FAILING_DESTINATIONS for v in request.destination.values())
         kind = K.PAYOUT_FAILED if fails else K.PAYOUT_PAID
-        event_id, body = self._body(
-            kind, now, amount=request.amount, currency=request.currency,
-            reason="no_account" if fails else None, payout_id=request.payout_id,
-            gateway_payout_id=gateway_payout_id)
+        event_id, body = self._body(kind, now, {
+            "amount": request.amount, "currency": request.currency,
+            "reason": "no_account" if fails else None, "payout_id": request.payout_id,
+            "gateway_payout_id": gateway_payout_id})
         with self.engine.begin() as conn:
             seen = store.record_request(conn, store.SimulatorRequest(
                 id=request.payout_id, kind="payout", gateway_id=gateway_payout_id,
@@ -210,14 +210,15 @@ class SimulatorGateway:
         return PayoutResult(Outcome.PENDING, gateway_payout_id=seen["gateway_id"])
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            payload = self._signer.verify(body, {k.lower(): v for k, v in headers.items()})
+            payload = self._signer.verify(body, lowered)
         except Exception as exc:  # the library's own error, or what a hostile header raises
             raise WebhookSignatureInvalid(
                 "the simulator webhook's signature is missing, wrong or more than 5 minutes "
                 f"old ({type(exc).__name__})") from None
         notification = notification_from(payload)
-        if notification.event_id != headers.get("webhook-id"):
+        if notification.event_id != lowered.get("webhook-id"):
             raise WebhookSignatureInvalid("webhook-id does not name the signed event")
         return notification
 
@@ -267,7 +268,7 @@ class SimulatorGateway:
                      (later, K.DISPUTE_OPENED, self._dispute_data(checkout.payment_id))]
         else:
             steps = [(later, K.PAYMENT_SUCCEEDED, {"fee": row["fee"]})]
-        events = [(at, kind, *self._body(kind, at, **{**data, **extra}))
+        events = [(at, kind, *self._body(kind, at, {**data, **extra}))
                   for at, kind, extra in steps]
         copies = [event for event in events for _ in range(duplicates)]
         due = sorted(at for at, *_ in copies)
@@ -312,7 +313,7 @@ class SimulatorGateway:
         checkout = self.checkout(payment_id=payment_id) if payment_id else None
         base = self._payment_data(checkout) if checkout else {"payment_id": payment_id}
         at = self.clock() + timedelta(seconds=delay_s)
-        event_id, body = self._body(kind, at, **{**base, **data})
+        event_id, body = self._body(kind, at, {**base, **data})
         store.queue(self.engine, [QueuedWebhook(event_id, kind.value, payment_id, body, at)]
                     * duplicates, self.clock())
         return event_id
@@ -341,7 +342,7 @@ class SimulatorGateway:
 
     # -- bodies -----------------------------------------------------------------------------------
 
-    def _body(self, kind: EventKind, at: datetime, **data: Any) -> tuple[str, str]:
+    def _body(self, kind: EventKind, at: datetime, data: dict[str, Any]) -> tuple[str, str]:
         event_id = new_id("evt_sim")
         payload = {"id": event_id, "type": kind.value, "created_at": at.isoformat(),
                    "livemode": False, "data": {**dict.fromkeys(DATA_FIELDS), **data}}

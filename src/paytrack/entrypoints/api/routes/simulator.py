@@ -48,7 +48,7 @@ HEADERS = {"Cache-Control": "no-store",
                                       "frame-ancestors 'none'; base-uri 'none'"}
 ORDER_LABELS = {"in_order": "in order", "reversed": "reversed (latest first)",
                 "shuffled": "shuffled"}
-_SMALL_COUNT = re.compile(r"\d{1,6}")
+_SMALL_COUNT = re.compile(r"[0-9]{1,6}")
 FORM_FIELDS_MAX = 20
 
 
