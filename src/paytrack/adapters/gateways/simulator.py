@@ -4,9 +4,9 @@ It plays the provider. ``create_checkout`` writes nothing (it runs inside paytra
 transaction): the checkout travels, signed, in the hosted page's URL
 (``{public_url}/simulator/checkout/{token}``, see ``simulator_rules``). On that page the
 customer picks a test card and, on request, duplicates, a delay and an out-of-order
-delivery; the outcome is stored in the simulator's own tables and its webhooks are queued,
-signed per Standard Webhooks with the configured ``whsec_…`` secret, for ``deliver_due``
-to POST to ``/v1/webhooks/simulator``. Refunds and payouts are answered "pending" and told
+delivery; the outcome is stored in the simulator's own tables and its webhooks queued
+(``simulator_events``) for ``deliver_due`` to sign per Standard Webhooks with the
+configured ``whsec_…`` secret and POST to ``/v1/webhooks/simulator``. Refunds and payouts are answered "pending" and told
 by a webhook. Everything that writes here runs in its own short transaction on ``engine``.
 
 Webhook body: ``{"id": "evt_sim_…", "type": <EventKind value>, "created_at": ISO 8601,
@@ -21,7 +21,6 @@ Payouts fail to these destinations (any other succeeds): bank ``account_number``
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,14 +34,24 @@ from standardwebhooks import Webhook
 
 from paytrack.adapters.gateways import simulator_store as store
 from paytrack.adapters.gateways.base import (
+    AdapterFactory,
     CheckoutRequest,
+    GatewayAdapter,
     GatewaySettings,
     PayoutRequest,
     RefundRequest,
 )
+from paytrack.adapters.gateways.simulator_events import (
+    DECLINES,
+    ORDERS,
+    checkout_webhooks,
+    dispute_data,
+    event_body,
+    payment_data,
+    ulid_of,
+)
 from paytrack.adapters.gateways.simulator_rules import (
     DEFAULT_DELAY_S,
-    DISPUTE_FEE_MINOR,
     TOKEN_MAX_CHARS,
     CardOutcome,
     CheckoutToken,
@@ -65,16 +74,9 @@ from paytrack.domain.gateways import (
     RefundResult,
     RemoteStatus,
 )
-from paytrack.domain.ids import new_id
 
 K = EventKind
 FAILING_DESTINATIONS = frozenset({"000111111116", "fail@example.com", "acct_simulatorfail"})
-DECLINES = {CardOutcome.DECLINED, CardOutcome.INSUFFICIENT_FUNDS}
-ORDERS = ("in_order", "reversed", "shuffled")
-
-
-def _ulid(our_id: str) -> str:
-    return our_id.partition("_")[2] or our_id
 
 
 def status_at(checkout: SimulatorCheckout, now: datetime) -> RemoteStatus:
@@ -120,7 +122,7 @@ class SimulatorGateway:
             raise GatewayError("the checkout is too large for the simulator's page address: "
                                "shorten its description, return URL or metadata",
                                retryable=False)
-        ulid = _ulid(request.payment_id)
+        ulid = ulid_of(request.payment_id)
         return Checkout(payment_url=f"{self.settings.public_url.rstrip('/')}"
                                     f"/simulator/checkout/{token}",
                         expires_at=request.expires_at, gateway_payment_id=f"sim_pi_{ulid}",
@@ -151,7 +153,7 @@ class SimulatorGateway:
         simulator has not captured or beyond what is left of it. The same refund id twice
         is answered the same and queues nothing more."""
         now = self.clock()
-        gateway_refund_id = f"sim_re_{_ulid(request.refund_id)}"
+        gateway_refund_id = f"sim_re_{ulid_of(request.refund_id)}"
         with self.engine.begin() as conn:
             seen = store.get_request(conn, request.refund_id)
             if seen is not None:
@@ -163,9 +165,9 @@ class SimulatorGateway:
             assert checkout is not None
             fails = checkout["outcome"] == CardOutcome.REFUND_FAILS
             reason = "expired_or_canceled_card" if fails else None
-            event_id, body = self._body(
+            event_id, body = event_body(
                 K.REFUND_FAILED if fails else K.REFUND_SUCCEEDED, now,
-                {**self._payment_data(checkout), "amount": request.amount, "reason": reason,
+                {**payment_data(checkout), "amount": request.amount, "reason": reason,
                  "refund_id": request.refund_id, "gateway_refund_id": gateway_refund_id})
             store.record_request(conn, store.SimulatorRequest(
                 id=request.refund_id, kind="refund", gateway_id=gateway_refund_id,
@@ -193,10 +195,10 @@ class SimulatorGateway:
         if request.amount <= 0:
             return PayoutResult(Outcome.FAILED, reason="amount_not_positive")
         now = self.clock()
-        gateway_payout_id = f"sim_po_{_ulid(request.payout_id)}"
+        gateway_payout_id = f"sim_po_{ulid_of(request.payout_id)}"
         fails = any(str(v) in FAILING_DESTINATIONS for v in request.destination.values())
         kind = K.PAYOUT_FAILED if fails else K.PAYOUT_PAID
-        event_id, body = self._body(kind, now, {
+        event_id, body = event_body(kind, now, {
             "amount": request.amount, "currency": request.currency,
             "reason": "no_account" if fails else None, "payout_id": request.payout_id,
             "gateway_payout_id": gateway_payout_id})
@@ -244,7 +246,7 @@ class SimulatorGateway:
         delay_s = DEFAULT_DELAY_S.get(card.outcome, 0) if delay_s is None else delay_s
         now = self.clock()
         later = now + timedelta(seconds=delay_s)
-        ulid = _ulid(checkout.payment_id)
+        ulid = ulid_of(checkout.payment_id)
         outcome = card.outcome
         declined = outcome in DECLINES
         row = SimulatorCheckout(
@@ -256,28 +258,7 @@ class SimulatorGateway:
             fee=None if declined else simulated_fee(checkout.amount), duplicates=duplicates,
             delay_s=delay_s, delivery_order=order, created_at=now,
             settles_at=later if outcome is CardOutcome.DELAYED else now)
-        data = {**self._payment_data(row), "metadata": dict(checkout.metadata)}
-        steps: list[tuple[datetime, EventKind, dict[str, Any]]]
-        if declined:
-            steps = [(later, K.PAYMENT_FAILED, {"reason": outcome.value})]
-        elif outcome is CardOutcome.DELAYED:
-            steps = [(now, K.PAYMENT_PROCESSING, {}),
-                     (later, K.PAYMENT_SUCCEEDED, {"fee": row["fee"]})]
-        elif outcome is CardOutcome.DISPUTED:
-            steps = [(now, K.PAYMENT_SUCCEEDED, {"fee": row["fee"]}),
-                     (later, K.DISPUTE_OPENED, self._dispute_data(checkout.payment_id))]
-        else:
-            steps = [(later, K.PAYMENT_SUCCEEDED, {"fee": row["fee"]})]
-        events = [(at, kind, *self._body(kind, at, {**data, **extra}))
-                  for at, kind, extra in steps]
-        copies = [event for event in events for _ in range(duplicates)]
-        due = sorted(at for at, *_ in copies)
-        if order == "reversed":
-            copies.reverse()
-        elif order == "shuffled":
-            self._rng.shuffle(copies)
-        hooks = [QueuedWebhook(event_id, kind.value, checkout.payment_id, body, due[i])
-                 for i, (_, kind, event_id, body) in enumerate(copies)]
+        hooks = checkout_webhooks(row, dict(checkout.metadata), self._rng)
         if store.record_checkout(self.engine, row, hooks):
             return Payment(status_at(row, now), already_paid=False)
         return self._already_paid(checkout.payment_id, now)
@@ -286,7 +267,7 @@ class SimulatorGateway:
         """A checkout opened after its expiry: canceled from now on (unless it was paid in
         time), nothing queued."""
         now = self.clock()
-        ulid = _ulid(checkout.payment_id)
+        ulid = ulid_of(checkout.payment_id)
         row = SimulatorCheckout(
             payment_id=checkout.payment_id, gateway_payment_id=f"sim_pi_{ulid}",
             gateway_order_id=f"sim_cs_{ulid}", amount=checkout.amount,
@@ -311,9 +292,9 @@ class SimulatorGateway:
         unknown = set(data) - set(DATA_FIELDS)
         assert not unknown, f"not webhook data fields: {sorted(unknown)}"
         checkout = self.checkout(payment_id=payment_id) if payment_id else None
-        base = self._payment_data(checkout) if checkout else {"payment_id": payment_id}
+        base = payment_data(checkout) if checkout else {"payment_id": payment_id}
         at = self.clock() + timedelta(seconds=delay_s)
-        event_id, body = self._body(kind, at, {**base, **data})
+        event_id, body = event_body(kind, at, {**base, **data})
         store.queue(self.engine, [QueuedWebhook(event_id, kind.value, payment_id, body, at)]
                     * duplicates, self.clock())
         return event_id
@@ -327,7 +308,7 @@ class SimulatorGateway:
         if checkout is None or checkout["status"] != "succeeded":
             raise GatewayError(f"the simulator has no paid checkout for {payment_id}",
                                retryable=False)
-        data = self._dispute_data(payment_id)
+        data = dispute_data(payment_id)
         if outcome is not K.DISPUTE_OPENED:
             data["fee"] = None
         return self.simulate(outcome, payment_id=payment_id, delay_s=delay_s,
@@ -340,22 +321,10 @@ class SimulatorGateway:
         return store.deliver_due(self.engine, http, url, now, limit,
                                  webhook_secret=self._secret)
 
-    # -- bodies -----------------------------------------------------------------------------------
 
-    def _body(self, kind: EventKind, at: datetime, data: dict[str, Any]) -> tuple[str, str]:
-        event_id = new_id("evt_sim")
-        payload = {"id": event_id, "type": kind.value, "created_at": at.isoformat(),
-                   "livemode": False, "data": {**dict.fromkeys(DATA_FIELDS), **data}}
-        return event_id, json.dumps(payload, separators=(",", ":"))
-
-    @staticmethod
-    def _payment_data(checkout: SimulatorCheckout) -> dict[str, Any]:
-        return {"payment_id": checkout["payment_id"],
-                "gateway_payment_id": checkout["gateway_payment_id"],
-                "gateway_order_id": checkout["gateway_order_id"],
-                "amount": checkout["amount"], "currency": checkout["currency"]}
-
-    @staticmethod
-    def _dispute_data(payment_id: str) -> dict[str, Any]:
-        return {"gateway_dispute_id": f"sim_dp_{_ulid(payment_id)}",
-                "fee": DISPUTE_FEE_MINOR, "reason": "fraudulent"}
+def factory(engine: Engine) -> AdapterFactory:
+    """An ``AdapterFactory`` for the simulator, whose provider side lives on ``engine``."""
+    def make(settings: GatewaySettings, http: httpx.Client | None,
+             clock: Callable[[], datetime]) -> GatewayAdapter:
+        return SimulatorGateway(settings, http=http, clock=clock, engine=engine)
+    return make
