@@ -6,8 +6,9 @@ transaction): the checkout travels, signed, in the hosted page's URL
 customer picks a test card and, on request, duplicates, a delay and an out-of-order
 delivery; the outcome is stored in the simulator's own tables and its webhooks queued
 (``simulator_events``) for ``deliver_due`` to sign per Standard Webhooks with the
-configured ``whsec_…`` secret and POST to ``/v1/webhooks/simulator``. Refunds and payouts are answered "pending" and told
-by a webhook. Everything that writes here runs in its own short transaction on ``engine``.
+configured ``whsec_…`` secret and POST to ``/v1/webhooks/simulator``. Refunds and
+payouts are answered "pending" and told by a webhook. Everything that writes here runs
+in its own short transaction on ``engine``.
 
 Webhook body: ``{"id": "evt_sim_…", "type": <EventKind value>, "created_at": ISO 8601,
 "livemode": false, "data": {payment_id, gateway_payment_id, gateway_order_id, amount,
