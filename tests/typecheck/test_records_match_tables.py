@@ -12,6 +12,7 @@ from paytrack.adapters.storage.keys import IdempotencyRecord
 from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
 from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
 from paytrack.domain.disputes import Dispute
+from paytrack.domain.gateways import StoredGatewayConfig, WebhookDelivery
 from paytrack.domain.ledger import JournalEntryRow
 from paytrack.domain.parties import Customer, Item, Seller
 from paytrack.domain.payments import Payment
@@ -40,6 +41,8 @@ def keys(record: type) -> set[str]:
     (tables.refund_policy, StoredRefundPolicy, set()),
     (tables.payouts, Payout, set()),
     (tables.payout_accounts, PayoutAccount, set()),
+    (tables.gateway_configs, StoredGatewayConfig, set()),
+    (tables.webhook_deliveries, WebhookDelivery, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:

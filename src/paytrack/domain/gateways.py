@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypedDict
 
 
 class EventKind(StrEnum):
@@ -120,3 +121,63 @@ class PayoutResult:
     outcome: Outcome
     gateway_payout_id: str | None = None  # a Stripe transfer, a PayPal payout batch
     reason: str | None = None
+
+
+# -- records ---------------------------------------------------------------------------
+
+
+class StoredGatewayConfig(TypedDict):
+    """A gateway's configuration in one mode, as stored: the secrets in one Fernet token."""
+
+    gateway: str
+    mode: str
+    active: bool
+    credentials_encrypted: str
+    hints: dict[str, str]  # masked tails of each secret, for people to tell them apart
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookStatus(StrEnum):
+    PROCESSED = "processed"  # every event applied (or already applied: never regresses)
+    IGNORED = "ignored"  # a type paytrack does not act on
+    FAILED = "failed"  # processing raised: a retry or a replay runs it again
+    REJECTED = "rejected"  # not signed by the gateway: nothing was done
+
+
+class WebhookDelivery(TypedDict):
+    id: str
+    gateway: str
+    mode: str | None
+    event_id: str | None
+    event_type: str | None
+    status: str
+    signature_valid: bool
+    body: str
+    headers: dict[str, str]
+    events: list[dict[str, Any]]
+    result: list[dict[str, Any]]
+    error: str | None
+    needs_review: bool
+    payment_id: str | None
+    times_received: int
+    attempts: int
+    received_at: datetime
+    last_received_at: datetime
+    processed_at: datetime | None
+
+
+# What each gateway's configuration holds: (required, optional) credential names. The
+# webhook secret is set apart (``webhook_secret``): PayPal has none (it signs with a
+# certificate named in each delivery), the simulator makes its own.
+CREDENTIALS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "simulator": (frozenset(), frozenset()),
+    "stripe": (frozenset({"secret_key"}), frozenset()),
+    "razorpay": (frozenset({"key_id", "key_secret"}), frozenset()),
+    "paypal": (frozenset({"client_id", "client_secret", "webhook_id"}),
+               frozenset({"verification"})),
+}
+NEEDS_WEBHOOK_SECRET = frozenset({"stripe", "razorpay"})
+# What a payout method is paid through, where a provider can pay out.
+PAYOUT_GATEWAYS = {"stripe_connect": "stripe", "paypal": "paypal"}

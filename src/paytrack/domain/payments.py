@@ -102,6 +102,9 @@ class Payment(TypedDict):
     disputed_amount: int  # held by open disputes and taken by lost ones
     platform_discount: int  # the part of ``discount`` the platform funds
     gateway_payment_id: str | None
+    gateway_order_id: str | None  # the provider's checkout: an order or a session
+    payment_url: str | None  # where the customer pays, until payment_url_expires_at
+    payment_url_expires_at: datetime | None
     description: str | None
     metadata: dict[str, Any]
     billing_details: dict[str, Any] | None

@@ -112,6 +112,12 @@ class Payout(TypedDict):
     reference: str | None  # the provider's reference, set when paid
     failure_reason: str | None
     cancellation_reason: str | None
+    gateway: str | None  # paid through this gateway (stripe_connect: stripe)
+    gateway_payout_id: str | None
+    next_submit_at: datetime | None
+    submitted_at: datetime | None
+    submit_attempts: int
+    last_error: str | None
     created_at: datetime
     updated_at: datetime
     approved_at: datetime | None

@@ -44,3 +44,8 @@ class Refund(TypedDict):
     # while it waits for an admin) and, for an admin's eyes, why.
     decision_rule: str
     decision_detail: str | None
+    # Carried out at a gateway: due to be sent, sent, how often tried, the last error.
+    next_submit_at: datetime | None
+    submitted_at: datetime | None
+    submit_attempts: int
+    last_error: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paytrack.adapters.gateways.registry import GatewayWiring
 from paytrack.adapters.secrets import PayoutKeyring
 from paytrack.adapters.storage.db import make_engine
 from paytrack.adapters.storage.migrate import migrate
@@ -17,4 +18,5 @@ def open_storage(settings: Settings | None = None, *, run_migrations: bool = Tru
     keys = settings.payout_keys.get_secret_value() if settings.payout_keys else None
     return Storage(engine, settings.policy, refund_policy=settings.refund_policy,
                    payout_keys=PayoutKeyring.configured(keys, settings.payout_key_file,
-                                                        settings.database_url))
+                                                        settings.database_url),
+                   gateways=GatewayWiring(settings.public_url))

@@ -32,7 +32,7 @@ from paytrack.domain.states import (
     PaymentStatus,
     needs_review,
 )
-from paytrack.services import coupons, permissions, seller_funds
+from paytrack.services import coupons, gateways, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.permissions import Action
 
@@ -67,6 +67,8 @@ class CreatePayment:
     # Record a payment the gateway has already confirmed: created and captured at once.
     captured: bool = False
     gateway_fee: int = 0
+    # At a configured gateway: where the provider sends the customer back after paying.
+    return_url: str | None = None
 
 
 def _enum(enum: type[StrEnum], value: str, name: str) -> str:
@@ -144,7 +146,8 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "gateway_fee": 0, "gateway_fee_bearer": str(uow.policy.gateway_fee_bearer),
         "refunded_amount": 0, "refund_reserved_amount": 0, "disputed_amount": 0,
         "platform_discount": platform_discount,
-        "gateway_payment_id": cmd.gateway_payment_id,
+        "gateway_payment_id": cmd.gateway_payment_id, "gateway_order_id": None,
+        "payment_url": None, "payment_url_expires_at": None,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
         "provider_response": None, "failure_reason": None, "reconciled": False,
@@ -156,6 +159,13 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         _check_fee(cmd.gateway_fee, payment["total"])
         payment.update({"status": str(P.SUCCEEDED), "previous_status": str(P.PENDING),
                         "succeeded_at": now, "gateway_fee": cmd.gateway_fee})
+    elif cmd.gateway_payment_id is None:  # a new payment: its checkout at the gateway
+        checkout = gateways.open_checkout(uow, payment, cmd.return_url)
+        if checkout is not None:
+            payment.update({"payment_url": checkout.payment_url,
+                            "payment_url_expires_at": checkout.expires_at,
+                            "gateway_payment_id": checkout.gateway_payment_id,
+                            "gateway_order_id": checkout.gateway_order_id})
     uow.payments.insert(payment)
     coupons.reserve_for_payment(uow, applied, payment)
     uow.records.status_event("payment", payment["id"], None, P.PENDING, str(actor), None, now)
@@ -180,9 +190,11 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
                   gateway: str | None = None, kind: str | None = None,
                   created_gte: datetime | None = None,
                   created_lt: datetime | None = None,
-                  needs_review: bool | None = None) -> list[Payment]:
+                  needs_review: bool | None = None,
+                  gateway_payment_id: str | None = None) -> list[Payment]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
-    (True), or only the others (False)."""
+    (True), or only the others (False). ``gateway_payment_id``: the provider's id of the
+    payment or of its checkout (order, session)."""
     filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
                "item_id": item_id, "currency": currency, "method": method,
                "gateway": gateway, "kind": kind}
@@ -199,7 +211,7 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
         validate_currency(currency)
     return uow.payments.list(filters=filters, limit=limit, before_id=cursor,
                              created_gte=created_gte, created_lt=created_lt,
-                             needs_review=needs_review)
+                             needs_review=needs_review, gateway_ref=gateway_payment_id)
 
 
 def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[PaymentEvent]:

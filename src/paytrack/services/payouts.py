@@ -31,6 +31,7 @@ from paytrack.domain.errors import (
     PayoutBelowMinimum,
     ValidationFailed,
 )
+from paytrack.domain.gateways import PAYOUT_GATEWAYS
 from paytrack.domain.ids import new_id
 from paytrack.domain.ledger import seller_available, seller_debt
 from paytrack.domain.limits import check_amount
@@ -52,7 +53,7 @@ from paytrack.domain.states import (
     PayoutStatus,
     sources_of,
 )
-from paytrack.services import permissions
+from paytrack.services import gateways, permissions
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.permissions import Action
 
@@ -107,7 +108,9 @@ def request_payout(uow: UnitOfWork, actor: Actor, *, amount: int, currency: str,
         "method": str(kind), "destination": masked(account["last4"]),
         "status": str(S.REQUESTED), "previous_status": None, "requested_by": str(actor),
         "decided_by": None, "reference": None, "failure_reason": None,
-        "cancellation_reason": None, "created_at": now, "updated_at": now,
+        "cancellation_reason": None, "gateway": None, "gateway_payout_id": None,
+        "next_submit_at": None, "submitted_at": None, "submit_attempts": 0,
+        "last_error": None, "created_at": now, "updated_at": now,
         "approved_at": None, "paid_at": None, "failed_at": None, "canceled_at": None,
     }
     uow.payouts.insert(payout)
@@ -125,8 +128,16 @@ def approve_payout(uow: UnitOfWork, payout_id: str, actor: Actor) -> Payout:
     """An admin approves: the money stays in transit until it is paid or fails."""
     permissions.check(actor, Action.DECIDE_PAYOUT)
     now = uow.now()
-    return _move(uow, payout_id, S.APPROVED, actor, None,
-                 {"approved_at": now, "decided_by": str(actor)})
+    payout = _move(uow, payout_id, S.APPROVED, actor, None,
+                   {"approved_at": now, "decided_by": str(actor)})
+    gateway = PAYOUT_GATEWAYS.get(payout["method"])
+    if gateway is not None and gateways.is_configured(uow, gateway):
+        # Sent to the gateway once this commits (services.gateway_jobs); its answer or
+        # webhook pays or fails it.
+        values = {"gateway": gateway, "next_submit_at": now}
+        uow.payouts.update(payout_id, values)
+        return {**payout, "gateway": gateway, "next_submit_at": now}
+    return payout
 
 
 def pay_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reference: str) -> Payout:

@@ -67,6 +67,9 @@ class Action(StrEnum):
     READ_COUPON = "read a coupon"
     READ_COUPON_USAGE = "read a coupon's usage"
     VALIDATE_COUPON = "check whether a coupon applies"
+    MANAGE_GATEWAYS = "configure gateways"
+    READ_WEBHOOKS = "read gateway webhook deliveries"
+    REPLAY_WEBHOOK = "replay a gateway webhook delivery"
 
 
 class Reach(StrEnum):
@@ -139,6 +142,9 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_COUPON_USAGE: {Role.ADMIN: ANY, Role.SELLER: OWN},
     # Checkout asks for its own buyer or its own sales.
     Action.VALIDATE_COUPON: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.MANAGE_GATEWAYS: ADMIN_ONLY,
+    Action.READ_WEBHOOKS: ADMIN_ONLY,
+    Action.REPLAY_WEBHOOK: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -196,7 +202,8 @@ PAYMENT_FIELDS = {
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
         "kind", "coupon_code", "coupon_id", "refunded_amount", "refund_reserved_amount",
         "disputed_amount",
-        "refundable_amount", "gateway_payment_id", "description",
+        "refundable_amount", "gateway_payment_id", "gateway_order_id", "payment_url",
+        "payment_url_expires_at", "description",
         "failure_reason", "created_at", "updated_at", "processing_at", "succeeded_at",
         "failed_at", "canceled_at", "refunded_at"}),
     # The platform's commission and the seller's share of the money.
@@ -220,12 +227,19 @@ REFUND_FIELDS = {
     "decision": frozenset({"decision_rule"}),
     # Why the rule decided so: the policy's limits and the customer's refund history.
     "review": frozenset({"decision_detail"}),
+    # How it is being carried out at the gateway.
+    "gateway": frozenset({"gateway_refund_id", "next_submit_at", "submitted_at",
+                          "submit_attempts", "last_error"}),
 }
 PAYOUT_FIELDS = {
     "payout": frozenset({
         "id", "seller_id", "currency", "amount", "method", "destination", "status",
         "requested_by", "decided_by", "reference", "failure_reason", "cancellation_reason",
-        "created_at", "updated_at", "approved_at", "paid_at", "failed_at", "canceled_at"}),
+        "created_at", "updated_at", "approved_at", "paid_at", "failed_at", "canceled_at",
+        "gateway", "gateway_payout_id"}),
+    # How it is being carried out at the gateway.
+    "submission": frozenset({"next_submit_at", "submitted_at", "submit_attempts",
+                             "last_error"}),
 }
 # A payout account is only ever shown masked: its details never leave the database in
 # clear, to anyone (``details_encrypted`` is in no group).
@@ -264,7 +278,7 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
                 Role.SELLER: ("order", "split", "platform"),
                 Role.CUSTOMER: ("order", "personal")},
-    "refund": {Role.ADMIN: ("request", "split", "decision", "review"),
+    "refund": {Role.ADMIN: ("request", "split", "decision", "review", "gateway"),
                Role.SELLER: ("request", "split", "decision"),
                Role.CUSTOMER: ("request", "decision")},
     # Only admins and the payment's seller read disputes; the seller sees the split it is
@@ -272,7 +286,7 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "dispute": {Role.ADMIN: ("case", "split"), Role.SELLER: ("case", "split")},
     "status_event": {Role.ADMIN: ("event",), Role.SELLER: ("event",),
                      Role.CUSTOMER: ("event",)},
-    "payout": {Role.ADMIN: ("payout",), Role.SELLER: ("payout",)},
+    "payout": {Role.ADMIN: ("payout", "submission"), Role.SELLER: ("payout",)},
     "payout_account": {Role.ADMIN: ("masked",), Role.SELLER: ("masked",)},
     "coupon": {Role.ADMIN: ("terms", "platform"), Role.SELLER: ("terms",)},
 }

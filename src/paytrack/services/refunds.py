@@ -1,5 +1,10 @@
 """Refunds: requested -> approved -> succeeded | failed, or requested -> rejected | canceled.
 
+A refund of a payment taken through a configured gateway is carried out there: approval
+leaves it approved and due to be sent (``next_submit_at``); ``services.gateway_jobs`` sends
+it after the approval commits, and the provider's answer or webhook settles it
+(``settle_refund``). Otherwise (a recorded payment) it succeeds at approval.
+
 A request reserves its amount on the payment at once, so open requests plus refunded money
 never exceed the total; each later move settles the reservation in the same transaction:
 
@@ -39,7 +44,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import coupons, permissions, refund_rules, seller_funds
+from paytrack.services import coupons, gateways, permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
@@ -57,7 +62,8 @@ def request_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: st
 
 
 def _request(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
-             amount: int | None, one_step: bool) -> Refund:
+             amount: int | None, one_step: bool, gateway_refund_id: str | None = None
+             ) -> Refund:
     """Reserve and record a request, and decide it: ``one_step``, an admin approves it at
     once; otherwise the refund policy in force decides."""
     permissions.check(actor, Action.REQUEST_REFUND)
@@ -91,10 +97,13 @@ def _request(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
         "rejection_reason": None, "failure_reason": None, "cancellation_reason": None,
         "seller_part": None, "platform_part": None, "tax_part": None, "shipping_part": None,
         "discount_part": None,
-        "gateway_refund_id": None, "metadata": {}, "created_at": now, "updated_at": now,
+        "gateway_refund_id": gateway_refund_id, "metadata": {}, "created_at": now,
+        "updated_at": now,
         "approved_at": None, "rejected_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None, "decision_rule": str(Rule.MANUAL_REVIEW),
         "decision_detail": decision.detail if decision.outcome == "wait" else None,
+        "next_submit_at": None, "submitted_at": None, "submit_attempts": 0,
+        "last_error": None,
     }
     uow.refunds.insert(refund)
     uow.records.status_event("refund", refund["id"], None, R.REQUESTED, str(actor), reason, now)
@@ -102,7 +111,8 @@ def _request(uow: UnitOfWork, payment_id: str, actor: Actor, *, reason: str,
                       {"payment_id": payment_id, "amount": amount, "status": R.REQUESTED,
                        "decision_rule": str(decision.rule)}, now)
     if decision.outcome == "approve":  # a rule of the policy's (the system's), or an admin
-        return _approve(uow, refund["id"], actor if one_step else SYSTEM, decision)
+        return _approve(uow, refund["id"], actor if one_step else SYSTEM, decision,
+                        send=gateway_refund_id is None)
     return refund
 
 
@@ -112,15 +122,47 @@ def approve_refund(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
                     Decision("approve", Rule.ADMIN, "approved by an admin"))
 
 
-def _approve(uow: UnitOfWork, refund_id: str, actor: Actor, decision: Decision) -> Refund:
+def _approve(uow: UnitOfWork, refund_id: str, actor: Actor, decision: Decision, *,
+             send: bool = True) -> Refund:
     """Approve by ``decision``'s rule (named in the refund, its history and the audit),
-    then carry the refund out."""
+    then carry the refund out: at once, or (``send``, through a configured gateway) due to
+    be sent there."""
     permissions.check(actor, Action.DECIDE_REFUND)
     now = uow.now()
-    _move(uow, refund_id, R.APPROVED, actor, f"{decision.rule}: {decision.detail}",
-          {"approved_at": now, "decided_by": str(actor), "decision_rule": str(decision.rule),
-           "decision_detail": decision.detail})
+    refund = _move(uow, refund_id, R.APPROVED, actor, f"{decision.rule}: {decision.detail}",
+                   {"approved_at": now, "decided_by": str(actor),
+                    "decision_rule": str(decision.rule), "decision_detail": decision.detail})
+    if send and gateways.carries_out(uow, fetch(uow.payments, "payment",
+                                                refund["payment_id"])):
+        uow.refunds.update(refund_id, {"next_submit_at": now})
+        return {**refund, "next_submit_at": now}
     return _succeed(uow, refund_id, actor)
+
+
+def settle_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *, succeeded: bool,
+                  gateway_refund_id: str | None = None, reason: str | None = None) -> Refund:
+    """The gateway's answer on an approved refund: succeeded (the money leaves, as at
+    approval for a recorded payment) or failed (what it reserved is released: the funds
+    stay where they were)."""
+    permissions.check(actor, Action.DECIDE_REFUND)
+    now = uow.now()
+    sent: dict[str, Any] = {"next_submit_at": None, "submitted_at": now}
+    if gateway_refund_id is not None:
+        sent["gateway_refund_id"] = gateway_refund_id
+    if succeeded:
+        uow.refunds.update(refund_id, sent)
+        return _succeed(uow, refund_id, actor)
+    reason = (reason or "the gateway refused the refund")[:500]
+    return _release(uow, refund_id, R.FAILED, actor, reason,
+                    {**sent, "failed_at": now, "failure_reason": reason})
+
+
+def record_gateway_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, amount: int,
+                          gateway_refund_id: str | None, reason: str) -> Refund:
+    """A refund made at the gateway itself (its dashboard): recorded as requested,
+    approved and succeeded at once, nothing sent back."""
+    return _request(uow, payment_id, actor, reason=reason, amount=amount, one_step=True,
+                    gateway_refund_id=gateway_refund_id or f"untracked_{new_id('re')}")
 
 
 def reject_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *,

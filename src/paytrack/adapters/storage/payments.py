@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, case, exists, select, update
+from sqlalchemy import Select, Table, Update, bindparam, case, exists, or_, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
@@ -17,6 +17,7 @@ from paytrack.adapters.storage.sql import record_or_none, records
 from paytrack.adapters.storage.tables import disputes, payments, refunds, status_events
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.payments import Payment
+from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -26,6 +27,7 @@ from paytrack.domain.states import (
 )
 
 R = TypeVar("R", Payment, Refund, Dispute)
+C = TypeVar("C", Refund, Payout)
 
 
 @cache
@@ -89,10 +91,15 @@ class PaymentRepository(_Rows[Payment]):
     table = payments
     row_type = Payment
 
-    def list(self, *, needs_review: bool | None = None, **kwargs: Any) -> list[Payment]:
+    def list(self, *, needs_review: bool | None = None, gateway_ref: str | None = None,
+             **kwargs: Any) -> list[Payment]:
         """``needs_review``: only payments whose history has a confirmation after a cancel
-        or a failure (True), or only the others (False)."""
+        or a failure (True), or only the others (False). ``gateway_ref``: the provider's id
+        of the payment or of its checkout."""
         query = None
+        if gateway_ref is not None:
+            query = select(payments).where(or_(payments.c.gateway_payment_id == gateway_ref,
+                                               payments.c.gateway_order_id == gateway_ref))
         if needs_review is not None:
             late = exists().where(
                 status_events.c.object_type == "payment",
@@ -100,7 +107,8 @@ class PaymentRepository(_Rows[Payment]):
                 status_events.c.to_status == str(PaymentStatus.SUCCEEDED),
                 status_events.c.from_status.in_(sorted(map(str, LATE_CAPTURE_STATES))),
             )
-            query = select(payments).where(late if needs_review else ~late)
+            query = (select(payments) if query is None else query).where(
+                late if needs_review else ~late)
         return super().list(query=query, **kwargs)
 
     def holding_gateway_id(self, gateway_payment_id: str, *, gateway: str | None = None,
@@ -197,6 +205,32 @@ class PaymentRepository(_Rows[Payment]):
         row = self.conn.execute(statement.returning(*payments.c)).first()
         return record_or_none(row, Payment)
 
+    def by_gateway_ref(self, gateway: str, *, payment_id: str | None = None,
+                       gateway_payment_id: str | None = None,
+                       gateway_order_id: str | None = None) -> Payment | None:
+        """The payment at ``gateway`` a provider's event names: by paytrack's own id (echoed
+        from the metadata it sent), else by the provider's payment id, else its order."""
+        for column, value in ((payments.c.id, payment_id),
+                              (payments.c.gateway_payment_id, gateway_payment_id),
+                              (payments.c.gateway_order_id, gateway_order_id)):
+            if value is None:
+                continue
+            row = self.conn.execute(select(payments).where(
+                column == value, payments.c.gateway == gateway).limit(1)).first()
+            if row is not None:
+                return record_or_none(row, Payment)
+        return None
+
+    def expired_checkouts(self, now: datetime, limit: int) -> builtins.list[Payment]:
+        """Open payments whose checkout expired before ``now``, oldest expiry first."""
+        rows = self.conn.execute(
+            select(payments)
+            .where(payments.c.status.in_(["pending", "processing"]),
+                   payments.c.payment_url_expires_at.is_not(None),
+                   payments.c.payment_url_expires_at < now)
+            .order_by(payments.c.payment_url_expires_at).limit(limit))
+        return records(rows, Payment)
+
     def any_for_item(self, item_type: str, item_id: str) -> bool:
         return self.conn.execute(
             select(payments.c.id)
@@ -220,6 +254,23 @@ class RefundRepository(_Rows[Refund]):
                 query = query.where(payments.c.customer_id == customer_id)
         return super().list(query=query, **kwargs)
 
+    def by_gateway_id(self, payment_id: str, gateway_refund_id: str) -> Refund | None:
+        row = self.conn.execute(select(refunds).where(
+            refunds.c.payment_id == payment_id,
+            refunds.c.gateway_refund_id == gateway_refund_id)).first()
+        return record_or_none(row, Refund)
+
+    def claim_to_submit(self, now: datetime, lease_until: datetime, limit: int,
+                        refund_id: str | None = None) -> builtins.list[Refund]:
+        """Approved refunds due to be sent to their gateway (or just ``refund_id``, if
+        due): each claimed until ``lease_until`` with one more attempt counted, so another
+        worker leaves it alone while it is sent, and a crash only delays it."""
+        return _claim(self.conn, refunds, Refund, now, lease_until, limit, refund_id,
+                      [refunds.c.status == "approved"])
+
+    def update(self, refund_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(update(refunds).where(refunds.c.id == refund_id).values(**values))
+
     def open_on_payment(self, payment_id: str) -> builtins.list[Refund]:
         """The payment's refunds that still hold a reservation (requested or approved),
         oldest first."""
@@ -231,6 +282,28 @@ class RefundRepository(_Rows[Refund]):
         return records(rows, Refund)
 
 
+def _claim(conn: Connection, table: Table, row_type: type[C], now: datetime,
+           lease_until: datetime, limit: int, object_id: str | None,
+           conditions: builtins.list[Any]) -> builtins.list[C]:
+    """Claim rows due to be sent (``next_submit_at <= now``) with SKIP LOCKED: one worker
+    each; the lease and the attempt are written in the claiming transaction."""
+    due = select(table.c.id).where(table.c.next_submit_at.is_not(None),
+                                   table.c.next_submit_at <= now, *conditions)
+    if object_id is not None:
+        due = due.where(table.c.id == object_id)
+    due = due.order_by(table.c.next_submit_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = [row[0] for row in conn.execute(due)]
+    if not ids:
+        return []
+    rows = conn.execute(
+        update(table).where(table.c.id.in_(ids))
+        .values(next_submit_at=lease_until, submit_attempts=table.c.submit_attempts + 1)
+        .returning(*table.c))
+    return sorted(records(rows, row_type), key=lambda r: r["id"])
+
+
 class DisputeRepository(_Rows[Dispute]):
     table = disputes
     row_type = Dispute
@@ -239,6 +312,12 @@ class DisputeRepository(_Rows[Dispute]):
         """The dispute, locked until the transaction ends (to add evidence to it)."""
         row = self.conn.execute(
             select(disputes).where(disputes.c.id == dispute_id).with_for_update()).first()
+        return record_or_none(row, Dispute)
+
+    def by_gateway_id(self, gateway: str, gateway_dispute_id: str) -> Dispute | None:
+        row = self.conn.execute(select(disputes).where(
+            disputes.c.gateway == gateway,
+            disputes.c.gateway_dispute_id == gateway_dispute_id)).first()
         return record_or_none(row, Dispute)
 
     def holding_gateway_id(self, gateway: str, gateway_dispute_id: str) -> str | None:

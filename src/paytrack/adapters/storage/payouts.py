@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.payments import _claim
 from paytrack.adapters.storage.sql import record_or_none, records
 from paytrack.adapters.storage.tables import payout_accounts, payouts
 from paytrack.domain.payouts import Payout, PayoutAccount
@@ -52,6 +54,19 @@ class PayoutRepository:
             statement, {"object_id": payout_id, **{f"new_{k}": v for k, v in values.items()}}
         ).first()
         return record_or_none(row, Payout)
+
+    def by_gateway_id(self, gateway: str, gateway_payout_id: str) -> Payout | None:
+        return record_or_none(self.conn.execute(select(payouts).where(
+            P.gateway == gateway, P.gateway_payout_id == gateway_payout_id)).first(), Payout)
+
+    def claim_to_submit(self, now: datetime, lease_until: datetime, limit: int,
+                        payout_id: str | None = None) -> builtins.list[Payout]:
+        """Approved payouts due to be sent to their gateway: see ``_claim``."""
+        return _claim(self.conn, payouts, Payout, now, lease_until, limit, payout_id,
+                      [P.status == "approved"])
+
+    def update(self, payout_id: str, values: dict[str, Any]) -> None:
+        self.conn.execute(update(payouts).where(P.id == payout_id).values(**values))
 
     def list(self, *, filters: dict[str, Any], limit: int,
              before_id: str | None = None) -> list[Payout]:

@@ -82,6 +82,16 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
+def _submission() -> list[Column]:
+    """What a refund or payout carried out at a gateway keeps of its sending."""
+    return [
+        Column("next_submit_at", UTCDateTime),
+        Column("submitted_at", UTCDateTime),
+        Column("submit_attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", String(500)),
+    ]
+
+
 def _timestamps() -> list[Column]:
     return [
         Column("created_at", UTCDateTime, nullable=False),
@@ -127,6 +137,10 @@ items = Table(
     UniqueConstraint("item_type", "id", "seller_id"),  # what a payment's foreign key names
 )
 
+OPEN_CHECKOUT = ("status IN ('pending', 'processing') "
+                 "AND payment_url_expires_at IS NOT NULL")
+TO_SUBMIT = "next_submit_at IS NOT NULL"
+
 payments = Table(
     "payments",
     metadata,
@@ -169,6 +183,11 @@ payments = Table(
     # were that much larger, and ``platform:discounts`` pays the difference.
     Column("platform_discount", Money, nullable=False, server_default="0"),
     Column("gateway_payment_id", String(200)),
+    # The provider's checkout (a Razorpay or PayPal order, a Stripe Checkout Session), and
+    # where the customer pays until when.
+    Column("gateway_order_id", String(200)),
+    Column("payment_url", String(2048)),
+    Column("payment_url_expires_at", UTCDateTime),
     Column("description", String(500)),
     Column("metadata", Json, nullable=False, default=dict),
     Column("billing_details", Json),
@@ -223,6 +242,12 @@ payments = Table(
         name="coupon_funded",
     ),
     UniqueConstraint("gateway", "gateway_payment_id"),
+    Index("uq_payments_gateway_gateway_order_id", "gateway", "gateway_order_id", unique=True),
+    Index(None, "gateway_payment_id"),
+    Index(None, "gateway_order_id"),
+    # Open checkouts by expiry: the background job cancels what was not paid in time.
+    Index("ix_payments_open_checkout_expiry", "payment_url_expires_at",
+          postgresql_where=text(OPEN_CHECKOUT), sqlite_where=text(OPEN_CHECKOUT)),
     Index(None, "seller_id", "id"),
     Index(None, "customer_id", "id"),
     Index(None, "status", "id"),
@@ -264,6 +289,9 @@ refunds = Table(
     # The refund rule that made its latest decision (domain/refund_rules.py Rule), and why.
     Column("decision_rule", String(40), nullable=False),
     Column("decision_detail", String(500)),
+    # Carried out at a gateway: due to be sent (next_submit_at), sent (submitted_at; the
+    # provider's answer or webhook settles it), with the attempts and the last error.
+    *_submission(),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint(_in("status", RefundStatus), name="status_known"),
     CheckConstraint(
@@ -277,6 +305,9 @@ refunds = Table(
         name="parts_non_negative",
     ),
     UniqueConstraint("payment_id", "gateway_refund_id"),
+    Index(None, "gateway_refund_id"),
+    Index("ix_refunds_to_submit", "next_submit_at",
+          postgresql_where=text(TO_SUBMIT), sqlite_where=text(TO_SUBMIT)),
     Index(None, "payment_id", "id"),
     Index(None, "status", "id"),
 )
@@ -490,6 +521,10 @@ payouts = Table(
     Column("reference", String(200)),  # the provider's, when paid
     Column("failure_reason", String(500)),
     Column("cancellation_reason", String(500)),
+    # Paid through a gateway (stripe_connect through Stripe): which, and its transfer id.
+    Column("gateway", String(20)),
+    Column("gateway_payout_id", String(200)),
+    *_submission(),
     *_timestamps(),
     Column("approved_at", UTCDateTime),
     Column("paid_at", UTCDateTime),
@@ -502,6 +537,10 @@ payouts = Table(
                     name="paid_has_reference"),
     CheckConstraint("status <> 'failed' OR failure_reason IS NOT NULL",
                     name="failed_has_reason"),
+    Index("uq_payouts_gateway_gateway_payout_id", "gateway", "gateway_payout_id",
+          unique=True),
+    Index("ix_payouts_to_submit", "next_submit_at",
+          postgresql_where=text(TO_SUBMIT), sqlite_where=text(TO_SUBMIT)),
     Index(None, "seller_id", "id"),
     Index(None, "status", "id"),
 )
@@ -664,6 +703,61 @@ coupon_customers = Table(
     Column("max_redemptions", BigInteger, nullable=False),
     CheckConstraint("redemptions_held >= 0 AND redemptions_held <= max_redemptions",
                     name="held_within_limit"),
+)
+
+
+# -- gateways and their webhooks ---------------------------------------------------------
+
+gateway_configs = Table(
+    "gateway_configs",
+    metadata,
+    # One per gateway and mode; the active one takes new checkouts. The credentials and the
+    # webhook secret are one Fernet token (the payout keys); ``hints`` keeps masked tails.
+    Column("gateway", String(20), primary_key=True),
+    Column("mode", String(4), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("credentials_encrypted", Text, nullable=False),
+    Column("hints", Json, nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    *_timestamps(),
+    CheckConstraint("mode IN ('test', 'live')", name="mode_known"),
+    Index("uq_gateway_configs_active", "gateway", unique=True,
+          postgresql_where=text("active"), sqlite_where=text("active")),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    # Every delivery a gateway made: the raw body, its headers without secrets, the
+    # signature's verdict and what processing did. One row per (gateway, event id): a
+    # duplicate only counts itself in ``times_received``.
+    Column("id", Id, primary_key=True),
+    Column("gateway", String(20), nullable=False),
+    Column("mode", String(4)),
+    Column("event_id", String(255)),  # None when the signature was not valid
+    Column("event_type", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("signature_valid", Boolean, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("headers", Json, nullable=False),
+    Column("events", Json, nullable=False),  # the normalized events, for a replay
+    Column("result", Json, nullable=False),  # what each event did
+    Column("error", String(1000)),
+    Column("needs_review", Boolean, nullable=False),
+    Column("payment_id", Id),
+    Column("times_received", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("last_received_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    CheckConstraint("status IN ('processed', 'ignored', 'failed', 'rejected')",
+                    name="status_known"),
+    CheckConstraint("signature_valid OR (status = 'rejected' AND event_id IS NULL)",
+                    name="rejected_is_unsigned"),
+    UniqueConstraint("gateway", "event_id"),
+    Index(None, "status", "id"),
+    Index(None, "payment_id"),
+    Index(None, "received_at"),
 )
 
 

@@ -9,12 +9,14 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
+from paytrack.adapters.gateways.registry import GatewayWiring
 from paytrack.adapters.secrets import PayoutKeyring
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
+from paytrack.adapters.storage.gateways import GatewayConfigRepository, WebhookDeliveryRepository
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
@@ -42,7 +44,8 @@ class Storage:
     def __init__(self, engine: Engine, policy: Policy | None = None,
                  clock: Callable[[], datetime] | None = None, *,
                  refund_policy: RefundPolicy | None = None,
-                 payout_keys: PayoutKeyring | None = None) -> None:
+                 payout_keys: PayoutKeyring | None = None,
+                 gateways: GatewayWiring | None = None) -> None:
         assert is_paytrack_engine(engine), "make the engine with db.make_engine"
         self.engine = engine
         self.policy = policy or Policy()
@@ -53,6 +56,7 @@ class Storage:
         self.payout_keys = payout_keys or PayoutKeyring.from_environment(
             engine.url.render_as_string(hide_password=False))
         self.clock = clock or _utc_now  # the demo loader back-dates its data through this
+        self.gateways = gateways or GatewayWiring()
         # PostgreSQL: begin a transaction only when a unit of work writes (lazy_transaction.py).
         self.lazy_transactions = engine.dialect.name == "postgresql"
         self.account_ids: dict[AccountKey, int] = {}
@@ -120,6 +124,8 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
         self.refund_rules = RefundRuleRepository(self.conn)
+        self.gateway_configs = GatewayConfigRepository(self.conn)
+        self.webhooks = WebhookDeliveryRepository(self.conn)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
         return self

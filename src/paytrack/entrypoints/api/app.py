@@ -19,12 +19,14 @@ from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, Securit
 from paytrack.entrypoints.api.routes import (
     coupons,
     disputes,
+    gateways,
     ledger,
     parties,
     payments,
     payouts,
     refund_policy,
     refunds,
+    webhooks,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
 from paytrack.entrypoints.upkeep import Upkeep
@@ -49,7 +51,8 @@ Payment tracking and a revenue ledger for marketplaces.
 # without the whole pool fighting over the GIL (measured in bench/http_capture.py).
 THREADS_PER_PROCESS = int(os.environ.get("PAYTRACK_THREADS", "4"))
 
-PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
+# API paths that answer without a key: gateways sign their webhooks instead.
+PUBLIC_PATHS = {"/v1/health", *webhooks.INTAKE_PATHS}
 
 
 @asynccontextmanager
@@ -87,8 +90,9 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy):
+                   refund_policy, gateways, webhooks):
         app.include_router(module.api)
+    app.include_router(webhooks.intake)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
     def health() -> dict[str, str]:

@@ -237,6 +237,11 @@ AwareDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_
                                 examples=[_AWARE_EXAMPLE])]
 
 
+WebUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/?#][^\s]{0,2040}$"),
+                   Field(description="an http or https URL of at most 2048 characters",
+                         examples=["https://school.example/checkout/done"])]
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -285,6 +290,10 @@ class CreatePaymentIn(Input, json_schema_extra=examples.CREATE_PAYMENT):
                                   "created and captured at once", False, default=False)
     gateway_fee: Amount = _about(f"with `captured`, the fee the gateway kept: {_MINOR_UNITS}",
                                  175, default=0)
+    return_url: WebUrl | None = _about(
+        "at a configured gateway, where the customer is sent back after paying (default: "
+        "paytrack's own page showing the payment's status)",
+        "https://school.example/checkout/done", default=None)
 
 
 class CaptureIn(Input, json_schema_extra=examples.CAPTURE):
@@ -555,7 +564,16 @@ class PaymentOut(FullView):
     platform_discount: int = Field(description="The part of `discount` the platform funds: "
                                                "the split is computed as if undiscounted "
                                                "by it (debited to `platform:discounts`)")
-    gateway_payment_id: str | None
+    gateway_payment_id: str | None = Field(
+        description="The provider's payment: a Stripe PaymentIntent, a Razorpay payment, a "
+                    "PayPal capture")
+    gateway_order_id: str | None = Field(
+        description="The provider's checkout: a Stripe Checkout Session, a Razorpay or "
+                    "PayPal order")
+    payment_url: str | None = Field(description="Where the customer pays (a gateway's "
+                                                "checkout), until `payment_url_expires_at`")
+    payment_url_expires_at: datetime | None = Field(
+        description="When the checkout expires: an unpaid payment is then canceled")
     description: str | None
     metadata: dict[str, Any]
     billing_details: dict[str, Any] | None
@@ -615,6 +633,13 @@ class RefundOut(FullView):
                     "`admin`, `admin_one_step`. Null to a seller or customer on a request it "
                     "did not make")
     decision_detail: str | None = Field(description="Why the rule decided so (admins only)")
+    gateway_refund_id: str | None = Field(description="The provider's refund, once sent")
+    next_submit_at: datetime | None = Field(
+        description="When it is (next) sent to the gateway; null once sent or when no "
+                    "gateway carries it out")
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    submit_attempts: int = Field(description="How often it was sent to the gateway")
+    last_error: str | None = Field(description="The gateway's last refusal or error")
 
 
 class PayoutOut(FullView):
@@ -637,6 +662,14 @@ class PayoutOut(FullView):
     paid_at: datetime | None
     failed_at: datetime | None
     canceled_at: datetime | None
+    gateway: str | None = Field(description="The gateway that pays it out (`stripe` for "
+                                            "`stripe_connect`), if one does")
+    gateway_payout_id: str | None = Field(description="The provider's transfer or payout")
+    next_submit_at: datetime | None = Field(
+        description="When it is (next) sent to the gateway (admins only)")
+    submitted_at: datetime | None = Field(description="When the gateway accepted it")
+    submit_attempts: int = Field(description="How often it was sent to the gateway")
+    last_error: str | None = Field(description="The gateway's last refusal or error")
 
 
 class PayoutAccountOut(FullView):
@@ -903,9 +936,77 @@ class RefundPolicyOut(BaseModel):
     updated_at: datetime | None
 
 
-class PayoutPage(Page[PayoutOut]):
+class PayoutAccountPage(Page[PayoutAccountOut]):
     pass
 
 
-class PayoutAccountPage(Page[PayoutAccountOut]):
+# -- gateways and webhooks ---------------------------------------------------------------
+
+SecretValue = Annotated[str, StringConstraints(min_length=1, max_length=4096,
+                                               pattern=r"^[\x21-\x7e]+$"),
+                        Field(description="a credential: 1 to 4096 printable characters "
+                                          "without spaces")]
+
+
+class GatewayConfigIn(Input, json_schema_extra={"examples": [{
+        "credentials": {"secret_key": "sk_test_51Hx…", "webhook_secret": "whsec_3f…"},
+        "active": True}]}):
+    credentials: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")],
+                      SecretValue | None] = Field(
+        description="stripe: `secret_key`, `webhook_secret`; razorpay: `key_id`, "
+                    "`key_secret`, `webhook_secret`; paypal: `client_id`, `client_secret`, "
+                    "`webhook_id`, `verification` (`local` or `online`); simulator: "
+                    "`webhook_secret` (made for you). A field left out keeps its stored "
+                    "value; null removes it", max_length=10)
+    active: StrictBool = _about("new checkouts use this mode (the gateway's other mode "
+                                "stays for webhooks still arriving)", True, default=True)
+
+
+class GatewayConfigOut(BaseModel):
+    gateway: str
+    mode: str
+    active: bool
+    configured: list[str] = Field(description="which credentials are set (never their values)")
+    hints: dict[str, str] = Field(description="each secret's last four characters, to tell "
+                                              "two apart")
+    webhook_url: str = Field(description="where to point the gateway's webhooks")
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookReceipt(BaseModel):
+    id: str = Field(description="the stored delivery")
+    status: str = Field(description="`processed`, `ignored` (a type paytrack does not act on) "
+                                    "or `failed`")
+    event_id: str | None
+    duplicate: bool = Field(description="an event already processed: nothing was done again")
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: str
+    gateway: str
+    mode: str | None
+    event_id: str | None
+    event_type: str | None
+    status: str = Field(description="`processed`, `ignored`, `failed` (retried by the gateway, "
+                                    "or replay it) or `rejected` (not signed by the gateway)")
+    signature_valid: bool
+    body: str = Field(description="the raw body as received")
+    headers: dict[str, str] = Field(description="as received, without credentials")
+    events: list[dict[str, Any]] = Field(description="what the body said, in paytrack's terms")
+    result: list[dict[str, Any]] = Field(description="what each event did")
+    error: str | None
+    needs_review: bool = Field(description="something a person should look at: a payment "
+                                           "confirmed after it was canceled, an amount that "
+                                           "differs, a refund paytrack could not record")
+    payment_id: str | None
+    times_received: int = Field(description="how often the gateway delivered it")
+    attempts: int = Field(description="how often it was processed")
+    received_at: datetime
+    last_received_at: datetime
+    processed_at: datetime | None
+
+
+class WebhookDeliveryPage(Page[WebhookDeliveryOut]):
     pass

@@ -59,6 +59,7 @@ SellerRefundOut = _cut(RefundOut, "refund", Role.SELLER)
 CustomerRefundOut = _cut(RefundOut, "refund", Role.CUSTOMER)
 SellerDisputeOut = _cut(DisputeOut, "dispute", Role.SELLER)  # customers see no disputes
 SellerCouponOut = _cut(CouponOut, "coupon", Role.SELLER)
+SellerPayoutOut = _cut(PayoutOut, "payout", Role.SELLER)
 
 # Tried in order, the first that fits is used (a seller's refund has the full fields).
 PaymentView = Annotated[PaymentOut | SellerPaymentOut | CustomerPaymentOut,  # type: ignore[valid-type]
@@ -69,6 +70,8 @@ RefundView = Annotated[RefundOut | SellerRefundOut | CustomerRefundOut,  # type:
 DisputeView = Annotated[DisputeOut | SellerDisputeOut,  # type: ignore[valid-type]
                         Field(union_mode="left_to_right")]
 CouponView = Annotated[CouponOut | SellerCouponOut,  # type: ignore[valid-type]
+                       Field(union_mode="left_to_right")]
+PayoutView = Annotated[PayoutOut | SellerPayoutOut,  # type: ignore[valid-type]
                        Field(union_mode="left_to_right")]
 
 
@@ -85,6 +88,10 @@ class DisputePage(Page[DisputeView]):
 
 
 class CouponPage(Page[CouponView]):
+    pass
+
+
+class PayoutPage(Page[PayoutView]):
     pass
 
 

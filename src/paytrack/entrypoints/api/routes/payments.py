@@ -73,14 +73,20 @@ def list_payments(storage: StorageDep, actor: ActorDep,
                                                        "renewal")] = None,
                   created_gte: IsoDateTime | None = None,
                   created_lt: IsoDateTime | None = None,
-                  needs_review: NeedsReview = None) -> dict:
+                  needs_review: NeedsReview = None,
+                  gateway_payment_id: Annotated[str | None, Query(
+                      min_length=1, max_length=200, pattern=r"^\S+$",
+                      description="the gateway's id of the payment or of its checkout "
+                                  "(order, session)", examples=["pi_3P9xYz2eZvKYlo2C"])
+                  ] = None) -> dict:
     """Newest first; sellers and customers see only their own."""
     with storage.unit_of_work(readonly=True) as uow:
         rows = svc.list_payments(uow, actor, limit=limit + 1, cursor=cursor, status=status,
                                  seller_id=seller_id, customer_id=customer_id,
                                  item_id=item_id, currency=currency, method=method,
                                  gateway=gateway, kind=kind, created_gte=created_gte,
-                                 created_lt=created_lt, needs_review=needs_review)
+                                 created_lt=created_lt, needs_review=needs_review,
+                                 gateway_payment_id=gateway_payment_id)
     return present_page(actor, "payment", rows, limit)
 
 

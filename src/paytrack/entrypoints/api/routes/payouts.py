@@ -20,13 +20,11 @@ from paytrack.entrypoints.api.schemas import (
     PayoutAccountIn,
     PayoutAccountOut,
     PayoutAccountPage,
-    PayoutOut,
-    PayoutPage,
     PayoutStatusName,
     PayPayoutIn,
     ReasonIn,
 )
-from paytrack.entrypoints.api.views import present, present_page
+from paytrack.entrypoints.api.views import PayoutPage, PayoutView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
 from paytrack.services import payouts as svc
 from paytrack.services.permissions import Action
@@ -40,7 +38,7 @@ Decider = Annotated[Actor, may(Action.DECIDE_PAYOUT)]
 AccountManager = Annotated[Actor, may(Action.MANAGE_PAYOUT_ACCOUNT)]
 
 
-@api.post("/payouts", status_code=201, response_model=PayoutOut)
+@api.post("/payouts", status_code=201, response_model=PayoutView)
 def create_payout(body: CreatePayoutIn, write: WriteDep,
                   actor: Annotated[Actor, may(Action.REQUEST_PAYOUT)]) -> Response:
     """Ask to be paid part of the seller's available balance: the amount moves from
@@ -81,20 +79,20 @@ def pending_payouts(storage: StorageDep, actor: Decider,
     return present_page(actor, "payout", rows, limit)
 
 
-@api.get("/payouts/{payout_id}", response_model=PayoutOut)
+@api.get("/payouts/{payout_id}", response_model=PayoutView)
 def get_payout(payout_id: PayoutId, storage: StorageDep, actor: Reader) -> dict:
     with storage.unit_of_work(readonly=True) as uow:
         return present(actor, "payout", svc.get_payout(uow, payout_id, actor))
 
 
-@api.post("/payouts/{payout_id}/approve", response_model=PayoutOut)
+@api.post("/payouts/{payout_id}/approve", response_model=PayoutView)
 def approve_payout(payout_id: PayoutId, write: WriteDep, actor: Decider) -> Response:
     """Approve a requested payout; the money stays in transit until it is paid."""
     return write.run(lambda uow: present(actor, "payout",
                                          svc.approve_payout(uow, payout_id, actor)))
 
 
-@api.post("/payouts/{payout_id}/pay", response_model=PayoutOut)
+@api.post("/payouts/{payout_id}/pay", response_model=PayoutView)
 def pay_payout(payout_id: PayoutId, body: PayPayoutIn, write: WriteDep,
                actor: Decider) -> Response:
     """Record an approved payout as paid, with the provider's reference: the money leaves
@@ -103,7 +101,7 @@ def pay_payout(payout_id: PayoutId, body: PayPayoutIn, write: WriteDep,
         uow, payout_id, actor, reference=body.reference)))
 
 
-@api.post("/payouts/{payout_id}/fail", response_model=PayoutOut)
+@api.post("/payouts/{payout_id}/fail", response_model=PayoutView)
 def fail_payout(payout_id: PayoutId, body: FailPayoutIn, write: WriteDep,
                 actor: Decider) -> Response:
     """A requested or approved payout that will not be paid (the provider refused it, or
@@ -112,7 +110,7 @@ def fail_payout(payout_id: PayoutId, body: FailPayoutIn, write: WriteDep,
         uow, payout_id, actor, reason=body.reason)))
 
 
-@api.post("/payouts/{payout_id}/cancel", response_model=PayoutOut)
+@api.post("/payouts/{payout_id}/cancel", response_model=PayoutView)
 def cancel_payout(payout_id: PayoutId, write: WriteDep,
                   actor: Annotated[Actor, may(Action.CANCEL_PAYOUT)],
                   body: Annotated[ReasonIn | None, Body()] = None) -> Response:
