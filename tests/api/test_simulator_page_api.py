@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,8 +13,11 @@ from fastapi.testclient import TestClient
 from paytrack.adapters.gateways.simulator_store import list_webhooks
 from paytrack.domain.errors import GatewayNotConfigured
 from paytrack.entrypoints.api.routes.simulator import router
+from paytrack.services.gateways import adapter_for
+from tests.api.conftest import payment_body
 from tests.integration.simulator_support import (
     DECLINED,
+    DISPUTED,
     RETURN_URL,
     SUCCEEDS,
     Clock,
@@ -33,11 +37,11 @@ def gw(engine, clock):
 
 
 @pytest.fixture
-def client(gw):
+def browser(gw):
     app = FastAPI()
     app.include_router(router(lambda: gw))
-    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
-        yield client
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -54,9 +58,9 @@ def form(card=SUCCEEDS, **options):
     return {"card": card, **options}
 
 
-def test_the_page_shows_the_amount_description_expiry_and_test_cards(client, page):
+def test_the_page_shows_the_amount_description_expiry_and_test_cards(browser, page):
     path, request = page(description="Course: <b>Python</b> 101")
-    response = client.get(path)
+    response = browser.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
@@ -71,24 +75,24 @@ def test_the_page_shows_the_amount_description_expiry_and_test_cards(client, pag
 
 @pytest.mark.parametrize(("amount", "currency", "shown"), [
     (500, "JPY", "500 JPY"), (1234, "KWD", "1.234 KWD"), (5, "USD", "0.05 USD")])
-def test_amounts_are_shown_in_the_currency_s_own_decimals(client, page, amount, currency,
+def test_amounts_are_shown_in_the_currency_s_own_decimals(browser, page, amount, currency,
                                                           shown):
     path, _ = page(amount=amount, currency=currency)
-    assert shown in client.get(path).text
+    assert shown in browser.get(path).text
 
 
-def test_the_page_is_not_cached_framed_or_scripted(client, page):
+def test_the_page_is_not_cached_framed_or_scripted(browser, page):
     path, _ = page()
-    headers = client.get(path).headers
+    headers = browser.get(path).headers
     assert headers["cache-control"] == "no-store"
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
 
 
 def test_paying_redirects_back_to_the_shop_with_the_status_and_queues_the_webhook(
-        client, page, engine):
+        browser, page, engine):
     path, request = page()
-    response = client.post(path, data=form(duplicates="2"))
+    response = browser.post(path, data=form(duplicates="2"))
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
     assert location._replace(query="").geturl() == urlsplit(RETURN_URL)._replace(
@@ -98,55 +102,55 @@ def test_paying_redirects_back_to_the_shop_with_the_status_and_queues_the_webhoo
     assert [row["event_type"] for row in list_webhooks(engine)] == ["payment.succeeded"] * 2
 
 
-def test_a_declined_card_returns_failed(client, page, engine):
+def test_a_declined_card_returns_failed(browser, page, engine):
     path, _ = page()
-    response = client.post(path, data=form(DECLINED))
+    response = browser.post(path, data=form(DECLINED))
     assert parse_qs(urlsplit(response.headers["location"]).query)["status"] == ["failed"]
     assert [row["event_type"] for row in list_webhooks(engine)] == ["payment.failed"]
 
 
-def test_paying_twice_pays_once(client, page, engine):
+def test_paying_twice_pays_once(browser, page, engine):
     path, _ = page()
-    assert client.post(path, data=form()).status_code == 303
-    again = client.post(path, data=form(DECLINED))
+    assert browser.post(path, data=form()).status_code == 303
+    again = browser.post(path, data=form(DECLINED))
     assert again.status_code == 409
     assert "Already paid" in again.text
-    assert client.get(path).status_code == 200 and "Already paid" in client.get(path).text
+    assert browser.get(path).status_code == 200 and "Already paid" in browser.get(path).text
     assert [row["event_type"] for row in list_webhooks(engine)] == ["payment.succeeded"]
 
 
-def test_an_expired_link_is_refused_and_queues_nothing(client, page, clock, engine, gw):
+def test_an_expired_link_is_refused_and_queues_nothing(browser, page, clock, engine, gw):
     path, request = page(expires_in_s=60)
     clock.advance(60)
-    assert client.get(path).status_code == 410
-    response = client.post(path, data=form())
+    assert browser.get(path).status_code == 410
+    response = browser.post(path, data=form())
     assert response.status_code == 410
     assert "expired" in response.text
     assert list_webhooks(engine) == []
     assert gw.fetch_status(f"sim_pi_{request.payment_id[4:]}", None).status == "canceled"
 
 
-def test_a_link_paid_in_time_still_says_paid_after_it_expires(client, page, clock):
+def test_a_link_paid_in_time_still_says_paid_after_it_expires(browser, page, clock):
     path, _ = page(expires_in_s=60)
-    client.post(path, data=form())
+    browser.post(path, data=form())
     clock.advance(3600)
-    response = client.get(path)
+    response = browser.get(path)
     assert (response.status_code, "Already paid" in response.text) == (200, True)
 
 
-def test_a_tampered_link_is_refused_and_queues_nothing(client, page, engine):
+def test_a_tampered_link_is_refused_and_queues_nothing(browser, page, engine):
     path, _ = page()
     body, signature = path.rsplit("/", 1)[1].split(".")
     flipped = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
     tampered = f"/simulator/checkout/{flipped}.{signature}"
-    assert client.get(tampered).status_code == 400
-    assert client.post(tampered, data=form()).status_code == 400
+    assert browser.get(tampered).status_code == 400
+    assert browser.post(tampered, data=form()).status_code == 400
     assert list_webhooks(engine) == []
 
 
-def test_a_card_that_is_not_a_test_card_is_refused_and_not_echoed(client, page, engine):
+def test_a_card_that_is_not_a_test_card_is_refused_and_not_echoed(browser, page, engine):
     path, _ = page()
-    response = client.post(path, data=form("4111 1111 1111 1111"))
+    response = browser.post(path, data=form("4111 1111 1111 1111"))
     assert response.status_code == 422
     assert "test card" in response.text
     assert "4111 1111 1111 1111" not in response.text
@@ -164,10 +168,10 @@ def test_a_card_that_is_not_a_test_card_is_refused_and_not_echoed(client, page, 
     form(delay_s="3601"), form(delay_s="nan"), form(delay_s="-5"), form(delay_s="1.5"),
     form(order="sideways"), form(order="\x00"),
 ], ids=repr)
-def test_hostile_form_values_are_refused_with_a_4xx_and_queue_nothing(client, page, engine,
+def test_hostile_form_values_are_refused_with_a_4xx_and_queue_nothing(browser, page, engine,
                                                                       fields):
     path, _ = page()
-    response = client.post(path, data=fields)
+    response = browser.post(path, data=fields)
     assert 400 <= response.status_code < 500
     assert list_webhooks(engine) == []
 
@@ -181,24 +185,24 @@ def test_hostile_form_values_are_refused_with_a_4xx_and_queue_nothing(client, pa
     (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
     (b"&".join(b"f%d=1" % i for i in range(50)), "application/x-www-form-urlencoded"),
 ])
-def test_hostile_bodies_are_refused_with_a_4xx(client, page, engine, content, content_type):
+def test_hostile_bodies_are_refused_with_a_4xx(browser, page, engine, content, content_type):
     path, _ = page()
-    response = client.post(path, content=content, headers={"content-type": content_type})
+    response = browser.post(path, content=content, headers={"content-type": content_type})
     assert 400 <= response.status_code < 500
     assert list_webhooks(engine) == []
 
 
 @pytest.mark.parametrize("token", ["x", "a.b", "..", "%00", "%E2%80%AE", "A" * 9000,
                                    "%2e%2e", "a.b%00"])
-def test_hostile_links_are_refused_with_a_4xx(client, token):
-    assert 400 <= client.get(f"/simulator/checkout/{token}").status_code < 500
-    assert 400 <= client.post(f"/simulator/checkout/{token}", data=form()).status_code < 500
+def test_hostile_links_are_refused_with_a_4xx(browser, token):
+    assert 400 <= browser.get(f"/simulator/checkout/{token}").status_code < 500
+    assert 400 <= browser.post(f"/simulator/checkout/{token}", data=form()).status_code < 500
 
 
-def test_a_checkout_whose_return_url_is_not_http_is_refused_before_paying(client, page,
+def test_a_checkout_whose_return_url_is_not_http_is_refused_before_paying(browser, page,
                                                                          engine):
     path, _ = page(return_url="javascript:alert(1)")
-    assert client.post(path, data=form()).status_code == 400
+    assert browser.post(path, data=form()).status_code == 400
     assert list_webhooks(engine) == []
 
 
@@ -212,3 +216,56 @@ def test_an_unconfigured_simulator_answers_its_error_not_a_500():
         response = client.get("/simulator/checkout/abc.def")
     assert response.status_code == 409
     assert "no configuration" in response.text
+
+
+# -- end to end, through paytrack's own webhook intake --------------------------------------
+
+
+@pytest.fixture
+def shop(app, storage, admin):
+    """paytrack's app with the page mounted on the configured simulator; returns a function
+    that creates a payment at the simulator and returns it with its page path."""
+    def simulator():
+        with storage.unit_of_work() as uow:
+            adapter = adapter_for(uow, "simulator")
+            uow.commit()
+        return adapter
+
+    app.include_router(router(simulator))
+
+    def new_payment():
+        response = admin.post("/v1/payments", json=payment_body(gateway="simulator"))
+        assert response.status_code == 201, response.text
+        return response.json(), urlsplit(response.json()["payment_url"]).path
+
+    new_payment.simulator = simulator
+    return new_payment
+
+
+def deliver(shop, client) -> int:
+    return shop.simulator().deliver_due(client, "/v1/webhooks/simulator", datetime.now(UTC))
+
+
+def test_a_payment_paid_on_the_page_succeeds_through_its_signed_webhook(shop, client, admin):
+    payment, path = shop()
+    assert client.post(path, data=form(), follow_redirects=False).status_code == 303
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "pending"
+    assert deliver(shop, client) == 1
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+
+
+def test_a_dispute_sent_before_its_payment_twice_each_ends_disputed_once(shop, client, admin):
+    payment, path = shop()
+    client.post(path, data=form(DISPUTED, duplicates="2", delay_s="0", order="reversed"),
+                follow_redirects=False)
+    assert deliver(shop, client) == 4
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "disputed"
+    disputes = admin.get("/v1/disputes", params={"payment_id": payment["id"]}).json()["data"]
+    assert [(d["status"], d["amount"]) for d in disputes] == [("open", payment["total"])]
+
+
+def test_a_declined_card_fails_the_payment(shop, client, admin):
+    payment, path = shop()
+    client.post(path, data=form(DECLINED), follow_redirects=False)
+    deliver(shop, client)
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "failed"

@@ -11,7 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from paytrack.adapters.gateways.simulator_store import MAX_ATTEMPTS, list_webhooks
+from paytrack.adapters.gateways.simulator_store import (
+    DELIVERY_TIMEOUT_S,
+    MAX_ATTEMPTS,
+    list_webhooks,
+)
 from paytrack.domain.gateways import EventKind
 from tests.conftest import postgres_only
 from tests.integration.simulator_support import (
@@ -63,6 +67,7 @@ def test_the_request_carries_standard_webhooks_headers_and_the_exact_body(gw, cl
     assert request.headers["webhook-id"] == row["event_id"]
     assert request.headers["content-type"] == "application/json"
     assert request.headers["webhook-signature"].startswith("v1,")
+    assert request.extensions["timeout"]["read"] == DELIVERY_TIMEOUT_S
     assert (row["status"], row["attempts"], row["delivered_at"]) == ("delivered", 1, clock())
 
 

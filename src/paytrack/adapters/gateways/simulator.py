@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Engine
@@ -35,7 +35,6 @@ from standardwebhooks import Webhook
 
 from paytrack.adapters.gateways import simulator_store as store
 from paytrack.adapters.gateways.base import (
-    AdapterFactory,
     CheckoutRequest,
     GatewayAdapter,
     GatewaySettings,
@@ -323,9 +322,5 @@ class SimulatorGateway:
                                  webhook_secret=self._secret)
 
 
-def factory(engine: Engine) -> AdapterFactory:
-    """An ``AdapterFactory`` for the simulator, whose provider side lives on ``engine``."""
-    def make(settings: GatewaySettings, http: httpx.Client | None,
-             clock: Callable[[], datetime]) -> GatewayAdapter:
-        return SimulatorGateway(settings, http=http, clock=clock, engine=engine)
-    return make
+if TYPE_CHECKING:  # mypy checks that the simulator implements the gateway interface
+    _implements: type[GatewayAdapter] = SimulatorGateway

@@ -230,8 +230,9 @@ def _send(http: httpx.Client, url: str, row: SimulatorWebhook, signer: Webhook) 
     """None when the receiver took it (2xx), else why not."""
     headers = signed_headers(signer, row["event_id"], row["body"])
     try:
-        response = http.post(url, content=row["body"].encode(), headers=headers,
-                             timeout=DELIVERY_TIMEOUT_S)
+        # Built, then sent: the timeout travels with the request (also through a TestClient).
+        response = http.send(http.build_request("POST", url, content=row["body"].encode(),
+                                                headers=headers, timeout=DELIVERY_TIMEOUT_S))
     except Exception as exc:  # a refused connection, a timeout, a receiver's own crash
         return f"{type(exc).__name__}: {exc}"[:500]
     if response.is_success:
