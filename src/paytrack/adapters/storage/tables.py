@@ -759,3 +759,85 @@ webhook_deliveries = Table(
     Index(None, "payment_id"),
     Index(None, "received_at"),
 )
+
+
+# -- the simulator gateway's own side ----------------------------------------------------
+# What the built-in simulator (adapters/gateways/simulator.py) knows as "the provider": the
+# outcome the customer chose on its hosted page, the refunds and payouts it was asked for,
+# and the webhooks it has queued for paytrack. Written only outside paytrack's own
+# transactions (the hosted page, refunds, payouts, the delivery job).
+
+SIMULATOR_OUTCOMES = ("succeeded", "card_declined", "insufficient_funds", "delayed",
+                      "disputed", "refund_fails", "expired")
+SIMULATOR_ORDERS = ("in_order", "reversed", "shuffled")
+
+# One per payment: a second submit of the hosted page finds the row and pays nothing.
+simulator_checkouts = Table(
+    "simulator_checkouts",
+    metadata,
+    Column("payment_id", Id, primary_key=True),
+    Column("gateway_payment_id", String(60), nullable=False),
+    Column("gateway_order_id", String(60), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("outcome", String(20), nullable=False),  # the test card's, never its number
+    Column("status", String(20), nullable=False),  # from settles_at on; processing before
+    Column("reason", String(100)),
+    Column("fee", Money),
+    Column("duplicates", Integer, nullable=False),
+    Column("delay_s", Integer, nullable=False),
+    Column("delivery_order", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("settles_at", UTCDateTime, nullable=False),
+    UniqueConstraint("gateway_payment_id"),
+    UniqueConstraint("gateway_order_id"),
+    CheckConstraint("amount >= 0", name="amount_non_negative"),
+    CheckConstraint(_in("outcome", SIMULATOR_OUTCOMES), name="outcome_known"),
+    CheckConstraint("status IN ('succeeded', 'failed', 'canceled')", name="status_known"),
+    CheckConstraint("duplicates >= 1 AND duplicates <= 5", name="duplicates_range"),
+    CheckConstraint("delay_s >= 0 AND delay_s <= 3600", name="delay_range"),
+    CheckConstraint(_in("delivery_order", SIMULATOR_ORDERS), name="delivery_order_known"),
+)
+
+# Refunds and payouts the simulator was asked for, by paytrack's id (its idempotency key).
+simulator_requests = Table(
+    "simulator_requests",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("gateway_id", String(60), nullable=False),
+    Column("payment_id", Id),
+    Column("amount", Money, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("reason", String(100)),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("gateway_id"),
+    CheckConstraint("kind IN ('refund', 'payout')", name="kind_known"),
+    CheckConstraint("outcome IN ('succeeded', 'failed')", name="outcome_known"),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index(None, "payment_id"),
+)
+
+# Webhooks queued for delivery; a duplicate is another row with the same event id. A claim
+# moves due_at past the send (a lease), so a crashed sender's rows are sent again later.
+simulator_webhooks = Table(
+    "simulator_webhooks",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("event_id", String(60), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payment_id", Id),
+    Column("body", Text, nullable=False),  # the exact JSON text that is signed and sent
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("last_error", String(500)),
+    CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status_known"),
+    CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    Index(None, "status", "due_at"),
+    Index(None, "event_id"),
+    Index(None, "payment_id"),
+)
