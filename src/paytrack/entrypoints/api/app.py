@@ -12,11 +12,13 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
 import paytrack
+from paytrack.adapters.gateways.simulator import SimulatorGateway
 from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import (
+    checkout,
     coupons,
     disputes,
     gateways,
@@ -26,10 +28,12 @@ from paytrack.entrypoints.api.routes import (
     payouts,
     refund_policy,
     refunds,
+    simulator,
     webhooks,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
 from paytrack.entrypoints.upkeep import Upkeep
+from paytrack.services import gateways as gateway_config
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -93,6 +97,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                    refund_policy, gateways, webhooks):
         app.include_router(module.api)
     app.include_router(webhooks.intake)
+    app.include_router(simulator.router(lambda: _simulator(app.state.storage)))
+    app.include_router(checkout.pages)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
     def health() -> dict[str, str]:
@@ -101,6 +107,15 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
 
     _document_problem_schema(app)
     return app
+
+
+def _simulator(storage: Storage) -> SimulatorGateway:
+    """The built-in simulator gateway, configured on first use."""
+    with storage.unit_of_work() as uow:
+        adapter = gateway_config.adapter_for(uow, "simulator")
+        uow.commit()
+    assert isinstance(adapter, SimulatorGateway)
+    return adapter
 
 
 def _add_security_headers_outermost(app: FastAPI) -> None:
