@@ -38,7 +38,11 @@ payout_keys_app = typer.Typer(help="Manage the keys that encrypt sellers' payout
                               no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(keys_app, name="keys")
 app.add_typer(ledger_app, name="ledger")
+gateways_app = typer.Typer(help="Configure the payment gateways (credentials are stored "
+                                "encrypted and never printed).", no_args_is_help=True,
+                           rich_markup_mode=None)
 app.add_typer(payout_keys_app, name="payout-keys")
+app.add_typer(gateways_app, name="gateways")
 console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
 err = Console(stderr=True, soft_wrap=True)
 
@@ -329,6 +333,92 @@ def payout_keys_new() -> None:
     from cryptography.fernet import Fernet
 
     print(Fernet.generate_key().decode())
+
+
+class GatewayName(StrEnum):
+    simulator = "simulator"
+    stripe = "stripe"
+    razorpay = "razorpay"
+    paypal = "paypal"
+
+
+class GatewayMode(StrEnum):
+    test = "test"
+    live = "live"
+
+
+@gateways_app.command("list")
+def gateways_list() -> None:
+    """Each configured gateway and mode: which credentials are set, never their values."""
+    from paytrack.services.gateways import list_gateways
+
+    storage = open_storage()
+    with storage.unit_of_work() as uow:
+        shown = list_gateways(uow, SYSTEM)
+        uow.commit()
+    table = Table("gateway", "mode", "active", "credentials", "webhook url", box=None,
+                  pad_edge=False, header_style="bold")
+    for g in shown:
+        table.add_row(g["gateway"], g["mode"], "yes" if g["active"] else "",
+                      ", ".join(f"{k} {v}" for k, v in g["hints"].items()) or "-",
+                      g["webhook_url"])
+    _print_unsqueezed(table)
+
+
+@gateways_app.command("set")
+def gateways_set(
+    gateway: Annotated[GatewayName, typer.Argument(help="The gateway")],
+    fields: Annotated[list[str], typer.Argument(
+        metavar="NAME[=VALUE]...",
+        help="Credentials to set: stripe secret_key webhook_secret; razorpay key_id "
+             "key_secret webhook_secret; paypal client_id client_secret webhook_id "
+             "verification. A NAME without =VALUE is asked for without echo (read from "
+             "stdin when it is not a terminal), so secrets stay out of shell history.")],
+    mode: Annotated[GatewayMode, typer.Option(help="test or live")] = GatewayMode.test,
+    inactive: Annotated[bool, typer.Option(
+        "--inactive", help="Keep the gateway's other mode for new checkouts")] = False,
+) -> None:
+    """Set a gateway's credentials for a mode; fields not named keep their stored values."""
+    import sys
+
+    from paytrack.services.gateways import configure_gateway
+
+    values: dict[str, str | None] = {}
+    for field in fields:
+        name, sep, value = field.partition("=")
+        if not sep:
+            value = (typer.prompt(name, hide_input=True) if sys.stdin.isatty()
+                     else sys.stdin.readline().strip())
+        values[name.strip()] = value
+    storage = open_storage()
+    try:
+        with storage.unit_of_work() as uow:
+            shown = configure_gateway(uow, SYSTEM, gateway.value, mode.value,
+                                      credentials=values, activate=not inactive)
+            uow.commit()
+    except PaytrackError as exc:
+        _fail(exc)
+    console.print(f"{shown['gateway']} {shown['mode']}: {', '.join(shown['configured'])} set"
+                  f"{' (active)' if shown['active'] else ''}; point its webhooks at "
+                  f"{shown['webhook_url']}", highlight=False)
+
+
+@gateways_app.command("remove")
+def gateways_remove(
+    gateway: Annotated[GatewayName, typer.Argument(help="The gateway")],
+    mode: Annotated[GatewayMode, typer.Option(help="test or live")] = GatewayMode.test,
+) -> None:
+    """Forget a gateway's credentials for a mode."""
+    from paytrack.services.gateways import remove_gateway
+
+    storage = open_storage()
+    try:
+        with storage.unit_of_work() as uow:
+            remove_gateway(uow, SYSTEM, gateway.value, mode.value)
+            uow.commit()
+    except PaytrackError as exc:
+        _fail(exc)
+    console.print(f"{gateway.value} {mode.value}: removed", highlight=False)
 
 
 @app.command()
