@@ -39,9 +39,12 @@ DeliveryId = Annotated[str, object_id("whd_01JD8X5R2C4E6G8J0K2M4N6P8Q")]
 def list_deliveries(storage: StorageDep, actor: Reader,
                     cursor: Annotated[str | None, id_cursor("whd")], limit: Limit = 20,
                     gateway: Annotated[Literal["simulator", "stripe", "razorpay", "paypal"]
-                                       | None, Query(description="one gateway's")] = None,
+                                       | None, Query(description="one gateway's: simulator, stripe, "
+                                                   "razorpay or paypal",
+                                       examples=["stripe"])] = None,
                     status: Annotated[Literal["processed", "ignored", "failed", "rejected"]
-                                      | None, Query(description="in this status")] = None,
+                                      | None, Query(description="processed, ignored, failed or "
+                                                  "rejected", examples=["failed"])] = None,
                     event_type: Annotated[str | None, Query(
                         max_length=100, description="the gateway's event type",
                         examples=["payment_intent.succeeded"])] = None,
@@ -52,7 +55,8 @@ def list_deliveries(storage: StorageDep, actor: Reader,
                         max_length=40, description="about this payment",
                         examples=["pay_01JD8X5R2C4E6G8J0K2M4N6P8Q"])] = None,
                     needs_review: Annotated[bool | None, Query(
-                        description="only those flagged for review (true) or the others")
+                        description="only those flagged for review (true) or the others",
+                        examples=[True])
                     ] = None,
                     received_gte: IsoDateTime | None = None,
                     received_lt: IsoDateTime | None = None) -> dict:
