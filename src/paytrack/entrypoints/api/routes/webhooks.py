@@ -32,16 +32,16 @@ intake = APIRouter(prefix="/v1/webhooks", tags=["webhooks"],
                    responses=documented(400, 404, 413, 422, 503))
 api = router("/v1/webhooks", "webhooks")
 Reader = Annotated[Actor, may(Action.READ_WEBHOOKS)]
+GatewayName = Literal["simulator", "stripe", "razorpay", "paypal"]
 DeliveryId = Annotated[str, object_id("whd_01JD8X5R2C4E6G8J0K2M4N6P8Q")]
 
 
 @api.get("/deliveries", response_model=WebhookDeliveryPage)
 def list_deliveries(storage: StorageDep, actor: Reader,
                     cursor: Annotated[str | None, id_cursor("whd")], limit: Limit = 20,
-                    gateway: Annotated[Literal["simulator", "stripe", "razorpay", "paypal"]
-                                       | None, Query(description="one gateway's: simulator, stripe, "
-                                                   "razorpay or paypal",
-                                       examples=["stripe"])] = None,
+                    gateway: Annotated[GatewayName | None, Query(
+                        description="one gateway's: simulator, stripe, razorpay or paypal",
+                        examples=["stripe"])] = None,
                     status: Annotated[Literal["processed", "ignored", "failed", "rejected"]
                                       | None, Query(description="processed, ignored, failed or "
                                                   "rejected", examples=["failed"])] = None,
