@@ -1010,3 +1010,17 @@ class WebhookDeliveryOut(BaseModel):
 
 class WebhookDeliveryPage(Page[WebhookDeliveryOut]):
     pass
+
+
+_SIGNATURE = "9ef4dffbfd84f1318f6739a3ce19f9d85851857ae648f114332d8401e0949a3d"
+
+
+class RazorpayVerifyIn(Input, json_schema_extra={"examples": [{
+        "razorpay_order_id": "order_NcWcDMZ2PZT5nD",
+        "razorpay_payment_id": "pay_NcWcZ4wDjJRTNm", "razorpay_signature": _SIGNATURE}]}):
+    razorpay_order_id: Code = _about("the order Razorpay Checkout paid",
+                                     "order_NcWcDMZ2PZT5nD")
+    razorpay_payment_id: Code = _about("Razorpay's payment", "pay_NcWcZ4wDjJRTNm")
+    razorpay_signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")] = \
+        _about("hex HMAC-SHA256 of `order_id|payment_id` with the key secret",
+               _SIGNATURE)

@@ -22,11 +22,13 @@ from paytrack.entrypoints.api.schemas import (
     Kind,
     Method,
     PaymentStatusName,
+    RazorpayVerifyIn,
     ReasonIn,
     StatusEventOut,
 )
 from paytrack.entrypoints.api.views import PaymentPage, PaymentView, present, present_page
 from paytrack.entrypoints.api.writes import WriteDep
+from paytrack.services import checkouts
 from paytrack.services import payments as svc
 from paytrack.services.permissions import Action
 
@@ -142,3 +144,15 @@ def cancel_payment(payment_id: PaymentId, write: WriteDep,
     reason = (body or ReasonIn()).reason
     return write.run(lambda uow: present(actor, "payment", svc.cancel_payment(
         uow, payment_id, actor, reason=reason)))
+
+
+@api.post("/{payment_id}/verify", response_model=PaymentView)
+def verify_checkout(payment_id: PaymentId, body: RazorpayVerifyIn, write: WriteDep,
+                    actor: ActorDep) -> Response:
+    """Confirm a Razorpay Checkout payment by its signature (the multi-vendor seed's
+    verify): checked in constant time against the order paytrack stored for this payment,
+    it captures the payment; a wrong one is a 400 (`invalid_signature`) and nothing is
+    written. An admin, or the payment's customer, may send it."""
+    return write.run(lambda uow: present(actor, "payment", checkouts.verify_razorpay_checkout(
+        uow, payment_id, actor, order_id=body.razorpay_order_id,
+        gateway_payment_id=body.razorpay_payment_id, signature=body.razorpay_signature)))
