@@ -19,12 +19,26 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+import httpx
+
+from paytrack.adapters.gateways.simulator import SimulatorGateway
+from paytrack.adapters.gateways.simulator_rules import TEST_CARDS, CardOutcome, TestCard
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.actors import SYSTEM, Actor, Role
 from paytrack.domain.coupons import percent_discount
 from paytrack.domain.errors import CouponCodeTaken, PaytrackError
 from paytrack.domain.ledger import seller_available
-from paytrack.services import coupons, disputes, parties, payouts, refund_rules, seller_funds
+from paytrack.domain.payments import Payment
+from paytrack.services import (
+    coupons,
+    disputes,
+    gateway_jobs,
+    gateways,
+    parties,
+    payouts,
+    refund_rules,
+    seller_funds,
+)
 from paytrack.services.ledger import seller_balance
 from paytrack.services.payments import (
     CreatePayment,
@@ -58,14 +72,16 @@ TITLES = {
     "booking": ["Morning Class", "Private Session", "Weekend Retreat"],
     "service": ["Monthly Tutoring", "Exam Prep Pack", "Premium Membership"],
 }
-# currency, weight, price range in minor units, gateways
+# currency, weight, price range in minor units, gateways. The payments at "simulator" go
+# the way real ones do: a checkout, the hosted page paid with a test card, the simulator's
+# signed webhooks into POST /v1/webhooks/simulator, refunds sent back to it.
 CURRENCIES = [
-    ("USD", 55, (1999, 29999), ["stripe", "paypal"]),
-    ("EUR", 20, (1500, 24900), ["stripe", "paypal"]),
+    ("USD", 55, (1999, 29999), ["stripe", "paypal", "simulator"]),
+    ("EUR", 20, (1500, 24900), ["stripe", "paypal", "simulator"]),
     ("INR", 18, (49900, 999900), ["razorpay"]),
     ("JPY", 7, (1500, 30000), ["stripe"]),
 ]
-METHODS = {"stripe": ["card", "wallet"], "paypal": ["paypal"],
+METHODS = {"stripe": ["card", "wallet"], "paypal": ["paypal"], "simulator": ["card"],
            "razorpay": ["upi", "card", "net_banking", "wallet"]}
 # code, percent off, who funds it
 COUPONS = [("WELCOME10", "0.10", "platform"), ("SPRING20", "0.20", "seller")]
@@ -77,6 +93,8 @@ REFUND_POLICY: dict[str, Any] = {
     "auto_approve_max_amount": {"USD": 10000, "EUR": 9000, "INR": 800000, "JPY": 15000},
     "auto_approve_within_days": 30, "auto_approve_max_refund_rate": "0.25",
 }
+
+WEBHOOKS_URL = "http://testserver/v1/webhooks/simulator"  # the app, in process
 
 # Where each seller is paid (test account numbers that pass their checks).
 PAYOUT_ACCOUNTS: dict[str, tuple[str, dict[str, str | None]]] = {
@@ -165,6 +183,16 @@ class DemoSummary:
 
 
 @dataclass
+class _Live:
+    """A payment at the simulator, paid on its hosted page once its transaction commits;
+    ``then`` runs when its webhook has captured it."""
+
+    payment: Payment
+    card: TestCard
+    then: Callable[[Payment], None]
+
+
+@dataclass
 class _Sale:
     """A captured payment nothing is planned for yet: a dispute or a story may take it."""
 
@@ -181,7 +209,23 @@ def load_demo(storage: Storage, *, payments: int = 4000, seed: int = 7,
               progress: Callable[[Iterable[int], int], Iterable[int]] | None = None,
               now: datetime | None = None) -> DemoSummary:
     """Create sellers, customers, items and ``payments`` payments over the last year, with
-    the refunds, releases, payouts and disputes a year of them brings."""
+    the refunds, releases, payouts and disputes a year of them brings. Payments at the
+    simulator are paid on its page and confirmed by its webhooks, through the API."""
+    import warnings
+
+    from paytrack.entrypoints.api import create_app
+
+    with warnings.catch_warnings():  # starlette would rather see httpx2: the same client
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    with TestClient(create_app(storage)) as http:
+        return _load(storage, payments, seed, progress, now, http)
+
+
+def _load(storage: Storage, payments: int, seed: int,
+          progress: Callable[[Iterable[int], int], Iterable[int]] | None,
+          now: datetime | None, http: httpx.Client) -> DemoSummary:
     rng = random.Random(seed)
     end = now or datetime.now(UTC)
     start = end - timedelta(days=365)
@@ -198,18 +242,21 @@ def load_demo(storage: Storage, *, payments: int = 4000, seed: int = 7,
         if progress is not None:
             steps = progress(steps, payments)
         batch = 100
+        live = _Gateway(storage, http, clock)
         uow = storage.unit_of_work().__enter__()
         for i in steps:
             year.run_until(uow, moments[i])
             clock[0] = moments[i]
             year.payment(uow, rng, items, customers, moments[i])
-            if i % batch == batch - 1:
+            if year.live or i % batch == batch - 1:
                 uow.commit()
                 uow.__exit__(None, None, None)
+                live.settle(year.live)
                 uow = storage.unit_of_work().__enter__()
         year.run_until(uow, end)
         uow.commit()
         uow.__exit__(None, None, None)
+        live.settle([])
         with storage.unit_of_work(readonly=True) as uow:
             balances = [seller_balance(uow, s[0], SYSTEM)["balances"] for s in SELLERS]
     finally:
@@ -256,6 +303,33 @@ def _parties(storage: Storage, rng: random.Random) -> list[tuple[str, str, str]]
 Action = Callable[[UnitOfWork], None]
 
 
+class _Gateway:
+    """The simulator's side of the demo: its hosted page paid with a test card, and its
+    signed webhooks (and those answering the refunds sent to it) delivered to the API."""
+
+    def __init__(self, storage: Storage, http: httpx.Client, clock: list[datetime]) -> None:
+        self.storage, self.http, self.clock = storage, http, clock
+        with storage.unit_of_work() as uow:
+            adapter = gateways.adapter_for(uow, "simulator")
+            uow.commit()
+        assert isinstance(adapter, SimulatorGateway)
+        self.simulator = adapter
+
+    def settle(self, live: list[_Live]) -> None:
+        for sale in live:
+            token = (sale.payment["payment_url"] or "").rsplit("/", 1)[-1]
+            self.simulator.pay(self.simulator.open_checkout(token), sale.card)
+        gateway_jobs.send_due(self.storage)  # refunds approved meanwhile, to the simulator
+        while self.simulator.deliver_due(self.http, WEBHOOKS_URL, self.clock[0]):
+            pass
+        for sale in live:
+            with self.storage.unit_of_work(readonly=True) as uow:
+                payment = uow.payments.get(sale.payment["id"])
+            if payment is not None and payment["status"] == "succeeded":
+                sale.then(payment)
+        live.clear()
+
+
 class _Year:
     """What happens around the payments as the clock moves through the year: a queue of
     actions due at given moments, run in time order between the payments (an action may
@@ -272,6 +346,7 @@ class _Year:
         self.disputes: dict[str, str] = {}
         self.sales: dict[str, _Sale] = {}
         self.closed_accounts = dict(CLOSED_ACCOUNTS)
+        self.live: list[_Live] = []
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
         for day in range(RELEASE_EVERY, 366, RELEASE_EVERY):  # and once more at the end
             self.at(midnight + timedelta(days=day), self.release)
@@ -337,7 +412,9 @@ class _Year:
             kind="subscription" if item_type == "service" else "one_time",
             coupon_code=coupon_code,
             description=f"{item_type} {item_id}",
-            gateway_payment_id=f"{gateway}_{rng.getrandbits(64):016x}",
+            # recorded history from the other gateways; a checkout at the simulator
+            gateway_payment_id=(None if gateway == "simulator"
+                                else f"{gateway}_{rng.getrandbits(64):016x}"),
         )
         payment = create_payment(uow, cmd, SYSTEM)
         outcome = rng.random()
@@ -346,6 +423,10 @@ class _Year:
         if recent and outcome < 0.3:
             if outcome < 0.15:
                 mark_processing(uow, payment["id"], SYSTEM)
+            return
+        if outcome < 0.05 and gateway == "simulator":
+            self.live.append(_Live(payment, _card(rng.choice(
+                [CardOutcome.DECLINED, CardOutcome.INSUFFICIENT_FUNDS])), lambda _: None))
             return
         if outcome < 0.05:
             mark_processing(uow, payment["id"], SYSTEM)
@@ -356,18 +437,31 @@ class _Year:
         if outcome < 0.08:
             cancel_payment(uow, payment["id"], SYSTEM, reason="customer abandoned checkout")
             return
+        refunded = rng.random() < 0.07
+        refund_days, reason, roll = rng.randrange(1, 30), rng.choice(REFUND_REASONS), rng.random()
+        if gateway == "simulator":
+            self.live.append(_Live(payment, _card(CardOutcome.SUCCEEDS), lambda captured: (
+                self.after_capture(captured, when, refunded, refund_days, reason, roll,
+                                   cmd.customer_id))))
+            return
         fee = payment["total"] * 29 // 1000 + (30 if currency in ("USD", "EUR") else 0)
         captured = capture_payment(uow, payment["id"], SYSTEM,
                                    gateway_fee=fee if gateway != "manual" else 0)
-        if rng.random() >= 0.07:
-            self.sold(_Sale(payment["id"], seller_id, item_type, currency, gateway,
-                            captured["total"], self.clock[0]))
+        self.after_capture(captured, when, refunded, refund_days, reason, roll,
+                           cmd.customer_id)
+
+    def after_capture(self, captured: Payment, when: datetime, refunded: bool,
+                      refund_days: int, reason: str, roll: float, customer_id: str) -> None:
+        """A sale a dispute may take later, or a refund of it in a few days."""
+        seller_id, currency = captured["seller_id"], captured["currency"]
+        if not refunded:
+            self.sold(_Sale(captured["id"], seller_id, captured["item_type"], currency,
+                            captured["gateway"], captured["total"], self.clock[0]))
             return
-        refund_at = min(self.end, when + timedelta(days=rng.randrange(1, 30)))
-        reason, roll = rng.choice(REFUND_REASONS), rng.random()
-        amount = (max(1, payment["total"] * rng.choice([25, 50]) // 100)
+        refund_at = min(self.end, when + timedelta(days=refund_days))
+        amount = (max(1, captured["total"] * (25 if roll < 0.6 else 50) // 100)
                   if 0.45 <= roll < 0.8 else None)
-        self.at(refund_at, lambda uow: self.refund(uow, payment["id"], cmd.customer_id,
+        self.at(refund_at, lambda uow: self.refund(uow, captured["id"], customer_id,
                                                    roll, reason, amount))
 
     def refund(self, uow: UnitOfWork, payment_id: str, customer_id: str, roll: float,
@@ -548,6 +642,10 @@ class _Year:
 
     def decided(self, record: Any) -> None:
         self.disputes[record["id"]] = record["status"]
+
+
+def _card(outcome: CardOutcome) -> TestCard:
+    return next(card for card in TEST_CARDS if card.outcome is outcome)
 
 
 def _every(first: datetime, last: datetime, step: timedelta) -> Iterable[datetime]:
