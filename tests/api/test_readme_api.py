@@ -22,7 +22,7 @@ def documented_endpoints(text: str) -> set[tuple[str, str]]:
                 path = path.rsplit("/", 1)[0] + span
             else:
                 continue
-            found.add((method, path))
+            found.add((method, re.sub(r"\{[a-z_]+\}", "{id}", path)))
     return found
 
 
