@@ -949,7 +949,8 @@ SecretValue = Annotated[str, StringConstraints(min_length=1, max_length=4096,
 
 
 class GatewayConfigIn(Input, json_schema_extra={"examples": [{
-        "credentials": {"secret_key": "sk_test_51Hx…", "webhook_secret": "whsec_3f…"},
+        "credentials": {"secret_key": "sk_test_51HxKyoto0403", "webhook_secret":
+                        "whsec_3fA9bC8dE7fG6hI5"},
         "active": True}]}):
     credentials: dict[Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")],
                       SecretValue | None] = Field(

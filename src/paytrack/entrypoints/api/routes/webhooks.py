@@ -29,7 +29,7 @@ GATEWAYS = ("simulator", "stripe", "razorpay", "paypal")
 INTAKE_PATHS = frozenset(f"/v1/webhooks/{g}" for g in GATEWAYS)  # answered without a key
 
 intake = APIRouter(prefix="/v1/webhooks", tags=["webhooks"],
-                   responses=documented(400, 404, 413, 422, 503))
+                   responses=documented(400, 401, 404, 413, 422, 503))
 api = router("/v1/webhooks", "webhooks")
 Reader = Annotated[Actor, may(Action.READ_WEBHOOKS)]
 GatewayName = Literal["simulator", "stripe", "razorpay", "paypal"]
