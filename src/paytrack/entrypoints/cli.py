@@ -122,6 +122,8 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000,
         console.print("upkeep is off: run `paytrack worker` beside the server, or balance "
                       "deltas pile up", highlight=False)
     os.environ["PAYTRACK_UPKEEP"] = "true" if upkeep else "false"  # for the server's app
+    # Hosted pages and the simulator's webhooks point here unless told otherwise.
+    os.environ.setdefault("PAYTRACK_PUBLIC_URL", f"http://{host}:{port}")
     uvicorn.run("paytrack.entrypoints.asgi:app", host=host, port=port, workers=workers,
                 log_level="info")
 
