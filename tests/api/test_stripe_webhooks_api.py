@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -258,3 +259,206 @@ def test_concurrent_duplicates_are_processed_once(storage, admin, pending):
     assert len(entries(admin, payment["id"])) == 1
     delivery = admin.get("/v1/webhooks/deliveries", params={"event_id": "evt_race"}).json()
     assert delivery["data"][0]["times_received"] == 8
+
+
+# -- what a hostile review found -----------------------------------------------------------
+
+
+def refund_obj(re_id: str, pi: str, amount: int, status: str = "succeeded",
+               **metadata: str) -> dict[str, Any]:
+    return {"id": re_id, "object": "refund", "amount": amount, "currency": "usd",
+            "status": status, "payment_intent": pi, "metadata": metadata}
+
+
+def charge(pi: str, refunded: int) -> dict[str, Any]:
+    return {"id": f"ch_{pi}", "object": "charge", "amount": 10000, "currency": "usd",
+            "amount_refunded": refunded, "payment_intent": pi, "refunded": False,
+            "metadata": {}}
+
+
+def captured_at_stripe(client, pending, pi: str) -> dict:
+    payment = pending(pi)
+    assert deliver(client, event("payment_intent.succeeded",
+                                 intent(pi, "succeeded"))).status_code == 200
+    return payment
+
+
+def test_a_running_total_never_books_a_refund_twice(client, admin, pending):
+    payment = captured_at_stripe(client, pending, "pi_total")
+    with respx.mock(base_url="https://api.stripe.com") as api:
+        api.post("/v1/refunds").respond(200, json=refund_obj("re_sent", "pi_total", 2500,
+                                                             "pending"))
+        refund = admin.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 2500,
+                                                 "reason": "r", "approve": True}).json()
+    assert deliver(client, event("charge.refunded", charge("pi_total", 2500))).status_code \
+        == 200
+    deliver(client, event("refund.updated", refund_obj("re_sent", "pi_total", 2500,
+                                                       paytrack_refund_id=refund["id"])))
+    # and one made in Stripe's dashboard: the running total, then its own events twice
+    deliver(client, event("charge.refunded", charge("pi_total", 5500)))
+    deliver(client, event("refund.created", refund_obj("re_dash", "pi_total", 3000)))
+    deliver(client, event("refund.updated", refund_obj("re_dash", "pi_total", 3000)))
+    after = admin.get(f"/v1/payments/{payment['id']}").json()
+    assert after["refunded_amount"] == 5500
+    refunds = admin.get("/v1/refunds", params={"payment_id": payment["id"]}).json()["data"]
+    assert sorted(r["gateway_refund_id"] for r in refunds) == ["re_dash", "re_sent"]
+    assert admin.get("/v1/ledger/verify").json()["ok"]
+
+
+def test_a_dispute_leaves_a_refund_already_sent_to_the_gateway(client, admin, pending):
+    payment = captured_at_stripe(client, pending, "pi_sent")
+    with respx.mock(base_url="https://api.stripe.com") as api:
+        api.post("/v1/refunds").respond(200, json=refund_obj("re_p", "pi_sent", 2000,
+                                                             "pending"))
+        refund = admin.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 2000,
+                                                 "reason": "r", "approve": True}).json()
+    dispute = {"id": "dp_sent", "object": "dispute", "amount": 10000, "currency": "usd",
+               "payment_intent": "pi_sent", "reason": "fraudulent",
+               "status": "needs_response", "balance_transactions": []}
+    assert deliver(client, event("charge.dispute.created", dispute)).status_code == 200
+    assert admin.get(f"/v1/refunds/{refund['id']}").json()["status"] == "approved"
+    deliver(client, event("refund.updated", refund_obj("re_p", "pi_sent", 2000,
+                                                       paytrack_refund_id=refund["id"])))
+    assert admin.get(f"/v1/refunds/{refund['id']}").json()["status"] == "succeeded"
+    held = admin.get("/v1/disputes", params={"payment_id": payment["id"]}).json()["data"]
+    assert [d["amount"] for d in held] == [8000]  # what the refund did not take back
+    after = admin.get(f"/v1/payments/{payment['id']}").json()
+    assert (after["refunded_amount"], after["disputed_amount"]) == (2000, 8000)
+    assert admin.get("/v1/ledger/verify").json()["ok"]
+
+
+def test_a_dispute_holds_what_an_open_request_reserved(client, admin, pending, as_key):
+    payment = captured_at_stripe(client, pending, "pi_asked")
+    customer = as_key("customer", customer_id="cust_1")
+    asked = customer.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 3000,
+                                               "reason": "changed my mind"})
+    assert asked.status_code == 201 and asked.json()["status"] == "requested"
+    lost = {"id": "dp_asked", "object": "dispute", "amount": 10000, "currency": "usd",
+            "payment_intent": "pi_asked", "reason": "fraudulent", "status": "lost",
+            "balance_transactions": []}
+    assert deliver(client, event("charge.dispute.closed", lost)).status_code == 200
+    held = admin.get("/v1/disputes", params={"payment_id": payment["id"]}).json()["data"]
+    assert [(d["amount"], d["status"]) for d in held] == [(10000, "lost")]
+    assert admin.get(f"/v1/refunds/{asked.json()['id']}").json()["status"] == "canceled"
+
+
+def test_a_confirmation_with_another_amount_is_flagged_and_nothing_implies_it(client, admin,
+                                                                           pending):
+    payment = pending("pi_short")
+    short = deliver(client, event("payment_intent.succeeded",
+                                  intent("pi_short", "succeeded", amount=5000)))
+    assert short.status_code == 200
+    flagged = admin.get(f"/v1/webhooks/deliveries/{short.json()['id']}").json()
+    assert flagged["needs_review"] and flagged["result"][0]["outcome"] == "amount_mismatch"
+    later = deliver(client, event("refund.updated", refund_obj("re_x", "pi_short", 1000)))
+    assert later.status_code == 503
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "pending"
+    assert entries(admin, payment["id"]) == []
+
+
+def test_an_event_naming_the_payment_with_another_provider_id_is_not_applied(client, admin,
+                                                                            pending):
+    payment = pending("pi_mine")
+    other = intent("pi_someone_else", "succeeded",
+                   metadata={"paytrack_payment_id": payment["id"]})
+    response = deliver(client, event("payment_intent.succeeded", other))
+    assert response.status_code == 200
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "pending"
+    delivery = admin.get(f"/v1/webhooks/deliveries/{response.json()['id']}").json()
+    assert delivery["needs_review"] and delivery["result"][0]["outcome"] == "not applied"
+
+
+def test_a_test_mode_secret_cannot_move_a_live_payment(client, admin):
+    live_secret = "whsec_live_9Hq2Zr7Yt6Ux5Wv4"
+    for mode, secret, active in (("test", SECRET, False), ("live", live_secret, True)):
+        assert admin.put(f"/v1/gateways/stripe/{mode}", json={
+            "credentials": {"secret_key": f"sk_{mode}_51PgafTB7WZ01zgkW",
+                            "webhook_secret": secret}, "active": active}).status_code == 200
+    with respx.mock(base_url="https://api.stripe.com") as api:
+        api.post("/v1/checkout/sessions").respond(200, json={
+            "id": "cs_live_1", "object": "checkout.session", "url": "https://checkout.stripe.com/c/pay/cs_live_1",
+            "expires_at": int(time.time()) + 3600, "payment_intent": "pi_live_1",
+            "status": "open", "payment_status": "unpaid", "livemode": True,
+            "metadata": {}})
+        created = admin.post("/v1/payments", json={
+            "customer_id": "cust_1", "seller_id": "seller_1", "item_type": "course",
+            "item_id": "course_1", "currency": "USD", "subtotal": 10000, "gateway": "stripe"})
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    assert payment["payment_url"].startswith("https://checkout.stripe.com/")
+    body = event("payment_intent.succeeded", intent("pi_live_1", "succeeded"))
+    response = deliver(client, body, sign(body, SECRET))  # the test secret
+    assert response.status_code == 200
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "pending"
+    signed_live = deliver(client, body, sign(body, live_secret))
+    assert signed_live.json()["duplicate"]  # the same event id: recorded once, not applied
+    fresh = event("payment_intent.succeeded", intent("pi_live_1", "succeeded"))
+    assert deliver(client, fresh, sign(fresh, live_secret)).status_code == 200
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+
+
+def test_an_unsigned_body_is_kept_only_in_part(client, admin):
+    body = b"x" * 100_000
+    assert client.post("/v1/webhooks/stripe", content=body).status_code == 400
+    rejected = admin.get("/v1/webhooks/deliveries", params={"status": "rejected"}).json()
+    assert len(rejected["data"][0]["body"]) == 2048
+
+
+def test_an_event_for_an_unknown_payment_is_kept_and_flagged_after_ten_minutes(
+        client, admin, storage, stripe_on):
+    real = storage.clock
+    body = event("payment_intent.succeeded", intent("pi_nobody", "succeeded"), "evt_nobody")
+    assert deliver(client, body).status_code == 503
+    storage.clock = lambda: real() + timedelta(minutes=11)
+    try:
+        later = deliver(client, body)
+    finally:
+        storage.clock = real
+    assert later.status_code == 200 and later.json()["status"] == "processed"
+    kept = admin.get(f"/v1/webhooks/deliveries/{later.json()['id']}").json()
+    assert kept["needs_review"] and kept["result"][0]["outcome"] == "unmatched"
+
+
+def _all_at_once(storage, bodies: list[bytes]) -> list[str]:
+    barrier = threading.Barrier(len(bodies))
+
+    def deliver_once(body: bytes) -> str:
+        barrier.wait()
+        try:
+            return receive_webhook(storage, "stripe", body, sign(body))["status"]
+        except Exception as exc:  # noqa: BLE001 - what a gateway would be answered
+            return type(exc).__name__
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(deliver_once, bodies))
+
+
+@postgres_only
+def test_racing_events_about_one_payment_apply_one_after_the_other(storage, admin, pending,
+                                                                  client):
+    for n in range(3):
+        payment = captured_at_stripe(client, pending, f"pi_racing_{n}")
+        dispute = {"id": f"dp_racing_{n}", "object": "dispute", "amount": 10000,
+                   "currency": "usd", "payment_intent": f"pi_racing_{n}",
+                   "reason": "fraudulent", "balance_transactions": []}
+        outcomes = _all_at_once(storage, [
+            event("charge.dispute.created", {**dispute, "status": "needs_response"}),
+            event("charge.dispute.closed", {**dispute, "status": "lost"})])
+        assert outcomes == ["processed", "processed"]
+        assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "charged_back"
+        held = admin.get("/v1/disputes", params={"payment_id": payment["id"]}).json()
+        assert [d["status"] for d in held["data"]] == ["lost"]
+    assert admin.get("/v1/ledger/verify").json()["ok"]
+
+
+@postgres_only
+def test_two_events_of_one_dashboard_refund_racing_record_it_once(storage, admin, pending,
+                                                                   client):
+    for n in range(3):
+        payment = captured_at_stripe(client, pending, f"pi_dash_{n}")
+        refund = refund_obj(f"re_dash_{n}", f"pi_dash_{n}", 1000)
+        outcomes = _all_at_once(storage, [event("refund.created", refund),
+                                          event("refund.updated", refund)])
+        assert outcomes == ["processed", "processed"]
+        assert admin.get(f"/v1/payments/{payment['id']}").json()["refunded_amount"] == 1000
+    assert admin.get("/v1/ledger/verify").json()["ok"]

@@ -27,6 +27,7 @@
     │   ├── InsufficientFunds            a bounded account would go below zero
     │   ├── BalanceLimitExceeded         an account would pass the largest balance kept
     │   ├── DuplicateGatewayPayment
+    │   ├── DuplicateGatewayRefund
     │   ├── DuplicateGatewayDispute
     │   ├── CurrencyMismatch
     │   ├── ItemHasPayments              a paid item cannot move to another seller
@@ -184,6 +185,11 @@ class BalanceLimitExceeded(Conflict):
 class DuplicateGatewayPayment(Conflict):
     code = "duplicate_gateway_payment"
     title = "Gateway payment already recorded"
+
+
+class DuplicateGatewayRefund(Conflict):
+    code = "duplicate_gateway_refund"
+    title = "This gateway refund id is already recorded"
 
 
 class DuplicateGatewayDispute(Conflict):

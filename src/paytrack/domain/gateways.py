@@ -81,6 +81,7 @@ class Checkout:
     gateway_payment_id: str | None = None  # known at once for a PaymentIntent
     gateway_order_id: str | None = None  # a Razorpay or PayPal order, a Checkout Session
     client_secret: str | None = None  # for the provider's own client-side checkout
+    mode: str | None = None  # test or live: set by paytrack, not the adapter
 
 
 class RemoteStatus(StrEnum):

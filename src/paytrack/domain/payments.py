@@ -105,6 +105,7 @@ class Payment(TypedDict):
     gateway_order_id: str | None  # the provider's checkout: an order or a session
     payment_url: str | None  # where the customer pays, until payment_url_expires_at
     payment_url_expires_at: datetime | None
+    gateway_mode: str | None  # test or live: the gateway configuration that took it
     description: str | None
     metadata: dict[str, Any]
     billing_details: dict[str, Any] | None

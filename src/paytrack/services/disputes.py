@@ -49,6 +49,7 @@ from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
 from paytrack.domain.payments import Payment
+from paytrack.domain.refunds import Refund
 from paytrack.domain.splits import taken_back
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -235,13 +236,23 @@ def list_disputes(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
 # -- helpers ---------------------------------------------------------------------------
 
 
+def in_flight(refund: Refund) -> bool:
+    """An approved refund already handed to (or being handed to) its gateway: the money is
+    on its way back, so a dispute leaves it to the gateway's answer."""
+    return refund["status"] == RefundStatus.APPROVED and (
+        refund["next_submit_at"] is not None or refund["submitted_at"] is not None)
+
+
 def _cancel_refund_requests(uow: UnitOfWork, payment_id: str, actor: Actor,
                             now: datetime) -> None:
     """Close the payment's open refund requests (requested: canceled; approved and not yet
     carried out: failed) and release what they reserved, in one UPDATE of the payment.
-    One decided meanwhile by someone else is left as it is."""
+    One decided meanwhile by someone else, or already sent to its gateway, is left as it
+    is."""
     released = 0
     for refund in uow.refunds.open_on_payment(payment_id):
+        if in_flight(refund):
+            continue
         if refund["status"] == RefundStatus.REQUESTED:
             target = RefundStatus.CANCELED
             values: dict[str, Any] = {"canceled_at": now, "decided_by": str(actor),

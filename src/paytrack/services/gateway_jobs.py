@@ -22,8 +22,12 @@ from typing import NamedTuple, TypeVar
 from paytrack.adapters.gateways.base import PayoutRequest, RefundRequest
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.actors import Actor, Role
-from paytrack.domain.errors import GatewayError, GatewayNotConfigured, GatewayUnsupported
-from paytrack.domain.gateways import Outcome, RemoteStatus
+from paytrack.domain.errors import (
+    GatewayNotConfigured,
+    GatewayUnsupported,
+    PaytrackError,
+)
+from paytrack.domain.gateways import Outcome, PaymentState, RemoteStatus
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
@@ -34,6 +38,7 @@ log = logging.getLogger("paytrack.gateways")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 BATCH = 20
+EXPIRY_GRACE = timedelta(days=1)
 
 
 def gateway_actor(gateway: str) -> Actor:
@@ -51,35 +56,55 @@ def backoff(attempts: int) -> timedelta:
 
 def expire_checkouts(storage: Storage, limit: int = BATCH) -> int:
     """Cancel open payments whose checkout expired unpaid. The gateway is asked first: one
-    it says succeeded is captured instead (its webhook may have been lost)."""
+    it says succeeded (for the payment's amount) is captured instead, its webhook may have
+    been lost; one still processing, or a gateway that cannot be asked, waits until a day
+    past the expiry."""
     with storage.unit_of_work(readonly=True) as uow:
-        expired = uow.payments.expired_checkouts(uow.now(), limit)
+        now = uow.now()
+        expired = uow.payments.expired_checkouts(now, limit)
     done = 0
     for payment in expired:
         state = _remote_state(storage, payment)
-        with storage.unit_of_work() as uow:
-            current = uow.payments.get(payment["id"])
-            if current is None or current["status"] not in ("pending", "processing"):
-                continue
-            actor = gateway_actor(payment["gateway"])
-            if state == RemoteStatus.SUCCEEDED:
-                payments.capture_payment(uow, payment["id"], actor,
-                                         reason="the gateway says paid at checkout expiry")
-            else:
-                payments.cancel_payment(uow, payment["id"], actor, reason="checkout expired")
-            uow.commit()
-            done += 1
+        expires_at = payment["payment_url_expires_at"]
+        assert expires_at is not None
+        overdue = now - expires_at > EXPIRY_GRACE
+        status = state.status if state else None
+        paid = (state is not None and status is RemoteStatus.SUCCEEDED
+                and state.amount in (None, payment["total"])
+                and (state.currency or payment["currency"]) == payment["currency"])
+        if not paid and status in (RemoteStatus.SUCCEEDED, RemoteStatus.PROCESSING, None) \
+                and not overdue:
+            continue  # a person looks at a different amount; the others may still settle
+        try:
+            with storage.unit_of_work() as uow:
+                current = uow.payments.lock(payment["id"])
+                if current is None or current["status"] not in ("pending", "processing"):
+                    continue
+                actor = gateway_actor(payment["gateway"])
+                if paid and state is not None:
+                    payments.capture_payment(
+                        uow, payment["id"], actor, gateway_fee=state.fee or 0,
+                        reason="the gateway says paid at checkout expiry")
+                else:
+                    payments.cancel_payment(uow, payment["id"], actor,
+                                            reason="checkout expired")
+                uow.commit()
+                done += 1
+        except PaytrackError:
+            log.exception("expiring the checkout of payment %s failed", payment["id"])
     return done
 
 
-def _remote_state(storage: Storage, payment: Payment) -> RemoteStatus | None:
+def _remote_state(storage: Storage, payment: Payment) -> PaymentState | None:
     try:
         with storage.unit_of_work() as uow:
             adapter = gateways.adapter_for(uow, payment["gateway"])
             uow.commit()
         return adapter.fetch_status(payment["gateway_payment_id"],
-                                    payment["gateway_order_id"]).status
-    except (GatewayError, GatewayNotConfigured, GatewayUnsupported):
+                                    payment["gateway_order_id"])
+    except Exception:  # noqa: BLE001 - the gateway cannot say: asked again next round
+        log.warning("could not ask %s about payment %s", payment["gateway"], payment["id"],
+                    exc_info=True)
         return None
 
 
@@ -101,7 +126,11 @@ def send_refund(storage: Storage, refund_id: str | None = None, limit: int = BAT
     claimed = _claim(storage, lambda uow, now: uow.refunds.claim_to_submit(
         now, now + LEASE, limit, refund_id))
     for refund in claimed:
-        _send_one_refund(storage, refund)
+        try:
+            _send_one_refund(storage, refund)
+        except Exception:  # noqa: BLE001 - one refund's trouble must not hold up the rest
+            log.exception("sending refund %s failed; tried again after its lease",
+                          refund["id"])
     return len(claimed)
 
 
@@ -109,7 +138,11 @@ def send_payout(storage: Storage, payout_id: str | None = None, limit: int = BAT
     claimed = _claim(storage, lambda uow, now: uow.payouts.claim_to_submit(
         now, now + LEASE, limit, payout_id))
     for payout in claimed:
-        _send_one_payout(storage, payout)
+        try:
+            _send_one_payout(storage, payout)
+        except Exception:  # noqa: BLE001 - one payout's trouble must not hold up the rest
+            log.exception("sending payout %s failed; tried again after its lease",
+                          payout["id"])
     return len(claimed)
 
 
@@ -138,7 +171,7 @@ def _send_one_refund(storage: Storage, refund: Refund) -> None:
             gateway_payment_id=payment["gateway_payment_id"],
             gateway_order_id=payment["gateway_order_id"], amount=refund["amount"],
             currency=refund["currency"], reason=refund["reason"]))
-    except (GatewayError, GatewayNotConfigured, GatewayUnsupported) as exc:
+    except PaytrackError as exc:  # refused, unreachable, or an amount it cannot take
         retryable = isinstance(exc, GatewayNotConfigured) or bool(exc.extra.get("retryable"))
         with storage.unit_of_work() as uow:
             if retryable and refund["submit_attempts"] < MAX_ATTEMPTS:
@@ -192,7 +225,7 @@ def _send_one_payout(storage: Storage, payout: Payout) -> None:
                                               "last_error": exc.detail[:500]})
             uow.commit()
         return
-    except (GatewayError, GatewayNotConfigured) as exc:
+    except PaytrackError as exc:
         retryable = isinstance(exc, GatewayNotConfigured) or bool(exc.extra.get("retryable"))
         with storage.unit_of_work() as uow:
             if retryable and payout["submit_attempts"] < MAX_ATTEMPTS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypedDict
 
@@ -177,15 +178,16 @@ def open_checkout(uow: UnitOfWork, payment: Payment, return_url: str | None) -> 
     gateway = payment["gateway"]
     if gateway == Gateway.MANUAL or not is_configured(uow, gateway):
         return None
-    adapter = adapter_for(uow, gateway)
+    settings = settings_for(uow, gateway)
     public = uow.storage.gateways.public_url
-    return adapter.create_checkout(CheckoutRequest(
+    checkout = build(uow, settings).create_checkout(CheckoutRequest(
         payment_id=payment["id"], amount=payment["total"], currency=payment["currency"],
         description=payment["description"] or f"{payment['item_type']} {payment['item_id']}",
         customer_id=payment["customer_id"], seller_id=payment["seller_id"],
         expires_at=uow.now() + CHECKOUT_TTL,
         return_url=return_url or f"{public}/checkout/return?payment_id={payment['id']}",
         metadata={"paytrack_payment_id": payment["id"]}))
+    return replace(checkout, mode=str(settings.mode))
 
 
 def carries_out(uow: UnitOfWork, payment: Payment) -> bool:

@@ -147,7 +147,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "refunded_amount": 0, "refund_reserved_amount": 0, "disputed_amount": 0,
         "platform_discount": platform_discount,
         "gateway_payment_id": cmd.gateway_payment_id, "gateway_order_id": None,
-        "payment_url": None, "payment_url_expires_at": None,
+        "payment_url": None, "payment_url_expires_at": None, "gateway_mode": None,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
         "provider_response": None, "failure_reason": None, "reconciled": False,
@@ -164,6 +164,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         if checkout is not None:
             payment.update({"payment_url": checkout.payment_url,
                             "payment_url_expires_at": checkout.expires_at,
+                            "gateway_mode": checkout.mode,
                             "gateway_payment_id": checkout.gateway_payment_id,
                             "gateway_order_id": checkout.gateway_order_id})
     uow.payments.insert(payment)

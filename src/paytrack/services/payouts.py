@@ -26,6 +26,7 @@ from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
     InsufficientFunds,
     InvalidAmount,
+    InvalidTransition,
     NotFound,
     PayoutAccountMissing,
     PayoutBelowMinimum,
@@ -144,6 +145,7 @@ def pay_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reference: str)
     """The provider paid it (``reference`` is its id of the transfer): the money leaves."""
     permissions.check(actor, Action.DECIDE_PAYOUT)
     reference = require_text(reference, "reference", max_length=200)
+    _not_at_gateway(uow, payout_id, actor)
     now = uow.now()
     payout = _move(uow, payout_id, S.PAID, actor, None,
                    {"paid_at": now, "reference": reference})
@@ -156,6 +158,7 @@ def fail_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reason: str) -
     available."""
     permissions.check(actor, Action.DECIDE_PAYOUT)
     reason = require_text(reason, "reason")
+    _not_at_gateway(uow, payout_id, actor)
     now = uow.now()
     payout = _move(uow, payout_id, S.FAILED, actor, reason,
                    {"failed_at": now, "failure_reason": reason, "decided_by": str(actor)})
@@ -283,6 +286,19 @@ def _move(uow: UnitOfWork, payout_id: str, target: PayoutStatus, actor: Actor,
     uow.records.audit(str(actor), f"payout.{target}", "payout", payout_id,
                       {"status": previous}, _audited(payout), now)
     return payout
+
+
+def _not_at_gateway(uow: UnitOfWork, payout_id: str, actor: Actor) -> None:
+    """A payout handed to its gateway is settled by the gateway's answer, not by hand: the
+    transfer may already be made."""
+    if actor.role is Role.SYSTEM:
+        return
+    payout = fetch(uow.payouts, "payout", payout_id)
+    if payout["status"] == S.APPROVED and (payout["next_submit_at"] is not None
+                                           or payout["submitted_at"] is not None):
+        raise InvalidTransition(
+            f"payout {payout_id} is being paid through {payout['gateway']}: its answer (or "
+            "webhook) marks it paid or failed", current=payout["status"])
 
 
 def _return_funds(uow: UnitOfWork, payout: Payout, kind: str, now: datetime) -> None:

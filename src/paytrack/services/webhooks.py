@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
@@ -62,7 +62,13 @@ K = EventKind
 P = PaymentStatus
 # Headers never stored: credentials a proxy may have added.
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
-BODY_MAX_STORED = 262_144  # characters of a rejected body kept (a signed one is kept whole)
+# Of a delivery not signed by the gateway (anyone can send one), only its start is kept.
+UNSIGNED_BODY_KEPT = 2048
+HEADERS_KEPT, HEADER_CHARS_KEPT = 50, 500
+# An event naming nothing paytrack knows is answered 503 (the gateway retries: the payment
+# may be committing right now); after this long it is recorded and flagged instead.
+UNMATCHED_RETRY_FOR = timedelta(minutes=10)
+MISMATCH = "amount mismatch"
 OPEN = frozenset(map(str, OPEN_STATES))
 CAPTURABLE = frozenset(map(str, CAPTURABLE_STATES))
 
@@ -133,13 +139,14 @@ def _new_delivery(uow: UnitOfWork, gateway: str, mode: str | None, body: bytes,
     now = uow.now()
     text = body.decode("utf-8", errors="replace")
     if not signed:
-        text = text[:BODY_MAX_STORED]
+        text = text[:UNSIGNED_BODY_KEPT]
     return {
         "id": new_id("whd"), "gateway": gateway, "mode": mode,
         "event_id": note.event_id[:255] if note else None,
         "event_type": note.event_type[:100] if note else None, "status": str(status),
         "signature_valid": signed, "body": text,
-        "headers": {k: v[:1000] for k, v in list(headers.items())[:100]
+        "headers": {k[:100]: v[:HEADER_CHARS_KEPT]
+                    for k, v in list(headers.items())[:HEADERS_KEPT]
                     if k.lower() not in SECRET_HEADERS},
         "events": [_jsonable(e) for e in note.events] if note else [],
         "result": [], "error": error[:1000] if error else None, "needs_review": False,
@@ -159,12 +166,12 @@ def _apply_delivery(storage: Storage, gateway: str, mode: str, note: Notificatio
             uow.commit()
             return {**delivery, "times_received": delivery["times_received"] + 1}
         try:
-            applied = _apply_events(uow, gateway, note.events)
+            applied = _apply_events(uow, gateway, mode, note.events)
+            done = _finish(uow, delivery, note, applied, new=new)
+            uow.commit()
         except PaytrackError as exc:
             error = exc
         else:
-            done = _finish(uow, delivery, note, applied, new=new)
-            uow.commit()
             _after(storage, gateway, note.events)
             return done
     return _record_failure(storage, gateway, mode, note, body, headers, error)
@@ -175,7 +182,9 @@ def _finish(uow: UnitOfWork, delivery: WebhookDelivery, note: Notification,
     now = uow.now()
     values: dict[str, Any] = {
         "status": str(WebhookStatus.PROCESSED if note.events else WebhookStatus.IGNORED),
-        "result": applied, "error": None, "processed_at": now,
+        "result": applied, "processed_at": now,
+        "error": MISMATCH if any(a.get("outcome") == "amount_mismatch" for a in applied)
+        else None,
         "needs_review": any(a.get("needs_review") for a in applied),
         "payment_id": next((a["payment_id"] for a in applied if a.get("payment_id")), None),
         "attempts": delivery["attempts"] + 1,
@@ -190,11 +199,27 @@ def _record_failure(storage: Storage, gateway: str, mode: str, note: Notificatio
                     body: bytes, headers: Mapping[str, str],
                     error: PaytrackError) -> WebhookDelivery:
     """The events' work rolled back; the delivery is kept as failed with the error (a
-    twin that succeeded meanwhile is left as it is)."""
+    twin that succeeded meanwhile is left as it is). An event still naming nothing known
+    after ``UNMATCHED_RETRY_FOR`` is recorded as processed and flagged: a gateway that
+    keeps getting errors may stop sending, and the event is kept for a person."""
     with storage.unit_of_work() as uow:
         fresh = _new_delivery(uow, gateway, mode, body, headers, note, WebhookStatus.FAILED,
                               signed=True, error=error.detail)
         delivery, new = uow.webhooks.claim(fresh)
+        given_up = (isinstance(error, Unmatched) and not new
+                    and delivery["status"] == WebhookStatus.FAILED
+                    and uow.now() - delivery["received_at"] >= UNMATCHED_RETRY_FOR)
+        if given_up:
+            uow.webhooks.update(delivery["id"], {
+                "status": str(WebhookStatus.PROCESSED), "needs_review": True,
+                "result": [{"outcome": "unmatched", "detail": error.detail}],
+                "error": error.detail[:1000], "attempts": delivery["attempts"] + 1,
+                "times_received": delivery["times_received"] + 1,
+                "last_received_at": uow.now(), "processed_at": uow.now()})
+            uow.commit()
+            current = uow.webhooks.get(delivery["id"])
+            assert current is not None
+            return current
         if not new and delivery["status"] == WebhookStatus.FAILED:
             uow.webhooks.update(delivery["id"], {
                 "error": error.detail[:1000], "attempts": delivery["attempts"] + 1,
@@ -237,21 +262,27 @@ def _after(storage: Storage, gateway: str, events: tuple[GatewayEvent, ...]) -> 
 # -- applying events ---------------------------------------------------------------------
 
 
-def _apply_events(uow: UnitOfWork, gateway: str,
+def _apply_events(uow: UnitOfWork, gateway: str, mode: str | None,
                   events: tuple[GatewayEvent, ...]) -> list[dict[str, Any]]:
-    return [{"kind": str(e.kind), **_apply(uow, gateway, e)} for e in events]
+    return [{"kind": str(e.kind), **_apply(uow, gateway, mode, e)} for e in events]
 
 
-def _apply(uow: UnitOfWork, gateway: str, event: GatewayEvent) -> dict[str, Any]:
+def _apply(uow: UnitOfWork, gateway: str, mode: str | None,
+           event: GatewayEvent) -> dict[str, Any]:
     if event.kind in (K.PAYOUT_PAID, K.PAYOUT_FAILED):
         return _apply_payout(uow, gateway, event)
-    payment = _find_payment(uow, gateway, event)
-    if payment is None:
+    found = _find_payment(uow, gateway, event)
+    if found is None:
         raise Unmatched(f"no {gateway} payment has "
                         f"{_refs(event) or 'the ids this event names'}")
+    payment = uow.payments.lock(found["id"])  # events about one payment, one at a time
+    assert payment is not None
     actor = webhook_actor(gateway)
     why = f"{gateway} webhook: {event.kind}"
     outcome: dict[str, Any] = {"payment_id": payment["id"]}
+    doubt = _doubt(payment, mode, event)
+    if doubt is not None:
+        return {**outcome, "outcome": "not applied", "detail": doubt, "needs_review": True}
     status = payment["status"]
     if event.kind in (K.PAYMENT_SUCCEEDED, K.PAYMENT_PROCESSING, K.PAYMENT_APPROVED):
         mismatch = _amount_mismatch(payment, event)
@@ -302,6 +333,9 @@ def _implied_capture(uow: UnitOfWork, payment: Payment, event: GatewayEvent,
     own webhook has not come yet. Returns the payment and whether that needs review."""
     if payment["status"] not in CAPTURABLE:
         return payment, False
+    if uow.webhooks.flagged(payment["id"], MISMATCH):
+        raise Unmatched(f"payment {payment['id']}'s confirmation had another amount: a "
+                        "person decides before its capture is implied")
     late = payment["status"] in LATE_CAPTURE_STATES
     captured = payments.capture_payment(
         uow, payment["id"], actor,
@@ -329,13 +363,14 @@ def _apply_refund(uow: UnitOfWork, gateway: str, payment: Payment, event: Gatewa
                 "needs_review": refund["status"] != expected}
     if not succeeded:
         return {"outcome": "unknown refund failed", "needs_review": True}
+    if event.gateway_refund_id is None and event.refund_id is None:
+        # Only a running total (Stripe's charge.refunded without its refunds): each refund
+        # is recorded by its own event, which names it; counting the total too would book
+        # a refund twice.
+        return {"outcome": "left to each refund's own event"}
     # A refund made at the gateway itself (its dashboard): recorded here as it happened.
     payment, late = _implied_capture(uow, payment, event, actor)
     amount = event.amount
-    if event.gateway_refund_id is None and event.refund_id is None and amount is not None:
-        amount -= payment["refunded_amount"]  # only a cumulative total was given
-        if amount <= 0:
-            return {"outcome": "already refunded"}
     if amount is None or amount <= 0:
         return {"outcome": "refund without an amount", "needs_review": True}
     try:
@@ -355,11 +390,14 @@ def _apply_dispute(uow: UnitOfWork, gateway: str, payment: Payment, event: Gatew
     if dispute is None:  # opened, or closed before its opening arrived
         payment, late = _implied_capture(uow, payment, event, actor)
         amount = event.amount or payment["total"]
+        # Refunds already sent to the gateway keep their money; requests are canceled.
+        in_flight = sum(r["amount"] for r in uow.refunds.open_on_payment(payment["id"])
+                        if disputes.in_flight(r))
         try:
             dispute = disputes.open_dispute(
                 uow, payment["id"], actor,
                 amount=min(amount, payment["total"] - payment["refunded_amount"]
-                           - payment["refund_reserved_amount"] - payment["disputed_amount"]),
+                           - payment["disputed_amount"] - in_flight),
                 reason=(event.reason or f"disputed at {gateway}")[:500],
                 reason_code=_reason_code(event.reason), gateway_dispute_id=gid,
                 fee=event.fee or 0)
@@ -403,6 +441,20 @@ def _find_payment(uow: UnitOfWork, gateway: str, event: GatewayEvent) -> Payment
     return uow.payments.by_gateway_ref(gateway, payment_id=event.payment_id,
                                        gateway_payment_id=event.gateway_payment_id,
                                        gateway_order_id=event.gateway_order_id)
+
+
+def _doubt(payment: Payment, mode: str | None, event: GatewayEvent) -> str | None:
+    """Why this event should not touch this payment, if it should not: signed with the
+    other mode's secret, or naming the payment by its id with another provider id."""
+    if mode is not None and payment["gateway_mode"] not in (None, mode):
+        return (f"verified with the {mode} secret, but the payment was taken in "
+                f"{payment['gateway_mode']} mode")
+    held, named = payment["gateway_payment_id"], event.gateway_payment_id
+    if (event.payment_id == payment["id"] and held and named and held != named
+            and event.kind in (K.PAYMENT_SUCCEEDED, K.PAYMENT_PROCESSING, K.PAYMENT_APPROVED,
+                               K.PAYMENT_FAILED, K.PAYMENT_CANCELED)):
+        return f"the event names provider payment {named}, the payment holds {held}"
+    return None
 
 
 def _amount_mismatch(payment: Payment, event: GatewayEvent) -> str | None:
@@ -478,7 +530,7 @@ def replay_delivery(storage: Storage, actor: Actor, delivery_id: str) -> Webhook
                                    "there is nothing to replay", field="delivery_id")
         events = tuple(_event(e) for e in delivery["events"])
         try:
-            applied = _apply_events(uow, delivery["gateway"], events)
+            applied = _apply_events(uow, delivery["gateway"], delivery["mode"], events)
         except PaytrackError as exc:
             error = exc
         else:

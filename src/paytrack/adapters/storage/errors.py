@@ -13,6 +13,7 @@ from paytrack.domain.errors import (
     BalanceLimitExceeded,
     DuplicateGatewayDispute,
     DuplicateGatewayPayment,
+    DuplicateGatewayRefund,
     ItemHasPayments,
     ItemSellerMismatch,
     PaytrackError,
@@ -30,6 +31,7 @@ def balance_limit_exceeded() -> BalanceLimitExceeded:
 _ITEM_FK = "fk_payments_item_type_item_id_seller_id_items"
 _DUPLICATE = "this gateway payment id is already recorded"
 _DUPLICATE_DISPUTE = "this gateway dispute id is already recorded"
+_DUPLICATE_REFUND = "this gateway refund id is already recorded on the payment"
 
 # How each backend names the constraint in its message -> the domain error to raise, its
 # detail (filled from the key PostgreSQL reports) and a detail for when no key is shown.
@@ -44,6 +46,10 @@ _BY_CONSTRAINT: dict[str, tuple[type[PaytrackError], str, str]] = {
         DuplicateGatewayDispute, _DUPLICATE_DISPUTE, _DUPLICATE_DISPUTE),
     "disputes.gateway, disputes.gateway_dispute_id": (   # SQLite
         DuplicateGatewayDispute, _DUPLICATE_DISPUTE, _DUPLICATE_DISPUTE),
+    "uq_refunds_payment_id_gateway_refund_id": (   # PostgreSQL
+        DuplicateGatewayRefund, _DUPLICATE_REFUND, _DUPLICATE_REFUND),
+    "refunds.payment_id, refunds.gateway_refund_id": (   # SQLite
+        DuplicateGatewayRefund, _DUPLICATE_REFUND, _DUPLICATE_REFUND),
     f'on table "payments" violates foreign key constraint "{_ITEM_FK}"': (
         ItemSellerMismatch,
         "{item_type} {item_id} does not belong to seller {seller_id}: another request set "

@@ -125,6 +125,12 @@ class WebhookDeliveryRepository:
         rows = self.conn.execute(query.order_by(W.id.desc()).limit(limit))
         return records(rows, WebhookDelivery)
 
+    def flagged(self, payment_id: str, error: str) -> bool:
+        """Whether a delivery about the payment was flagged with this ``error``."""
+        return self.conn.execute(select(W.id).where(
+            W.payment_id == payment_id, W.needs_review.is_(True), W.error == error
+        ).limit(1)).first() is not None
+
     def purge_rejected(self, before: datetime, limit: int) -> int:
         """Delete unsigned deliveries older than ``before`` (anyone can send those)."""
         ids = select(W.id).where(W.status == "rejected", W.received_at < before).limit(limit)

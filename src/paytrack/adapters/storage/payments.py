@@ -152,13 +152,16 @@ class PaymentRepository(_Rows[Payment]):
 
     def add_refund(self, payment_id: str, amount: int, now: datetime) -> Payment | None:
         """Turn ``amount`` of the payment's reservation into refunded money, only while the
-        payment is refundable; the status follows (partially) refunded."""
+        payment is refundable (or disputed: a refund its gateway was already carrying out
+        when the dispute opened); the status follows (partially) refunded, a disputed
+        payment stays disputed."""
         after = payments.c.refunded_amount + amount
         return self._update_one(
             update(payments)
             .where(
                 payments.c.id == payment_id,
-                payments.c.status.in_([str(s) for s in CAPTURED_STATES]),
+                payments.c.status.in_([str(s) for s in (*CAPTURED_STATES,
+                                                        PaymentStatus.DISPUTED)]),
                 payments.c.refund_reserved_amount >= amount,
             )
             .values(
@@ -167,6 +170,8 @@ class PaymentRepository(_Rows[Payment]):
                 refund_reserved_amount=payments.c.refund_reserved_amount - amount,
                 status=case(
                     (after == payments.c.total, str(PaymentStatus.REFUNDED)),
+                    (payments.c.status == str(PaymentStatus.DISPUTED),
+                     str(PaymentStatus.DISPUTED)),
                     else_=str(PaymentStatus.PARTIALLY_REFUNDED),
                 ),
                 refunded_at=now,
@@ -199,7 +204,10 @@ class PaymentRepository(_Rows[Payment]):
                    payments.c.status == str(PaymentStatus.DISPUTED),
                    payments.c.disputed_amount >= amount)
             .values(disputed_amount=payments.c.disputed_amount - amount,
-                    previous_status=payments.c.status, status=status, updated_at=now))
+                    previous_status=payments.c.status, updated_at=now,
+                    # a refund settled during the dispute leaves it partially refunded
+                    status=case((payments.c.refunded_amount > 0,
+                                 str(PaymentStatus.PARTIALLY_REFUNDED)), else_=status)))
 
     def _update_one(self, statement: Update) -> Payment | None:
         row = self.conn.execute(statement.returning(*payments.c)).first()
@@ -220,6 +228,14 @@ class PaymentRepository(_Rows[Payment]):
             if row is not None:
                 return record_or_none(row, Payment)
         return None
+
+    def lock(self, payment_id: str) -> Payment | None:
+        """The payment, locked until the transaction ends (PostgreSQL; SQLite serializes
+        writers): gateway events about one payment apply one after the other."""
+        query = select(payments).where(payments.c.id == payment_id)
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return record_or_none(self.conn.execute(query).first(), Payment)
 
     def expired_checkouts(self, now: datetime, limit: int) -> builtins.list[Payment]:
         """Open payments whose checkout expired before ``now``, oldest expiry first."""

@@ -188,6 +188,7 @@ payments = Table(
     Column("gateway_order_id", String(200)),
     Column("payment_url", String(2048)),
     Column("payment_url_expires_at", UTCDateTime),
+    Column("gateway_mode", String(4)),  # test or live: the configuration it was taken with
     Column("description", String(500)),
     Column("metadata", Json, nullable=False, default=dict),
     Column("billing_details", Json),

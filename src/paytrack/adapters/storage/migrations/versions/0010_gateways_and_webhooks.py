@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.add_column("payments", sa.Column("gateway_order_id", sa.String(length=200)))
     op.add_column("payments", sa.Column("payment_url", sa.String(length=2048)))
     op.add_column("payments", sa.Column("payment_url_expires_at", utc))
+    op.add_column("payments", sa.Column("gateway_mode", sa.String(length=4)))
     op.create_index("uq_payments_gateway_gateway_order_id", "payments",
                     ["gateway", "gateway_order_id"], unique=True)
     op.create_index(op.f("ix_payments_gateway_payment_id"), "payments", ["gateway_payment_id"])
