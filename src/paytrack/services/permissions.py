@@ -26,6 +26,7 @@ from paytrack.domain.actors import Actor, Role
 from paytrack.domain.coupons import Coupon
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.errors import Forbidden, NotFound
+from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
@@ -67,6 +68,9 @@ class Action(StrEnum):
     READ_COUPON = "read a coupon"
     READ_COUPON_USAGE = "read a coupon's usage"
     VALIDATE_COUPON = "check whether a coupon applies"
+    MANAGE_EVENT_ENDPOINTS = "register, read or change event endpoints"
+    READ_EVENTS = "read events and their deliveries"
+    REDELIVER_EVENTS = "redeliver an event"
 
 
 class Reach(StrEnum):
@@ -139,6 +143,10 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_COUPON_USAGE: {Role.ADMIN: ANY, Role.SELLER: OWN},
     # Checkout asks for its own buyer or its own sales.
     Action.VALIDATE_COUPON: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    # Events go to the platform itself, about every seller and customer.
+    Action.MANAGE_EVENT_ENDPOINTS: ADMIN_ONLY,
+    Action.READ_EVENTS: ADMIN_ONLY,
+    Action.REDELIVER_EVENTS: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -256,9 +264,26 @@ COUPON_FIELDS = {
     # across every seller's payments, and the platform's notes.
     "platform": frozenset({"seller_ids", "redemptions_held", "deactivation_reason"}),
 }
+# An endpoint's secret is shown once, by the request that made it, never in a view
+# (``secret_encrypted`` is in no group).
+EVENT_ENDPOINT_FIELDS = {
+    "endpoint": frozenset({"id", "url", "description", "event_types", "active",
+                           "disabled_reason", "created_at", "updated_at"}),
+}
+EVENT_FIELDS = {
+    "event": frozenset({"id", "type", "object_type", "object_id", "data", "created_at",
+                        "dispatched_at"}),
+}
+EVENT_DELIVERY_FIELDS = {
+    "delivery": frozenset({"id", "event_id", "endpoint_id", "status", "attempts",
+                           "next_attempt_at", "last_attempt_at", "response_status",
+                           "last_error", "created_at", "delivered_at"}),
+}
 FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
-          "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS}
+          "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS,
+          "event_endpoint": EVENT_ENDPOINT_FIELDS, "event": EVENT_FIELDS,
+          "event_delivery": EVENT_DELIVERY_FIELDS}
 
 SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
@@ -275,6 +300,9 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payout": {Role.ADMIN: ("payout",), Role.SELLER: ("payout",)},
     "payout_account": {Role.ADMIN: ("masked",), Role.SELLER: ("masked",)},
     "coupon": {Role.ADMIN: ("terms", "platform"), Role.SELLER: ("terms",)},
+    "event_endpoint": {Role.ADMIN: ("endpoint",)},
+    "event": {Role.ADMIN: ("event",)},
+    "event_delivery": {Role.ADMIN: ("delivery",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
@@ -305,13 +333,20 @@ def view(actor: Actor, kind: Literal["payout_account"], row: Mapping[str, Any]
          ) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event_endpoint"], row: EventEndpoint) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event"], row: Event) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event_delivery"], row: EventDelivery) -> dict[str, Any]: ...
 
 
 def view(actor: Actor, kind: str,
-         row: Payment | Refund | Dispute | PaymentEvent | Payout | Coupon | Mapping[str, Any]
-         ) -> dict[str, Any]:
+         row: Payment | Refund | Dispute | PaymentEvent | Payout | Coupon | EventEndpoint
+         | Event | EventDelivery | Mapping[str, Any]) -> dict[str, Any]:
     """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, dispute,
-    status_event, payout, payout_account or coupon)."""
+    status_event, payout, payout_account, coupon, event_endpoint, event or
+    event_delivery)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:

@@ -25,6 +25,7 @@ from paytrack.domain.errors import (
     RefundExceedsCaptured,
     RefundWindowClosed,
 )
+from paytrack.domain.events import EventType
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
@@ -41,6 +42,7 @@ from paytrack.domain.states import (
 )
 from paytrack.services import coupons, permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.events import emit
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
 
@@ -207,6 +209,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],
                       {"status": payment["previous_status"], "refunded_amount": after - amount},
                       {"status": payment["status"], "refunded_amount": after}, now)
+    emit(uow, EventType.REFUND_SUCCEEDED, "refund", refund)
     return refund
 
 

@@ -14,11 +14,13 @@ from starlette.types import ASGIApp
 import paytrack
 from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
+from paytrack.entrypoints import upkeep as background  # a module: upkeep imports api.views
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import (
     coupons,
     disputes,
+    events,
     ledger,
     parties,
     payments,
@@ -27,7 +29,6 @@ from paytrack.entrypoints.api.routes import (
     refunds,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
-from paytrack.entrypoints.upkeep import Upkeep
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -55,7 +56,7 @@ PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS_PER_PROCESS
-    upkeep: Upkeep | None = app.state.upkeep
+    upkeep: background.Upkeep | None = app.state.upkeep
     if upkeep is not None:
         upkeep.start()
     try:
@@ -77,7 +78,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                          redirect_slashes=False,  # its redirect would echo the Host header
                          dependencies=[Depends(parameters.no_unknown_parameters)])
     app.state.storage = storage
-    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s) \
+    app.state.upkeep = background.Upkeep(storage, settings.upkeep_interval_s,
+                                         rules=settings.delivery_rules) \
         if upkeep and storage is not None else None
     problems.install(app)
     # The last added runs first: the key is checked before the body is counted or read.
@@ -87,7 +89,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy):
+                   refund_policy, events):
         app.include_router(module.api)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
