@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
@@ -14,7 +15,6 @@ from starlette.types import ASGIApp
 import paytrack
 from paytrack.adapters.storage.uow import Storage
 from paytrack.config import Settings
-from paytrack.entrypoints import upkeep as background  # a module: upkeep imports api.views
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import (
@@ -29,6 +29,9 @@ from paytrack.entrypoints.api.routes import (
     refunds,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
+
+if TYPE_CHECKING:
+    from paytrack.entrypoints.upkeep import Upkeep
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -56,7 +59,7 @@ PUBLIC_PATHS = {"/v1/health"}  # API paths that answer without a key
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS_PER_PROCESS
-    upkeep: background.Upkeep | None = app.state.upkeep
+    upkeep: Upkeep | None = app.state.upkeep
     if upkeep is not None:
         upkeep.start()
     try:
@@ -71,6 +74,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests).
     With ``upkeep``, balance deltas are folded and expired idempotency keys purged in a
     background thread while the app runs (``paytrack serve`` does this by default)."""
+    from paytrack.entrypoints.upkeep import Upkeep  # it imports the views, and so this package
+
     settings = settings or Settings()
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
@@ -78,8 +83,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                          redirect_slashes=False,  # its redirect would echo the Host header
                          dependencies=[Depends(parameters.no_unknown_parameters)])
     app.state.storage = storage
-    app.state.upkeep = background.Upkeep(storage, settings.upkeep_interval_s,
-                                         rules=settings.delivery_rules) \
+    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s,
+                              rules=settings.delivery_rules) \
         if upkeep and storage is not None else None
     problems.install(app)
     # The last added runs first: the key is checked before the body is counted or read.
