@@ -140,20 +140,25 @@ class DeliveryRules:
 
 def json_safe(value: Any) -> Any:
     """``value`` with only JSON types: datetimes as ISO 8601 in UTC (``…Z``), dates as ISO,
-    decimals and enums as strings."""
+    decimals and enums as strings. (On every capture's path: plain values go first.)"""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return json_safe(value.value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
+    if isinstance(value, Enum):
+        return json_safe(value.value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def new_secret() -> str:
