@@ -153,3 +153,17 @@ def test_a_refund_that_failed_is_one_refund_failed_event(storage):
     committed(storage, lambda uow: emit_refund_failed(uow, {**refund, "status": "failed"}))
     (failed,) = [e for e in stored_events(storage) if e["type"] == "refund.failed"]
     assert (failed["object_id"], failed["data"]["status"]) == (refund["id"], "failed")
+
+
+def test_an_approved_refund_a_dispute_stops_is_one_refund_failed_event(storage):
+    """A refund approved but not yet carried out (waiting on its gateway) that a dispute
+    cancels has failed: the platform hears ``refund.failed``."""
+    paid = new_payment(storage)
+    requested = committed(storage, refunds.request_refund, paid["id"], ADMIN, reason="r",
+                          amount=100)
+    committed(storage, lambda uow: uow.refunds.transition(  # as a gateway's refund waits
+        requested["id"], {"requested"}, "approved", {"updated_at": uow.now()}))
+    committed(storage, disputes.open_dispute, paid["id"], ADMIN, amount=1000, reason="fraud")
+    (failed,) = [e for e in stored_events(storage) if e["type"] == "refund.failed"]
+    assert (failed["object_id"], failed["data"]["status"], failed["data"]["failure_reason"]
+            ) == (requested["id"], "failed", "payment disputed")

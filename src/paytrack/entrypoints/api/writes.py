@@ -128,7 +128,6 @@ class Write:
             uow.commit()
         return response
 
-
     def _replayed(self, replay: idempotency.Replay) -> Response:
         media_type = "application/json" if replay.status < 400 else MEDIA_TYPE
         return Response(self._unseal(replay.body), status_code=replay.status,
