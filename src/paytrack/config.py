@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, StrictInt, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from paytrack.domain.errors import PaytrackError
+from paytrack.domain.events import DeliveryRules
 from paytrack.domain.payouts import PayoutRules
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
@@ -55,6 +56,15 @@ class Settings(BaseSettings):
     # paytrack's own address as customers and gateways reach it: hosted checkout pages,
     # return URLs and the simulator's webhooks are built on it.
     public_url: str = "http://127.0.0.1:8000"
+    # Events to the platform (domain/events.py): sends per delivery before it is dead, the
+    # backoff between them (full jitter, base doubling up to the cap), the timeout of each
+    # network step of a send (at most 10 s) and how long a claimed delivery stays its
+    # worker's before another may send it.
+    event_max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    event_backoff_base_s: Annotated[float, Field(gt=0)] = 10.0
+    event_backoff_cap_s: Annotated[float, Field(gt=0)] = 6 * 3600.0
+    event_timeout_s: Annotated[float, Field(gt=0, le=10)] = 10.0
+    event_lease_s: Annotated[float, Field(gt=0)] = 60.0
     # Refund rules (domain/refund_rules.py), until an admin sets others through the API.
     # All off by default: every refund request waits for an admin.
     refund_auto_approve_max_amount: dict[str, StrictInt] = Field(default_factory=dict)
@@ -68,6 +78,21 @@ class Settings(BaseSettings):
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _delivery_rules(self) -> Settings:
+        self._make_delivery_rules()  # its ValueError names the setting's problem
+        return self
+
+    def _make_delivery_rules(self) -> DeliveryRules:
+        return DeliveryRules(max_attempts=self.event_max_attempts,
+                             backoff_base_s=self.event_backoff_base_s,
+                             backoff_cap_s=self.event_backoff_cap_s,
+                             timeout_s=self.event_timeout_s, lease_s=self.event_lease_s)
+
+    @cached_property
+    def delivery_rules(self) -> DeliveryRules:
+        return self._make_delivery_rules()
 
     @model_validator(mode="after")
     def _refund_rules(self) -> Settings:

@@ -138,7 +138,7 @@ HOSTILE = [None, True, -1, 0, 2**31, 2**63, 2**64, -(2**63) - 1, 10**40, 1.5, 1e
 def _write_routes(app):
     for path, ops in app.openapi()["paths"].items():
         for method, op in ops.items():
-            if method not in ("post", "put"):
+            if method not in ("post", "put", "patch"):
                 continue
             schema = op.get("requestBody", {}).get("content", {}).get("application/json", {})
             yield method, path, schema.get("schema")
@@ -165,7 +165,9 @@ def test_hostile_values_in_every_field_of_every_write_route_are_never_a_500(
            "refund_id": "re_01JD8X5R2C4E6G8J0K2M4N6P8Q",
            "dispute_id": world["dispute"], "payout_id": world["payout"],
            "coupon_id": world["coupon"], "seller_id": "seller_2", "customer_id": "cust_2",
-           "gateway": "stripe", "mode": "test", "delivery_id": "whd_01JD8X5R2C4E6G8J0K2M4N6P8Q"}
+           "gateway": "stripe", "mode": "test", "delivery_id": "whd_01JD8X5R2C4E6G8J0K2M4N6P8Q",
+           "endpoint_id": "we_01JD8X5R2C4E6G8J0K2M4N6P8Q",
+           "event_id": "evt_01JD8X5R2C4E6G8J0K2M4N6P8Q"}
     failures = []
     for method, path, schema in _write_routes(app):
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m[1]], path)

@@ -1,8 +1,10 @@
 """A real ``paytrack serve`` killed with SIGKILL again and again while clients create,
 capture and refund with idempotent retries, its upkeep releases sellers' earnings (no
-hold) and another client pays sellers out of them. Afterwards every acknowledged write
-exists exactly once, no key is locked, refunded and paid-out amounts are the acknowledged
-ones and ``paytrack ledger verify`` is clean. Bounded: about half a minute per database."""
+hold) and sends events to a platform's endpoint, and another client pays sellers out of
+them. Afterwards every acknowledged write exists exactly once, no key is locked, refunded
+and paid-out amounts are the acknowledged ones, ``paytrack ledger verify`` is clean, and
+the endpoint has received a verified ``payment.succeeded`` for every payment that
+succeeded: no event lost to a kill. Bounded: about half a minute per database."""
 
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ import pytest
 
 from paytrack.services.keys import create_key
 from tests.integration.conftest import ADMIN
+from tests.receiver import Receiver, receiving
 
 CLIENTS = 6
 KILLS = 5
 RUN_SECONDS = 25
+EVENTS_WAIT_S = 60  # after the last restart: a lease to run out, then the sends
 PAYTRACK = str(Path(sys.executable).with_name("paytrack"))
 PAYOUT_KEY = "gAUmQyhLf6s_1d0pDZRVdRqSlTj8LrQ3tvlkHcMhJHo="  # a Fernet key for the test
 
@@ -59,7 +63,9 @@ class Server:
         self.env = {**os.environ, "PAYTRACK_DATABASE_URL": database_url,
                     # earnings are due at once and released every 0.2 s, under the kills
                     "PAYTRACK_HOLD_DAYS": "0", "PAYTRACK_UPKEEP_INTERVAL_S": "0.2",
-                    "PAYTRACK_PAYOUT_KEYS": PAYOUT_KEY}
+                    "PAYTRACK_PAYOUT_KEYS": PAYOUT_KEY,
+                    # a delivery a kill interrupted is sent again 3 s after its claim
+                    "PAYTRACK_EVENT_TIMEOUT_S": "2", "PAYTRACK_EVENT_LEASE_S": "3"}
         self.log = (tmp_path / "server.log").open("ab")
         self.process: subprocess.Popen | None = None
 
@@ -187,13 +193,30 @@ def _payout_accounts(url: str, token: str) -> None:
             assert reply.status_code == 200, reply.text
 
 
-def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage, tmp_path):
+def _endpoint(url: str, token: str, receiver: Receiver) -> None:
+    with httpx.Client(base_url=url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        reply = client.post("/v1/event-endpoints", json={
+            "url": receiver.url, "event_types": ["payment.succeeded"]})
+        assert reply.status_code == 201, reply.text
+        receiver.secret = reply.json()["secret"]
+
+
+@pytest.fixture
+def receiver():
+    with receiving() as r:
+        yield r
+
+
+def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage, tmp_path,
+                                                          receiver):
     with storage.unit_of_work() as uow:
         _, token = create_key(uow, "admin", ADMIN)
         uow.commit()
     server = Server(database_url, tmp_path)
     server.start()
     _payout_accounts(server.url, token)
+    _endpoint(server.url, token, receiver)
     acks: list[Ack] = []
     payouts: list[PayoutAck] = []
     errors: list[str] = []
@@ -218,6 +241,7 @@ def test_acknowledged_writes_survive_sigkill_exactly_once(database_url, storage,
         assert not any(c.is_alive() for c in clients)
         _check(server, token, acks)
         _check_payouts(server, token, payouts)
+        _check_events(server, token, receiver)
     finally:
         server.kill()
     verify = subprocess.run([PAYTRACK, "ledger", "verify"], env=server.env,
@@ -271,11 +295,34 @@ def _check_payouts(server: Server, token: str, payouts: list[PayoutAck]) -> None
                 assert min(row["pending"], row["available"], row["debt"]) >= 0, row
 
 
-def _all(client: httpx.Client, path: str) -> list[dict]:
+def _check_events(server: Server, token: str, receiver: Receiver) -> None:
+    """Every payment the database says succeeded has exactly one ``payment.succeeded``
+    event, and the endpoint receives it (verified; perhaps more than once), after the
+    upkeep of the restarted server sends what the kills interrupted."""
+    with httpx.Client(base_url=server.url, timeout=10,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        succeeded = {p["id"] for p in _all(client, "/v1/payments")
+                     if p["succeeded_at"] is not None}
+        events = _all(client, "/v1/events", {"type": "payment.succeeded"})
+        assert sorted(e["object_id"] for e in events) == sorted(succeeded)
+
+        def received() -> set[str]:
+            return {p["data"]["object"]["id"] for p in receiver.payloads("payment.succeeded")}
+
+        deadline = time.monotonic() + EVENTS_WAIT_S
+        while not succeeded <= received() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert succeeded - received() == set(), "events lost"
+        assert received() == succeeded
+        assert set(receiver.ids) == {e["id"] for e in events}
+        assert receiver.refused == 0
+
+
+def _all(client: httpx.Client, path: str, filters: dict | None = None) -> list[dict]:
     rows: list[dict] = []
     cursor = None
     while True:
-        params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        params = {**(filters or {}), "limit": 100, **({"cursor": cursor} if cursor else {})}
         page = client.get(path, params=params).json()
         rows += page["data"]
         if not page["has_more"]:

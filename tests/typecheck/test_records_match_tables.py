@@ -12,6 +12,7 @@ from paytrack.adapters.storage.keys import IdempotencyRecord
 from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
 from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
 from paytrack.domain.disputes import Dispute
+from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.gateways import StoredGatewayConfig, WebhookDelivery
 from paytrack.domain.ledger import JournalEntryRow
 from paytrack.domain.parties import Customer, Item, Seller
@@ -43,6 +44,9 @@ def keys(record: type) -> set[str]:
     (tables.payout_accounts, PayoutAccount, set()),
     (tables.gateway_configs, StoredGatewayConfig, set()),
     (tables.webhook_deliveries, WebhookDelivery, set()),
+    (tables.events, Event, set()),
+    (tables.event_endpoints, EventEndpoint, set()),
+    (tables.event_deliveries, EventDelivery, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:
@@ -55,6 +59,9 @@ def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: t
     ("dispute", Dispute, set()),
     ("status_event", PaymentEvent, set()),
     ("payout", Payout, set()),
+    ("event", Event, set()),
+    ("event_endpoint", EventEndpoint, set()),
+    ("event_delivery", EventDelivery, set()),
 ])
 def test_every_field_a_view_shows_is_a_key_of_its_record(kind: str, record: type,
                                                          derived: set[str]) -> None:

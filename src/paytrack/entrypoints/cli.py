@@ -305,19 +305,24 @@ def ledger_rebuild() -> None:
 
 @payout_keys_app.command("rotate")
 def payout_keys_rotate() -> None:
-    """Re-encrypt every stored payout account with the newest payout key.
+    """Re-encrypt every stored payout account (and gateway configuration and event endpoint
+    secret) with the newest payout key.
 
     Put a new key first in PAYTRACK_PAYOUT_KEYS (comma-separated, newest first), keep the
     old ones after it, run this, then drop the old keys. One transaction: all accounts or
     none.
     """
     from paytrack.adapters.secrets import KeyMissing
+    from paytrack.services.event_endpoints import rotate_endpoint_keys
+    from paytrack.services.gateways import rotate_gateway_keys
     from paytrack.services.payouts import rotate_payout_keys
 
     storage = open_storage()
     try:
         with storage.unit_of_work() as uow:
             done = rotate_payout_keys(uow, SYSTEM)
+            endpoints = rotate_endpoint_keys(uow, SYSTEM)
+            configs = rotate_gateway_keys(uow, SYSTEM)
             uow.commit()
     except KeyMissing:
         _usage("a payout account is encrypted with a key PAYTRACK_PAYOUT_KEYS no longer "
@@ -325,8 +330,10 @@ def payout_keys_rotate() -> None:
                "was changed")
     except ValueError as exc:  # a configured key that is not a Fernet key
         _usage(str(exc))
-    console.print(f"re-encrypted {done} payout account(s) with the newest key; keys after "
-                  "the first in PAYTRACK_PAYOUT_KEYS may now be removed", highlight=False)
+    console.print(f"re-encrypted {done} payout account(s), {configs} gateway "
+                  f"configuration(s) and {endpoints} event endpoint secret(s) with the "
+                  "newest key; keys after the first in "
+                  "PAYTRACK_PAYOUT_KEYS may now be removed", highlight=False)
 
 
 @payout_keys_app.command("new")
@@ -428,23 +435,32 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                                                    help="Seconds between rounds")] = 5.0,
            once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
            = False) -> None:
-    """Release sellers' earnings past their hold, fold balance deltas and purge expired
-    idempotency keys.
+    """Release sellers' earnings past their hold, fold balance deltas, purge expired
+    idempotency keys and send events to the platform's endpoints.
 
     `paytrack serve` does this itself unless started with --no-upkeep; run the worker
     when it is. Several workers and servers may run it at once.
     """
+    from paytrack.entrypoints.deliverer import Deliverer
     from paytrack.entrypoints.upkeep import run_once
 
-    storage = open_storage()
-    while True:
-        folded, purged, released = run_once(storage)
-        if folded or purged or released or once:
-            console.print(f"released {released} seller earnings, folded {folded} balance "
-                          f"deltas, purged {purged} idempotency keys")
-        if once:
-            return
-        time.sleep(interval)
+    settings = Settings()
+    storage = open_storage(settings)
+    deliverer = Deliverer(settings.delivery_rules)
+    try:
+        while True:
+            done = run_once(storage, deliverer=deliverer)
+            if any(done) or once:
+                console.print(f"released {done.released} seller earnings, folded "
+                              f"{done.folded} balance deltas, purged {done.purged} "
+                              f"idempotency keys, dispatched {done.dispatched} events, "
+                              f"delivered {done.delivered} ({done.delivery_failures} "
+                              "deliveries failed)")
+            if once:
+                return
+            time.sleep(interval)
+    finally:
+        deliverer.close()
 
 
 @app.command()

@@ -1,19 +1,29 @@
 """Background upkeep: release sellers' earnings whose hold has ended, fold appended balance
-deltas into account rows and purge expired idempotency keys. ``paytrack worker`` runs it
-alone; ``paytrack serve`` runs it in a thread beside the API unless told not to.
+deltas into account rows, purge expired idempotency keys, and send events to the platform
+(``deliverer.py``). ``paytrack worker`` runs it alone; ``paytrack serve`` runs it in a
+thread beside the API unless told not to.
 
 Several processes may run it at once: a fold deletes the deltas it adds (``DELETE …
 RETURNING``) in the transaction that adds them, so a delta is folded by exactly one of
-them, and a purge deletes only keys past their lifetime.
+them, a purge deletes only keys past their lifetime, and events and deliveries are claimed
+with ``SKIP LOCKED`` (each delivery under a lease).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import NamedTuple
 
+import httpx
+
+from paytrack.adapters.gateways.simulator import SimulatorGateway
 from paytrack.adapters.storage.uow import Storage
+from paytrack.domain.events import DeliveryRules
+from paytrack.entrypoints.deliverer import Deliverer
+from paytrack.services import gateway_jobs
+from paytrack.services import gateways as gateway_config
 from paytrack.services.idempotency import purge_expired
 from paytrack.services.ledger import fold_balances
 from paytrack.services.seller_funds import release_due
@@ -25,13 +35,25 @@ class Round(NamedTuple):
     folded: int  # balance deltas
     purged: int  # idempotency keys
     released: int = 0  # seller earnings
+    dispatched: int = 0  # events fanned out to their endpoints
+    delivered: int = 0  # event deliveries an endpoint took
+    delivery_failures: int = 0  # event deliveries that failed (retried later, or dead)
+    sent: int = 0  # refunds and payouts sent to their gateways
+    expired: int = 0  # checkouts expired unpaid (canceled) or found paid (captured)
+    simulated: int = 0  # the simulator's webhooks delivered to paytrack
 
 
 MAX_RELEASE_BATCHES = 20  # per round: the next round goes on where this one stopped
+REJECTED_KEPT = timedelta(days=7)  # unsigned webhook deliveries, then purged
+PURGE_BATCH = 1000
 
 
-def run_once(storage: Storage) -> Round:
-    """Releases, one fold and one purge, each in its own short transaction."""
+def run_once(storage: Storage, http: httpx.Client | None = None,
+             rules: DeliveryRules | None = None, *,
+             deliverer: Deliverer | None = None) -> Round:
+    """Releases, one fold, one purge and a round of event deliveries, each in short
+    transactions of its own. Events are sent with ``http`` (else a client made with
+    ``rules.timeout_s`` when first needed, closed at the end), or by ``deliverer``."""
     released = 0
     for _ in range(MAX_RELEASE_BATCHES):
         with storage.unit_of_work() as uow:
@@ -46,7 +68,34 @@ def run_once(storage: Storage) -> Round:
     with storage.unit_of_work() as uow:
         purged = purge_expired(uow)
         uow.commit()
-    return Round(folded, purged, released)
+    sent = gateway_jobs.send_due(storage)
+    expired = gateway_jobs.expire_checkouts(storage)
+    with storage.unit_of_work() as uow:
+        uow.webhooks.purge_rejected(uow.now() - REJECTED_KEPT, PURGE_BATCH)
+        uow.commit()
+    sender = deliverer or Deliverer(rules, http)
+    try:
+        simulated = _simulator_webhooks(storage, sender.client())
+        events = sender.run(storage)
+    finally:
+        if deliverer is None:
+            sender.close()
+    return Round(folded, purged, released, *events, sent=sum(sent), expired=expired,
+                 simulated=simulated)
+
+
+def _simulator_webhooks(storage: Storage, http: httpx.Client) -> int:
+    """Deliver the simulator's due webhooks to paytrack's own intake (PAYTRACK_PUBLIC_URL),
+    as the real gateways would; nothing to do when the simulator was never used."""
+    with storage.unit_of_work() as uow:
+        if not uow.gateway_configs.of_gateway("simulator"):
+            return 0
+        adapter = gateway_config.adapter_for(uow, "simulator")
+        now = uow.now()
+        uow.commit()
+    assert isinstance(adapter, SimulatorGateway)
+    return adapter.deliver_due(http, f"{storage.gateways.public_url}/v1/webhooks/simulator",
+                               now)
 
 
 class Upkeep:
@@ -54,9 +103,11 @@ class Upkeep:
     A failed round (the database restarting, a lock timeout) is logged and the next one
     runs as usual."""
 
-    def __init__(self, storage: Storage, interval_s: float) -> None:
+    def __init__(self, storage: Storage, interval_s: float, *,
+                 rules: DeliveryRules | None = None, http: httpx.Client | None = None) -> None:
         self.storage = storage
         self.interval_s = interval_s
+        self.deliverer = Deliverer(rules, http)  # one HTTP client for the thread's life
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="paytrack-upkeep",
                                         daemon=True)
@@ -69,6 +120,8 @@ class Upkeep:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout_s)
+        if not self._thread.is_alive():
+            self.deliverer.close()
 
     @property
     def running(self) -> bool:
@@ -77,11 +130,14 @@ class Upkeep:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
-                done = run_once(self.storage)
+                done = run_once(self.storage, deliverer=self.deliverer)
             except Exception:
                 log.exception("upkeep round failed; retrying in %g s", self.interval_s)
             else:
                 if any(done):
                     log.info("folded %d balance deltas, purged %d idempotency keys, "
-                             "released %d seller earnings", *done)
+                             "released %d seller earnings, dispatched %d events, "
+                             "delivered %d, %d deliveries failed, sent %d refunds and "
+                             "payouts to gateways, expired %d checkouts, delivered %d "
+                             "simulator webhooks", *done)
             self._stopping.wait(self.interval_s)

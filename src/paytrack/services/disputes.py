@@ -45,6 +45,7 @@ from paytrack.domain.errors import (
     InvalidTransition,
     ValidationFailed,
 )
+from paytrack.domain.events import EventType
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
@@ -62,6 +63,7 @@ from paytrack.domain.states import (
 )
 from paytrack.services import permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.events import emit, emit_refund_failed
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
 
@@ -134,6 +136,7 @@ def open_dispute(uow: UnitOfWork, payment_id: str, actor: Actor, *, amount: int,
                       {"payment_id": payment_id, "amount": amount, "fee": fee,
                        "status": D.OPEN, "gateway_dispute_id": gateway_dispute_id}, now)
     _record_payment_move(uow, held, actor, f"dispute {dispute_id}", now)
+    emit(uow, EventType.DISPUTE_OPENED, "dispute", dispute)
     return dispute
 
 
@@ -183,6 +186,7 @@ def win_dispute(uow: UnitOfWork, dispute_id: str, actor: Actor, *,
                               gateway=dispute["gateway"], currency=dispute["currency"],
                               amount=dispute["amount"], seller_side=seller_side), now)
     _record_payment_move(uow, payment, actor, f"dispute {dispute_id} won", now)
+    emit(uow, EventType.DISPUTE_CLOSED, "dispute", dispute)
     return dispute
 
 
@@ -206,6 +210,7 @@ def lose_dispute(uow: UnitOfWork, dispute_id: str, actor: Actor, *,
     if entry.postings:  # nothing to post when the seller's part was all of it
         uow.ledger.post(entry, now)
     _record_payment_move(uow, payment, actor, f"dispute {dispute_id} lost", now)
+    emit(uow, EventType.DISPUTE_CLOSED, "dispute", dispute)
     return dispute
 
 
@@ -270,6 +275,8 @@ def _cancel_refund_requests(uow: UnitOfWork, payment_id: str, actor: Actor,
         uow.records.audit(str(actor), f"refund.{target}", "refund", refund["id"],
                           {"status": refund["status"]},
                           {"status": str(target), "amount": refund["amount"]}, now)
+        if target is RefundStatus.FAILED:  # approved, not carried out: the platform hears
+            emit_refund_failed(uow, moved)
     if released:
         uow.payments.release_refund(payment_id, released, now)
 

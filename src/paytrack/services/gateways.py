@@ -96,6 +96,17 @@ def configure_gateway(uow: UnitOfWork, actor: Actor, gateway: str, mode: str, *,
     return shown(uow, config)
 
 
+def rotate_gateway_keys(uow: UnitOfWork, actor: Actor) -> int:
+    """Re-encrypt every gateway configuration with the newest payout key (the credentials
+    do not change). Returns how many were re-encrypted."""
+    permissions.check(actor, Action.ROTATE_PAYOUT_KEYS)
+    configs = uow.gateway_configs.all()
+    for config in configs:
+        uow.gateway_configs.save({**config, "credentials_encrypted":
+                                  uow.payout_keys.rotate(config["credentials_encrypted"])})
+    return len(configs)
+
+
 def remove_gateway(uow: UnitOfWork, actor: Actor, gateway: str, mode: str) -> None:
     permissions.check(actor, Action.MANAGE_GATEWAYS)
     gateway, mode = _gateway(gateway), _mode(mode)

@@ -18,6 +18,7 @@ from paytrack.domain.errors import (
     ItemSellerMismatch,
     ValidationFailed,
 )
+from paytrack.domain.events import EventType
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
@@ -34,6 +35,7 @@ from paytrack.domain.states import (
 )
 from paytrack.services import coupons, gateways, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.events import emit
 from paytrack.services.permissions import Action
 
 P = PaymentStatus
@@ -175,6 +177,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
     if cmd.captured:
         _record_move(uow, payment, actor, None, now)
         _post_capture(uow, payment, now)
+        emit(uow, EventType.PAYMENT_SUCCEEDED, "payment", payment)
     return payment
 
 
@@ -255,6 +258,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
     coupons.payment_captured(uow, payment)
+    emit(uow, EventType.PAYMENT_SUCCEEDED, "payment", payment)
     return payment
 
 
@@ -312,6 +316,7 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
     payment = _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
                     {"failed_at": now, "failure_reason": reason}, now=now)
     coupons.payment_released(uow, payment)
+    emit(uow, EventType.PAYMENT_FAILED, "payment", payment)
     return payment
 
 
@@ -330,6 +335,7 @@ def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
     payment = _move(uow, payment_id, sources, P.CANCELED, actor, reason, {"canceled_at": now},
                     now=now, refusal=refusal)
     coupons.payment_released(uow, payment)
+    emit(uow, EventType.PAYMENT_CANCELED, "payment", payment)
     return payment
 
 

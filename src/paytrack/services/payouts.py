@@ -32,6 +32,7 @@ from paytrack.domain.errors import (
     PayoutBelowMinimum,
     ValidationFailed,
 )
+from paytrack.domain.events import EventType
 from paytrack.domain.gateways import PAYOUT_GATEWAYS
 from paytrack.domain.ids import new_id
 from paytrack.domain.ledger import seller_available, seller_debt
@@ -56,6 +57,7 @@ from paytrack.domain.states import (
 )
 from paytrack.services import gateways, permissions
 from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.events import emit
 from paytrack.services.permissions import Action
 
 S = PayoutStatus
@@ -150,6 +152,7 @@ def pay_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reference: str)
     payout = _move(uow, payout_id, S.PAID, actor, None,
                    {"paid_at": now, "reference": reference})
     uow.ledger.post(paid_entry(payout), now)
+    emit(uow, EventType.PAYOUT_PAID, "payout", payout)
     return payout
 
 
@@ -163,6 +166,7 @@ def fail_payout(uow: UnitOfWork, payout_id: str, actor: Actor, *, reason: str) -
     payout = _move(uow, payout_id, S.FAILED, actor, reason,
                    {"failed_at": now, "failure_reason": reason, "decided_by": str(actor)})
     _return_funds(uow, payout, "payout.failed", now)
+    emit(uow, EventType.PAYOUT_FAILED, "payout", payout)
     return payout
 
 

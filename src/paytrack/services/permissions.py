@@ -26,6 +26,7 @@ from paytrack.domain.actors import Actor, Role
 from paytrack.domain.coupons import Coupon
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.errors import Forbidden, NotFound
+from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
@@ -70,6 +71,9 @@ class Action(StrEnum):
     MANAGE_GATEWAYS = "configure gateways"
     READ_WEBHOOKS = "read gateway webhook deliveries"
     REPLAY_WEBHOOK = "replay a gateway webhook delivery"
+    MANAGE_EVENT_ENDPOINTS = "register, read or change event endpoints"
+    READ_EVENTS = "read events and their deliveries"
+    REDELIVER_EVENTS = "redeliver an event"
 
 
 class Reach(StrEnum):
@@ -145,6 +149,10 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.MANAGE_GATEWAYS: ADMIN_ONLY,
     Action.READ_WEBHOOKS: ADMIN_ONLY,
     Action.REPLAY_WEBHOOK: ADMIN_ONLY,
+    # Events go to the platform itself, about every seller and customer.
+    Action.MANAGE_EVENT_ENDPOINTS: ADMIN_ONLY,
+    Action.READ_EVENTS: ADMIN_ONLY,
+    Action.REDELIVER_EVENTS: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -270,9 +278,26 @@ COUPON_FIELDS = {
     # across every seller's payments, and the platform's notes.
     "platform": frozenset({"seller_ids", "redemptions_held", "deactivation_reason"}),
 }
+# An endpoint's secret is shown once, by the request that made it, never in a view
+# (``secret_encrypted`` is in no group).
+EVENT_ENDPOINT_FIELDS = {
+    "endpoint": frozenset({"id", "url", "description", "event_types", "active",
+                           "disabled_reason", "created_at", "updated_at"}),
+}
+EVENT_FIELDS = {
+    "event": frozenset({"id", "type", "object_type", "object_id", "data", "created_at",
+                        "dispatched_at"}),
+}
+EVENT_DELIVERY_FIELDS = {
+    "delivery": frozenset({"id", "event_id", "endpoint_id", "status", "attempts",
+                           "next_attempt_at", "last_attempt_at", "response_status",
+                           "last_error", "created_at", "delivered_at"}),
+}
 FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
-          "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS}
+          "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS,
+          "event_endpoint": EVENT_ENDPOINT_FIELDS, "event": EVENT_FIELDS,
+          "event_delivery": EVENT_DELIVERY_FIELDS}
 
 SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
@@ -289,6 +314,9 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "payout": {Role.ADMIN: ("payout", "submission"), Role.SELLER: ("payout",)},
     "payout_account": {Role.ADMIN: ("masked",), Role.SELLER: ("masked",)},
     "coupon": {Role.ADMIN: ("terms", "platform"), Role.SELLER: ("terms",)},
+    "event_endpoint": {Role.ADMIN: ("endpoint",)},
+    "event": {Role.ADMIN: ("event",)},
+    "event_delivery": {Role.ADMIN: ("delivery",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
@@ -319,13 +347,20 @@ def view(actor: Actor, kind: Literal["payout_account"], row: Mapping[str, Any]
          ) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event_endpoint"], row: EventEndpoint) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event"], row: Event) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["event_delivery"], row: EventDelivery) -> dict[str, Any]: ...
 
 
 def view(actor: Actor, kind: str,
-         row: Payment | Refund | Dispute | PaymentEvent | Payout | Coupon | Mapping[str, Any]
-         ) -> dict[str, Any]:
+         row: Payment | Refund | Dispute | PaymentEvent | Payout | Coupon | EventEndpoint
+         | Event | EventDelivery | Mapping[str, Any]) -> dict[str, Any]:
     """What ``actor`` may see of ``row`` (a ``kind``: payment, refund, dispute,
-    status_event, payout, payout_account or coupon)."""
+    status_event, payout, payout_account, coupon, event_endpoint, event or
+    event_delivery)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
     if _rights(actor.role) is not Role.ADMIN:

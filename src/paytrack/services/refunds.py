@@ -30,6 +30,7 @@ from paytrack.domain.errors import (
     RefundExceedsCaptured,
     RefundWindowClosed,
 )
+from paytrack.domain.events import EventType
 from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import format_amount
@@ -46,6 +47,7 @@ from paytrack.domain.states import (
 )
 from paytrack.services import coupons, gateways, permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
+from paytrack.services.events import emit, emit_refund_failed
 from paytrack.services.payments import get_payment, split_of
 from paytrack.services.permissions import Action
 
@@ -153,8 +155,10 @@ def settle_refund(uow: UnitOfWork, refund_id: str, actor: Actor, *, succeeded: b
         uow.refunds.update(refund_id, sent)
         return _succeed(uow, refund_id, actor)
     reason = (reason or "the gateway refused the refund")[:500]
-    return _release(uow, refund_id, R.FAILED, actor, reason,
-                    {**sent, "failed_at": now, "failure_reason": reason})
+    failed = _release(uow, refund_id, R.FAILED, actor, reason,
+                      {**sent, "failed_at": now, "failure_reason": reason})
+    emit_refund_failed(uow, failed)
+    return failed
 
 
 def record_gateway_refund(uow: UnitOfWork, payment_id: str, actor: Actor, *, amount: int,
@@ -249,6 +253,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],
                       {"status": payment["previous_status"], "refunded_amount": after - amount},
                       {"status": payment["status"], "refunded_amount": after}, now)
+    emit(uow, EventType.REFUND_SUCCEEDED, "refund", refund)
     return refund
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from paytrack.domain.coupons import CouponKind, FundedBy, RedemptionStatus
 from paytrack.domain.disputes import DisputeReason
+from paytrack.domain.events import DeliveryStatus
 from paytrack.domain.payouts import PayoutMethod
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -841,4 +842,64 @@ simulator_webhooks = Table(
     Index(None, "status", "due_at"),
     Index(None, "event_id"),
     Index(None, "payment_id"),
+)
+
+
+# -- events to the platform (domain/events.py) -------------------------------------------
+
+# The outbox: one row per change the platform hears about, written in the change's own
+# transaction (appended with the rest of its rows); ``data`` is the object as it was.
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("object_type", String(20), nullable=False),
+    Column("object_id", Id, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("dispatched_at", UTCDateTime),  # NULL until its deliveries are made
+    Index(None, "object_id", "id"),
+    # What dispatch reads: only the few not yet fanned out.
+    Index("ix_events_undispatched", "id",
+          sqlite_where=text("dispatched_at IS NULL"),
+          postgresql_where=text("dispatched_at IS NULL")),
+    implicit_returning=False,
+)
+
+event_endpoints = Table(
+    "event_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500)),
+    Column("event_types", Json, nullable=False),  # a list of types; empty: every type
+    Column("secret_encrypted", Text, nullable=False),  # a Fernet token (payout keys)
+    Column("active", Boolean, nullable=False),
+    *_timestamps(),
+    Column("disabled_reason", String(500)),
+    CheckConstraint("active OR disabled_reason IS NOT NULL", name="disabled_has_reason"),
+)
+
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("event_id", Id, ForeignKey("events.id"), nullable=False),
+    Column("endpoint_id", Id, ForeignKey("event_endpoints.id"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    # When it is due (pending, failed), or when the lease of its worker ends (delivering).
+    Column("next_attempt_at", UTCDateTime),
+    Column("last_attempt_at", UTCDateTime),
+    Column("response_status", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    UniqueConstraint("event_id", "endpoint_id"),
+    CheckConstraint(_in("status", DeliveryStatus), name="status_known"),
+    CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+    CheckConstraint("status NOT IN ('pending', 'failed', 'delivering') "
+                    "OR next_attempt_at IS NOT NULL", name="due_is_dated"),
+    Index(None, "status", "next_attempt_at"),
 )

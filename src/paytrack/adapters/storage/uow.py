@@ -16,6 +16,11 @@ from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
+from paytrack.adapters.storage.events import (
+    EventDeliveryRepository,
+    EventEndpointRepository,
+    EventRepository,
+)
 from paytrack.adapters.storage.gateways import GatewayConfigRepository, WebhookDeliveryRepository
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
@@ -121,6 +126,9 @@ class UnitOfWork:
         self.payout_accounts = PayoutAccountRepository(self.conn)
         self.payout_keys = self.storage.payout_keys
         self.records = RecordRepository(self.conn, self.appender)
+        self.events = EventRepository(self.conn, self.appender)
+        self.event_endpoints = EventEndpointRepository(self.conn)
+        self.event_deliveries = EventDeliveryRepository(self.conn)
         self.api_keys = ApiKeyRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
         self.refund_rules = RefundRuleRepository(self.conn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
@@ -21,6 +22,7 @@ from paytrack.entrypoints.api.routes import (
     checkout,
     coupons,
     disputes,
+    events,
     gateways,
     ledger,
     parties,
@@ -32,8 +34,10 @@ from paytrack.entrypoints.api.routes import (
     webhooks,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
-from paytrack.entrypoints.upkeep import Upkeep
 from paytrack.services import gateways as gateway_config
+
+if TYPE_CHECKING:
+    from paytrack.entrypoints.upkeep import Upkeep
 
 DESCRIPTION = """
 Payment tracking and a revenue ledger for marketplaces.
@@ -77,6 +81,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     """The app; ``storage`` may be attached later as ``app.state.storage`` (tests).
     With ``upkeep``, balance deltas are folded and expired idempotency keys purged in a
     background thread while the app runs (``paytrack serve`` does this by default)."""
+    from paytrack.entrypoints.upkeep import Upkeep  # it imports the views, and so this package
+
     settings = settings or Settings()
     # FastAPIOffline: the same FastAPI, with /docs assets served locally (works offline).
     app = FastAPIOffline(title="paytrack", version=paytrack.__version__,
@@ -84,7 +90,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                          redirect_slashes=False,  # its redirect would echo the Host header
                          dependencies=[Depends(parameters.no_unknown_parameters)])
     app.state.storage = storage
-    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s) \
+    app.state.upkeep = Upkeep(storage, settings.upkeep_interval_s,
+                              rules=settings.delivery_rules) \
         if upkeep and storage is not None else None
     problems.install(app)
     # The last added runs first: the key is checked before the body is counted or read.
@@ -94,7 +101,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy, gateways, webhooks):
+                   refund_policy, gateways, webhooks, events):
         app.include_router(module.api)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))

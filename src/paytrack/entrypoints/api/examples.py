@@ -96,3 +96,17 @@ VALIDATE_COUPON = _examples(
 DEACTIVATE_COUPON = _examples(
     {"reason": "the spring sale is over"},
 )
+CREATE_EVENT_ENDPOINT = _examples(
+    {"url": "https://courses.example.com/hooks/paytrack",
+     "event_types": ["payment.succeeded", "refund.succeeded"],
+     "description": "enroll the student; take the course back on a refund"},
+    {"url": "https://shop.example.com/paytrack/events"},
+)
+UPDATE_EVENT_ENDPOINT = _examples(
+    {"event_types": ["payment.succeeded", "payment.failed", "refund.succeeded"]},
+    {"active": True},
+)
+REDELIVER_EVENT = _examples(
+    {"endpoint_id": "we_01JD8X5R2C4E6G8J0K2M4N6P8Q"},
+    {},
+)

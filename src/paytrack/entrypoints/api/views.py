@@ -8,18 +8,25 @@ documents them as ``anyOf`` (a customer's payment simply has no ``platform_fee``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal, overload
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal, cast, overload
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.coupons import Coupon
 from paytrack.domain.disputes import Dispute
+from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.payments import Payment, refundable_amount
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
+from paytrack.entrypoints.api.event_schemas import (
+    EventDeliveryOut,
+    EventEndpointOut,
+    EventOut,
+    EventPayloadOut,
+)
 from paytrack.entrypoints.api.schemas import (
     CouponOut,
     DisputeOut,
@@ -49,7 +56,9 @@ def _cut(full: type[BaseModel], kind: str, role: Role) -> type[BaseModel]:
 
 for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"), (DisputeOut, "dispute"),
                      (StatusEventOut, "status_event"), (PayoutOut, "payout"),
-                     (PayoutAccountOut, "payout_account"), (CouponOut, "coupon")):
+                     (PayoutAccountOut, "payout_account"), (CouponOut, "coupon"),
+                     (EventEndpointOut, "event_endpoint"), (EventOut, "event"),
+                     (EventDeliveryOut, "event_delivery")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
         f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
 
@@ -109,6 +118,14 @@ def present(actor: Actor, kind: Literal["payout"], row: Payout) -> dict[str, Any
 def present(actor: Actor, kind: Literal["payout_account"], row: Any) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["coupon"], row: Coupon) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["event_endpoint"], row: EventEndpoint
+            ) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["event"], row: Event) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["event_delivery"], row: EventDelivery
+            ) -> dict[str, Any]: ...
 
 
 def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
@@ -116,7 +133,31 @@ def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
     answers with goes through here."""
     if kind == "payment":
         row = {**row, "refundable_amount": refundable_amount(row)}
+    if kind == "event":
+        return {**permissions.view(actor, kind, row), "data": {"object": _object_of(row)}}
     return permissions.view(actor, kind, row)
+
+
+# -- events to the platform --------------------------------------------------------------
+
+_PLATFORM = Actor(Role.SYSTEM)  # what an endpoint sees: the admin's view
+_present_any = cast(Callable[[Actor, str, Mapping[str, Any]], dict[str, Any]], present)
+
+
+def _object_of(event: Event) -> dict[str, Any]:
+    """The event's object as an admin sees it, from the snapshot taken when it happened
+    (a field added to the view since then shows as null)."""
+    kind = event["object_type"]
+    fields = permissions.visible_fields(Role.ADMIN, kind)
+    return _present_any(_PLATFORM, kind, {**dict.fromkeys(fields), **event["data"]})
+
+
+def event_payload(event: Event) -> bytes:
+    """The body of every delivery of ``event``: ``{"id", "type", "created_at", "data":
+    {"object"}}``, the same bytes on every retry."""
+    return EventPayloadOut.model_validate({
+        "id": event["id"], "type": event["type"], "created_at": event["created_at"],
+        "data": {"object": _object_of(event)}}).model_dump_json().encode()
 
 
 @overload
@@ -133,6 +174,12 @@ def present_page(actor: Actor, kind: Literal["dispute"], rows: Sequence[Dispute]
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["coupon"], rows: Sequence[Coupon],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["event_endpoint"], rows: Sequence[EventEndpoint],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["event"], rows: Sequence[Event],
                  limit: int) -> dict[str, Any]: ...
 
 

@@ -4,10 +4,14 @@ A POST's key is claimed, its work done and its response stored in one database
 transaction (``Write.run``), so a crash at any instant leaves all three or none: a retry
 replays the stored response or runs for the first time, never twice. All of it runs in the
 endpoint's own thread, so a request holding a lock never waits for a free thread.
+
+A response that carries a secret (an event endpoint's signing secret) names it in
+``sealed``: the stored copy holds it encrypted with the payout keys, and a replay decrypts it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from functools import cache
 from typing import Annotated, Any, NamedTuple
@@ -74,11 +78,15 @@ class Write:
         self.request = request
         self.storage = storage
         self.key: _Key | None = getattr(request.state, "idempotency", None)
+        self.sealed: tuple[str, ...] = ()
 
-    def run(self, work: Callable[[UnitOfWork], Any]) -> Response:
+    def run(self, work: Callable[[UnitOfWork], Any], *,
+            sealed: tuple[str, ...] = ()) -> Response:
         """Claim the key, do ``work``, shape its result as the route's response, store the
         response with the key and commit: one transaction. A domain error rolls the work
-        back; its response is then stored for the key on its own."""
+        back; its response is then stored for the key on its own. The top-level fields
+        ``sealed`` of the response are stored encrypted."""
+        self.sealed = sealed
         try:
             return self.storage.run(lambda uow: self._attempt(uow, work))
         except (IdempotencyKeyReused, IdempotentRequestInFlight):
@@ -93,11 +101,11 @@ class Write:
         if self.key is not None:
             replay = idempotency.claim(uow, *self.key)
             if replay is not None:
-                return _replayed(replay)
+                return self._replayed(replay)
         response = self._respond(work(uow))
         if self.key is not None:
             idempotency.record(uow, self.key.scope, self.key.key, response.status_code,
-                               bytes(response.body).decode())
+                               self._seal(bytes(response.body).decode()))
         return response
 
     def _respond(self, result: Any) -> Response:
@@ -114,17 +122,39 @@ class Write:
         with self.storage.unit_of_work() as uow:
             replay = idempotency.claim(uow, *self.key)
             if replay is not None:  # a twin finished meanwhile: answer as it did
-                return _replayed(replay)
+                return self._replayed(replay)
             idempotency.record(uow, self.key.scope, self.key.key, response.status_code,
                                bytes(response.body).decode())
             uow.commit()
         return response
 
+    def _replayed(self, replay: idempotency.Replay) -> Response:
+        media_type = "application/json" if replay.status < 400 else MEDIA_TYPE
+        return Response(self._unseal(replay.body), status_code=replay.status,
+                        media_type=media_type, headers={"Idempotent-Replayed": "true"})
 
-def _replayed(replay: idempotency.Replay) -> Response:
-    media_type = "application/json" if replay.status < 400 else MEDIA_TYPE
-    return Response(replay.body, status_code=replay.status, media_type=media_type,
-                    headers={"Idempotent-Replayed": "true"})
+    def _seal(self, body: str) -> str:
+        return self._each_sealed(body, lambda value: {_SEALED: self.storage.payout_keys
+                                                      .encrypt({"value": value})})
+
+    def _unseal(self, body: str) -> str:
+        return self._each_sealed(body, lambda value: self.storage.payout_keys.decrypt(
+            value[_SEALED])["value"] if isinstance(value, dict) and _SEALED in value
+            else value)
+
+    def _each_sealed(self, body: str, change: Callable[[Any], Any]) -> str:
+        if not self.sealed:
+            return body
+        data = json.loads(body)
+        if not isinstance(data, dict) or not any(name in data for name in self.sealed):
+            return body  # a problem: nothing secret in it
+        for name in self.sealed:
+            if name in data:
+                data[name] = change(data[name])
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+_SEALED = "paytrack_sealed"  # {"secret": {"paytrack_sealed": "<Fernet token>"}}
 
 
 @cache
