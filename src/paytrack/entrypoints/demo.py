@@ -347,6 +347,7 @@ class _Year:
         self.sales: dict[str, _Sale] = {}
         self.closed_accounts = dict(CLOSED_ACCOUNTS)
         self.live: list[_Live] = []
+        self.asks = 0  # customers' refund requests so far
         midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
         for day in range(RELEASE_EVERY, 366, RELEASE_EVERY):  # and once more at the end
             self.at(midnight + timedelta(days=day), self.release)
@@ -473,8 +474,14 @@ class _Year:
             if roll < 0.8:
                 refund_payment(uow, payment_id, SYSTEM, reason=reason, amount=amount)
             else:
+                # every other customer asks for a fifth back (a small ask the refund
+                # policy refunds at once), the others for everything
+                self.asks += 1
+                part = self.asks % 2 == 0
+                total = uow.payments.get(payment_id)["total"] if part else 0  # type: ignore[index]
                 refund = request_refund(uow, payment_id, Actor(Role.CUSTOMER, customer_id),
-                                        reason=reason)
+                                        reason=reason,
+                                        amount=max(1, total // 5) if part else None)
                 if roll < 0.9 and refund["status"] == "requested":
                     reject_refund(uow, refund["id"], SYSTEM, reason="outside the refund window")
         except PaytrackError:  # pragma: no cover - the demo only asks for what is allowed
