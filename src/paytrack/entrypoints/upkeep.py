@@ -75,7 +75,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
         uow.commit()
     sender = deliverer or Deliverer(rules, http)
     try:
-        simulated = _simulator_webhooks(storage, sender.client())
+        simulated = _simulator_webhooks(storage, storage.gateways.http or sender.client())
         events = sender.run(storage)
     finally:
         if deliverer is None:
