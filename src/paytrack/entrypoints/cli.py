@@ -436,7 +436,8 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
            once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
            = False) -> None:
     """Release sellers' earnings past their hold, fold balance deltas, purge expired
-    idempotency keys and send events to the platform's endpoints.
+    idempotency keys, send events to the platform's endpoints, send approved refunds and
+    payouts to their gateways and cancel checkouts that expired unpaid.
 
     `paytrack serve` does this itself unless started with --no-upkeep; run the worker
     when it is. Several workers and servers may run it at once.
@@ -455,7 +456,9 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                               f"{done.folded} balance deltas, purged {done.purged} "
                               f"idempotency keys, dispatched {done.dispatched} events, "
                               f"delivered {done.delivered} ({done.delivery_failures} "
-                              "deliveries failed)")
+                              f"deliveries failed), sent {done.sent} refunds and payouts "
+                              f"to gateways, expired {done.expired} checkouts, delivered "
+                              f"{done.simulated} simulator webhooks")
             if once:
                 return
             time.sleep(interval)
