@@ -155,6 +155,19 @@ def test_a_refund_that_failed_is_one_refund_failed_event(storage):
     assert (failed["object_id"], failed["data"]["status"]) == (refund["id"], "failed")
 
 
+def test_a_refund_the_gateway_refuses_is_one_refund_failed_event(storage):
+    paid = new_payment(storage)
+    requested = committed(storage, refunds.request_refund, paid["id"], ADMIN, reason="r",
+                          amount=100)
+    committed(storage, lambda uow: uow.refunds.transition(  # sent, waiting for its answer
+        requested["id"], {"requested"}, "approved", {"updated_at": uow.now()}))
+    committed(storage, refunds.settle_refund, requested["id"], ADMIN, succeeded=False,
+              reason="insufficient balance at the gateway")
+    (failed,) = [e for e in stored_events(storage) if e["type"] == "refund.failed"]
+    assert (failed["object_id"], failed["data"]["status"], failed["data"]["failure_reason"]
+            ) == (requested["id"], "failed", "insufficient balance at the gateway")
+
+
 def test_an_approved_refund_a_dispute_stops_is_one_refund_failed_event(storage):
     """A refund approved but not yet carried out (waiting on its gateway) that a dispute
     cancels has failed: the platform hears ``refund.failed``."""
