@@ -77,7 +77,7 @@ def list_payments(storage: StorageDep, actor: ActorDep,
                   created_lt: IsoDateTime | None = None,
                   needs_review: NeedsReview = None,
                   gateway_payment_id: Annotated[str | None, Query(
-                      min_length=1, max_length=200, pattern=r"^\S+$",
+                      min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
                       description="the gateway's id of the payment or of its checkout "
                                   "(order, session)", examples=["pi_3P9xYz2eZvKYlo2C"])
                   ] = None) -> dict:

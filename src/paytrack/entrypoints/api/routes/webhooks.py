@@ -15,6 +15,7 @@ from paytrack.entrypoints.api.parameters import id_cursor
 from paytrack.entrypoints.api.problems import documented
 from paytrack.entrypoints.api.routes._shared import Limit, object_id, router
 from paytrack.entrypoints.api.schemas import (
+    OBJECT_ID_PATTERN,
     IsoDateTime,
     WebhookDeliveryOut,
     WebhookDeliveryPage,
@@ -46,13 +47,15 @@ def list_deliveries(storage: StorageDep, actor: Reader,
                                       | None, Query(description="processed, ignored, failed or "
                                                   "rejected", examples=["failed"])] = None,
                     event_type: Annotated[str | None, Query(
-                        max_length=100, description="the gateway's event type",
+                        max_length=100, pattern=r"^[\x21-\x7e]+$",
+                        description="the gateway's event type",
                         examples=["payment_intent.succeeded"])] = None,
                     event_id: Annotated[str | None, Query(
-                        max_length=255, description="the gateway's event id",
+                        max_length=255, pattern=r"^[\x21-\x7e]+$",
+                        description="the gateway's event id",
                         examples=["evt_1NG8Du2eZvKYlo2CUI79vXWy"])] = None,
                     payment_id: Annotated[str | None, Query(
-                        max_length=40, description="about this payment",
+                        pattern=OBJECT_ID_PATTERN, description="about this payment",
                         examples=["pay_01JD8X5R2C4E6G8J0K2M4N6P8Q"])] = None,
                     needs_review: Annotated[bool | None, Query(
                         description="only those flagged for review (true) or the others",
