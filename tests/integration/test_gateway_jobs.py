@@ -204,3 +204,20 @@ def test_a_payout_sent_to_the_gateway_cannot_be_failed_by_hand(at_gateway, provi
     assert gateway_jobs.send_due(at_gateway).payouts == 1
     done = committed(at_gateway, payouts.get_payout, payout["id"], ADMIN)
     assert done["status"] == "paid" and done["reference"].startswith("tr_")
+
+
+def test_a_gateway_part_that_fails_holds_up_no_other_part_of_the_round(at_gateway, provider,
+                                                                      monkeypatch):
+    from paytrack.entrypoints.upkeep import run_once
+
+    cmd = CreatePayment(customer_id="c1", seller_id="s1", item_type="course", item_id="k1",
+                        currency="USD", subtotal=5000, gateway="stripe")
+    committed(at_gateway, create_payment, cmd, ADMIN)
+    at_gateway.clock.now += gateways.CHECKOUT_TTL + timedelta(minutes=1)
+
+    def unreachable(storage, limit=gateway_jobs.BATCH):
+        raise OSError("the network is down")
+
+    monkeypatch.setattr(gateway_jobs, "send_due", unreachable)
+    done = run_once(at_gateway)
+    assert (done.sent, done.expired) == (0, 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -68,20 +69,37 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
     with storage.unit_of_work() as uow:
         purged = purge_expired(uow)
         uow.commit()
-    sent = gateway_jobs.send_due(storage)
-    expired = gateway_jobs.expire_checkouts(storage)
-    with storage.unit_of_work() as uow:
-        uow.webhooks.purge_rejected(uow.now() - REJECTED_KEPT, PURGE_BATCH)
-        uow.commit()
+    # The work with gateways and the platform: each part on its own, so a gateway that
+    # cannot be reached holds up neither the others nor the events.
+    sent = _safely("sending refunds and payouts to gateways",
+                   lambda: sum(gateway_jobs.send_due(storage)))
+    expired = _safely("expiring checkouts", lambda: gateway_jobs.expire_checkouts(storage))
+    _safely("purging unsigned webhook deliveries", lambda: _purge_rejected(storage))
     sender = deliverer or Deliverer(rules, http)
     try:
-        simulated = _simulator_webhooks(storage, storage.gateways.http or sender.client())
+        simulated = _safely("delivering the simulator's webhooks", lambda: (
+            _simulator_webhooks(storage, storage.gateways.http or sender.client())))
         events = sender.run(storage)
     finally:
         if deliverer is None:
             sender.close()
-    return Round(folded, purged, released, *events, sent=sum(sent), expired=expired,
+    return Round(folded, purged, released, *events, sent=sent, expired=expired,
                  simulated=simulated)
+
+
+def _safely(what: str, part: Callable[[], int]) -> int:
+    try:
+        return part()
+    except Exception:
+        log.exception("%s failed; the next round tries again", what)
+        return 0
+
+
+def _purge_rejected(storage: Storage) -> int:
+    with storage.unit_of_work() as uow:
+        purged = uow.webhooks.purge_rejected(uow.now() - REJECTED_KEPT, PURGE_BATCH)
+        uow.commit()
+    return purged
 
 
 def _simulator_webhooks(storage: Storage, http: httpx.Client) -> int:
