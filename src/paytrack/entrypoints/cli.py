@@ -437,7 +437,8 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
            = False) -> None:
     """Release sellers' earnings past their hold, fold balance deltas, purge expired
     idempotency keys, send events to the platform's endpoints, send approved refunds and
-    payouts to their gateways and cancel checkouts that expired unpaid.
+    payouts to their gateways, cancel checkouts that expired unpaid and deliver the
+    simulator's webhooks to PAYTRACK_PUBLIC_URL (set it to where `paytrack serve` listens).
 
     `paytrack serve` does this itself unless started with --no-upkeep; run the worker
     when it is. Several workers and servers may run it at once.
@@ -487,6 +488,8 @@ def demo(
 
     if serve_after:
         _port_is_free(host, port)  # before loading anything or printing a key
+        # the demo's checkouts link to the address it is about to serve on
+        os.environ.setdefault("PAYTRACK_PUBLIC_URL", f"http://{host}:{port}")
     settings = Settings()
     storage = open_storage(settings)
     with storage.unit_of_work(readonly=True) as uow:
