@@ -52,8 +52,8 @@ def test_the_server_app_folds_balance_deltas_while_it_runs(storage, make_key, ca
     assert not app.state.upkeep.running  # stopped with the app
 
 
-def test_a_failing_round_is_logged_and_the_next_one_runs(storage, captured, monkeypatch,
-                                                        caplog):
+def test_a_failing_part_is_logged_and_the_next_round_runs_it(storage, captured, monkeypatch,
+                                                             caplog):
     captured()
     failures = [OperationalError("SELECT 1", {}, Exception("the database is restarting"))] * 2
     real_fold = upkeep.fold_balances
@@ -68,7 +68,7 @@ def test_a_failing_round_is_logged_and_the_next_one_runs(storage, captured, monk
     with caplog.at_level(logging.ERROR, "paytrack.upkeep"), TestClient(app):
         assert _eventually(lambda: _deltas(storage) == 0)
     assert [r.message for r in caplog.records].count(
-        "upkeep round failed; retrying in 0.05 s") == 2
+        "folding balance deltas failed; the next round tries again") == 2
 
 
 def test_only_the_server_runs_upkeep_and_it_can_be_turned_off(database_url, monkeypatch):

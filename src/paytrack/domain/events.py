@@ -97,6 +97,7 @@ class EventDelivery(TypedDict):
     endpoint_id: str
     status: str  # a DeliveryStatus value
     attempts: int  # sends started, counted when claimed
+    claims: int  # every claim, never reset: whose result counts
     next_attempt_at: datetime | None  # due (pending, failed) or lease end (delivering)
     last_attempt_at: datetime | None
     response_status: int | None  # the endpoint's last HTTP status, if it answered
@@ -123,10 +124,16 @@ class DeliveryRules:
             raise ValueError("event deliveries need at least one attempt")
         if not 0 < self.timeout_s <= 10:
             raise ValueError("an event delivery's timeout is above 0 and at most 10 seconds")
-        if self.lease_s <= self.timeout_s:
-            raise ValueError("an event delivery's lease must outlast its timeout")
+        if self.lease_s <= self.deadline_s:
+            raise ValueError("an event delivery's lease must outlast its deadline (three "
+                             "times its timeout)")
         if not 0 < self.backoff_base_s <= self.backoff_cap_s:
             raise ValueError("event backoff: 0 < base <= cap")
+
+    @property
+    def deadline_s(self) -> float:
+        """The most one send may take, whatever the endpoint does: connect, send, answer."""
+        return 3 * self.timeout_s
 
     def backoff_ceiling_s(self, failures: int) -> float:
         """The longest wait after the ``failures``-th failure in a row (1, 2, …)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import NamedTuple
 
 import httpx
@@ -89,21 +90,32 @@ class Deliverer:
         """Send side by side; record each result as it arrives."""
         client = self._client()
         statuses = []
-        with ThreadPoolExecutor(max_workers=len(claimed),
-                                thread_name_prefix="paytrack-deliver") as pool:
+        pool = ThreadPoolExecutor(max_workers=len(claimed),
+                                  thread_name_prefix="paytrack-deliver")
+        try:
             sends = {pool.submit(self._send, client, c): c for c in claimed}
-            for done in as_completed(sends):
-                claim, sent = sends[done], done.result()
-                with storage.unit_of_work() as uow:
-                    statuses.append(record_result(uow, claim.delivery, self.rules,
-                                                  response_status=sent.status_code,
-                                                  error=sent.error))
-                    uow.commit()
-                if sent.status_code is None or not 200 <= sent.status_code < 300:
-                    log.info("event %s to endpoint %s: %s", claim.event["id"],
-                             claim.delivery["endpoint_id"],
-                             sent.error or f"HTTP {sent.status_code}")
+            # A send that trickles its answer outlasts every per-step timeout: past the
+            # deadline it counts as failed (its thread is left to end on its own).
+            late = Sent(None, f"no complete answer within {self.rules.deadline_s:g} s")
+            try:
+                for done in as_completed(sends, timeout=self.rules.deadline_s):
+                    statuses.append(self._record(storage, sends.pop(done), done.result()))
+            except FuturesTimeout:
+                for claim in sends.values():
+                    statuses.append(self._record(storage, claim, late))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
         return statuses
+
+    def _record(self, storage: Storage, claim: Claimed, sent: Sent) -> str | None:
+        with storage.unit_of_work() as uow:
+            status = record_result(uow, claim.delivery, self.rules,
+                                   response_status=sent.status_code, error=sent.error)
+            uow.commit()
+        if sent.status_code is None or not 200 <= sent.status_code < 300:
+            log.info("event %s to endpoint %s: %s", claim.event["id"],
+                     claim.delivery["endpoint_id"], sent.error or f"HTTP {sent.status_code}")
+        return status
 
     def _send(self, client: httpx.Client, claim: Claimed) -> Sent:
         if claim.secret is None:

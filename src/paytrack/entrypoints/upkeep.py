@@ -15,14 +15,14 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import httpx
 
 from paytrack.adapters.gateways.simulator import SimulatorGateway
-from paytrack.adapters.storage.uow import Storage
+from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.events import DeliveryRules
-from paytrack.entrypoints.deliverer import Deliverer
+from paytrack.entrypoints.deliverer import Delivered, Deliverer
 from paytrack.services import gateway_jobs
 from paytrack.services import gateways as gateway_config
 from paytrack.services.idempotency import purge_expired
@@ -30,6 +30,7 @@ from paytrack.services.ledger import fold_balances
 from paytrack.services.seller_funds import release_due
 
 log = logging.getLogger("paytrack.upkeep")
+T = TypeVar("T")
 
 
 class Round(NamedTuple):
@@ -55,31 +56,20 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
     """Releases, one fold, one purge and a round of event deliveries, each in short
     transactions of its own. Events are sent with ``http`` (else a client made with
     ``rules.timeout_s`` when first needed, closed at the end), or by ``deliverer``."""
-    released = 0
-    for _ in range(MAX_RELEASE_BATCHES):
-        with storage.unit_of_work() as uow:
-            batch = release_due(uow)
-            uow.commit()
-        released += batch
-        if not batch:
-            break
-    with storage.unit_of_work() as uow:
-        folded = fold_balances(uow)
-        uow.commit()
-    with storage.unit_of_work() as uow:
-        purged = purge_expired(uow)
-        uow.commit()
-    # The work with gateways and the platform: each part on its own, so a gateway that
-    # cannot be reached holds up neither the others nor the events.
+    # Each part on its own: one that fails (a gateway that cannot be reached, a row that
+    # cannot be released) holds up none of the others, and the next round tries again.
+    released = _safely("releasing seller earnings", lambda: _release(storage), 0)
+    folded = _safely("folding balance deltas", lambda: _in_one(storage, fold_balances), 0)
+    purged = _safely("purging idempotency keys", lambda: _in_one(storage, purge_expired), 0)
     sent = _safely("sending refunds and payouts to gateways",
-                   lambda: sum(gateway_jobs.send_due(storage)))
-    expired = _safely("expiring checkouts", lambda: gateway_jobs.expire_checkouts(storage))
-    _safely("purging unsigned webhook deliveries", lambda: _purge_rejected(storage))
+                   lambda: sum(gateway_jobs.send_due(storage)), 0)
+    expired = _safely("expiring checkouts", lambda: gateway_jobs.expire_checkouts(storage), 0)
+    _safely("purging unsigned webhook deliveries", lambda: _purge_rejected(storage), 0)
     sender = deliverer or Deliverer(rules, http)
     try:
         simulated = _safely("delivering the simulator's webhooks", lambda: (
-            _simulator_webhooks(storage, storage.gateways.http or sender.client())))
-        events = sender.run(storage)
+            _simulator_webhooks(storage, storage.gateways.http or sender.client())), 0)
+        events = _safely("delivering events", lambda: sender.run(storage), Delivered(0, 0, 0))
     finally:
         if deliverer is None:
             sender.close()
@@ -87,12 +77,29 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
                  simulated=simulated)
 
 
-def _safely(what: str, part: Callable[[], int]) -> int:
+def _safely(what: str, part: Callable[[], T], failed: T) -> T:
     try:
         return part()
     except Exception:
         log.exception("%s failed; the next round tries again", what)
-        return 0
+        return failed
+
+
+def _release(storage: Storage) -> int:
+    released = 0
+    for _ in range(MAX_RELEASE_BATCHES):
+        batch = _in_one(storage, release_due)
+        released += batch
+        if not batch:
+            break
+    return released
+
+
+def _in_one(storage: Storage, work: Callable[[UnitOfWork], int]) -> int:
+    with storage.unit_of_work() as uow:
+        done = work(uow)
+        uow.commit()
+    return done
 
 
 def _purge_rejected(storage: Storage) -> int:

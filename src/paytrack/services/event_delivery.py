@@ -57,7 +57,7 @@ def dispatch(uow: UnitOfWork, *, limit: int = 200) -> int:
     if not claimed:
         return 0
     now = uow.now()
-    endpoints = uow.event_endpoints.active()
+    endpoints = uow.event_endpoints.receiving(GONE_REASON)
     uow.event_deliveries.create([new_delivery(event_id, endpoint["id"], now)
                                  for event_id, event_type in claimed
                                  for endpoint in endpoints if subscribed(endpoint, event_type)])
@@ -107,8 +107,9 @@ def record_result(uow: UnitOfWork, delivery: EventDelivery, rules: DeliveryRules
         wait = timedelta(seconds=rules.backoff_s(attempts, rng))
         values = {"next_attempt_at": None if status is S.DEAD else now + wait,
                   "last_error": (error or f"HTTP {response_status}")[:ERROR_MAX]}
-    if not uow.event_deliveries.finish(delivery["id"], attempts, {
-            **values, "status": str(status), "response_status": response_status}):
+    if not uow.event_deliveries.finish(delivery["id"], delivery["claims"], {
+            **values, "status": str(status), "response_status": response_status},
+            succeeded=status is S.SUCCEEDED):
         return None
     if response_status == GONE and uow.event_endpoints.disable(delivery["endpoint_id"],
                                                                GONE_REASON, now):

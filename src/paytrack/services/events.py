@@ -105,6 +105,6 @@ def redeliver(uow: UnitOfWork, event_id: str, actor: Actor, *,
 
 def new_delivery(event_id: str, endpoint_id: str, now: datetime) -> EventDelivery:
     return {"id": new_id("evd"), "event_id": event_id, "endpoint_id": endpoint_id,
-            "status": "pending", "attempts": 0, "next_attempt_at": now,
+            "status": "pending", "attempts": 0, "claims": 0, "next_attempt_at": now,
             "last_attempt_at": None, "response_status": None, "last_error": None,
             "created_at": now, "delivered_at": None}

@@ -112,6 +112,14 @@ class EventEndpointRepository:
         return records(self.conn.execute(select(event_endpoints).where(W.active.is_(True))
                                          .order_by(W.id)), EventEndpoint)
 
+    def receiving(self, paused_reason: str) -> builtins.list[EventEndpoint]:
+        """The endpoints events are fanned out to: the active ones, and those a worker
+        paused (``paused_reason``), whose deliveries wait until an admin turns them on."""
+        return records(self.conn.execute(
+            select(event_endpoints).where(W.active.is_(True)
+                                          | (W.disabled_reason == paused_reason))
+            .order_by(W.id)), EventEndpoint)
+
     def update(self, endpoint_id: str, values: dict[str, Any]) -> EventEndpoint | None:
         row = self.conn.execute(update(event_endpoints).where(W.id == endpoint_id)
                                 .values(**values).returning(*event_endpoints.c)).first()
@@ -177,19 +185,22 @@ class EventDeliveryRepository:
                .with_for_update(skip_locked=True, of=event_deliveries))
         rows = self.conn.execute(
             update(event_deliveries).where(D.id.in_(due))
-            .values(status=DELIVERING, attempts=D.attempts + 1,
+            .values(status=DELIVERING, attempts=D.attempts + 1, claims=D.claims + 1,
                     next_attempt_at=lease_until, last_attempt_at=now)
             .returning(*event_deliveries.c))
         return sorted(records(rows, EventDelivery), key=lambda d: d["id"])
 
-    def finish(self, delivery_id: str, attempts: int, values: dict[str, Any]) -> bool:
-        """Record an attempt's result, if the delivery is still this attempt's (nobody
-        claimed it again after its lease ran out)."""
+    def finish(self, delivery_id: str, claims: int, values: dict[str, Any], *,
+               succeeded: bool = False) -> bool:
+        """Record an attempt's result, if the delivery is still this claim's (nobody
+        claimed it again after its lease ran out). A success counts whenever it comes: the
+        endpoint has the event, whoever holds the delivery now."""
+        mine = (D.status != "succeeded" if succeeded
+                else (D.status == DELIVERING) & (D.claims == claims))
         result = self.conn.execute(
-            update(event_deliveries)
-            .where(D.id == delivery_id, D.status == DELIVERING, D.attempts == attempts)
-            .values(**values))
-        return bool(result.rowcount)
+            update(event_deliveries).where(D.id == delivery_id, mine).values(**values)
+            .returning(D.id)).first()
+        return result is not None
 
     def send_again(self, event_id: str, endpoint_ids: builtins.list[str],
                    now: datetime) -> None:

@@ -889,6 +889,9 @@ event_deliveries = Table(
     Column("endpoint_id", Id, ForeignKey("event_endpoints.id"), nullable=False),
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
+    # Every claim counts here and never starts over (a redelivery resets attempts): a
+    # worker records its result only while the claim is still its own.
+    Column("claims", Integer, nullable=False, server_default="0"),
     # When it is due (pending, failed), or when the lease of its worker ends (delivering).
     Column("next_attempt_at", UTCDateTime),
     Column("last_attempt_at", UTCDateTime),

@@ -20,8 +20,10 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
+from paytrack.adapters.secrets import KeyMissing
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.errors import (
+    Conflict,
     IdempotencyKeyReused,
     IdempotentRequestInFlight,
     PaytrackError,
@@ -130,7 +132,16 @@ class Write:
 
     def _replayed(self, replay: idempotency.Replay) -> Response:
         media_type = "application/json" if replay.status < 400 else MEDIA_TYPE
-        return Response(self._unseal(replay.body), status_code=replay.status,
+        try:
+            body = self._unseal(replay.body)
+        except KeyMissing:
+            unreadable = response_for(Conflict(
+                "the first answer to this Idempotency-Key holds a secret encrypted with a "
+                "payout key no longer configured; the work was done: rotate the secret to "
+                "see a new one"))
+            assert unreadable is not None
+            return unreadable
+        return Response(body, status_code=replay.status,
                         media_type=media_type, headers={"Idempotent-Replayed": "true"})
 
     def _seal(self, body: str) -> str:

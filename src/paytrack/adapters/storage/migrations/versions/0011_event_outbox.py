@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("endpoint_id", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claims", sa.Integer(), server_default="0", nullable=False),
         sa.Column("next_attempt_at", utc, nullable=True),
         sa.Column("last_attempt_at", utc, nullable=True),
         sa.Column("response_status", sa.Integer(), nullable=True),
