@@ -64,8 +64,9 @@ class Server:
                     # earnings are due at once and released every 0.2 s, under the kills
                     "PAYTRACK_HOLD_DAYS": "0", "PAYTRACK_UPKEEP_INTERVAL_S": "0.2",
                     "PAYTRACK_PAYOUT_KEYS": PAYOUT_KEY,
-                    # a delivery a kill interrupted is sent again 3 s after its claim
-                    "PAYTRACK_EVENT_TIMEOUT_S": "2", "PAYTRACK_EVENT_LEASE_S": "3"}
+                    # a delivery a kill interrupted is sent again 4 s after its claim (the
+                    # lease outlasts a send's deadline, three times its timeout)
+                    "PAYTRACK_EVENT_TIMEOUT_S": "1", "PAYTRACK_EVENT_LEASE_S": "4"}
         self.log = (tmp_path / "server.log").open("ab")
         self.process: subprocess.Popen | None = None
 
