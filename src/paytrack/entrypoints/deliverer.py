@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from concurrent.futures import TimeoutError as FuturesTimeout
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
 import httpx
@@ -97,12 +96,10 @@ class Deliverer:
             # A send that trickles its answer outlasts every per-step timeout: past the
             # deadline it counts as failed (its thread is left to end on its own).
             late = Sent(None, f"no complete answer within {self.rules.deadline_s:g} s")
-            try:
-                for done in as_completed(sends, timeout=self.rules.deadline_s):
-                    statuses.append(self._record(storage, sends.pop(done), done.result()))
-            except FuturesTimeout:
-                for claim in sends.values():
-                    statuses.append(self._record(storage, claim, late))
+            done, _ = wait(sends, timeout=self.rules.deadline_s)
+            for future, claim in sends.items():
+                statuses.append(self._record(storage, claim,
+                                             future.result() if future in done else late))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
         return statuses
