@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     event_backoff_cap_s: Annotated[float, Field(gt=0)] = 6 * 3600.0
     event_timeout_s: Annotated[float, Field(gt=0, le=10)] = 10.0
     event_lease_s: Annotated[float, Field(gt=0)] = 60.0
+    # Days an event is kept once every delivery of it is over (succeeded or dead).
+    event_retention_days: Annotated[int, Field(ge=1, le=36500)] = 30
     # Refund rules (domain/refund_rules.py), until an admin sets others through the API.
     # All off by default: every refund request waits for an admin.
     refund_auto_approve_max_amount: dict[str, StrictInt] = Field(default_factory=dict)
@@ -88,7 +90,8 @@ class Settings(BaseSettings):
         return DeliveryRules(max_attempts=self.event_max_attempts,
                              backoff_base_s=self.event_backoff_base_s,
                              backoff_cap_s=self.event_backoff_cap_s,
-                             timeout_s=self.event_timeout_s, lease_s=self.event_lease_s)
+                             timeout_s=self.event_timeout_s, lease_s=self.event_lease_s,
+                             retention_days=self.event_retention_days)
 
     @cached_property
     def delivery_rules(self) -> DeliveryRules:

@@ -16,7 +16,14 @@ from paytrack.entrypoints import upkeep
 from paytrack.entrypoints.deliverer import Deliverer
 from paytrack.services import event_delivery, event_endpoints, events
 from tests.integration.conftest import ADMIN, committed, new_payment
-from tests.integration.event_fixtures import RULES, Clock, clocked_storage, deliveries, endpoint
+from tests.integration.event_fixtures import (
+    RULES,
+    Clock,
+    clocked_storage,
+    deliveries,
+    endpoint,
+    stored_events,
+)
 from tests.receiver import receiving
 
 
@@ -135,3 +142,20 @@ def test_a_part_of_the_upkeep_that_fails_does_not_stop_the_events(storage, monke
         done = upkeep.run_once(storage, rules=RULES)
         assert done.released == 0 and done.delivered == 1
         assert len(platform.payloads("payment.succeeded")) == 1
+
+
+def test_events_are_forgotten_after_their_retention_once_every_delivery_is_over(storage,
+                                                                               clock):
+    rules = DeliveryRules(max_attempts=3, timeout_s=2, lease_s=30, retention_days=30)
+    with receiving(lambda n: 200 if n == 0 else 500) as platform:
+        _, platform.secret = endpoint(storage, platform.url)
+        delivered = new_payment(storage)
+        run(storage, rules)  # delivered
+        retrying = new_payment(storage)
+        run(storage, rules)  # refused: it waits for a retry
+        clock.advance(31 * 86400)
+        recent = new_payment(storage)
+        committed(storage, event_delivery.purge_old, rules)
+    kept = {e["object_id"] for e in stored_events(storage)}
+    assert kept == {retrying["id"], recent["id"]}, (delivered["id"], kept)
+    assert all(d["event_id"] for d in deliveries(storage))

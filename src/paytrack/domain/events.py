@@ -118,6 +118,7 @@ class DeliveryRules:
     backoff_cap_s: float = 6 * 3600.0
     timeout_s: float = 10.0
     lease_s: float = 60.0
+    retention_days: int = 30  # then an event whose deliveries are over is deleted
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -127,6 +128,8 @@ class DeliveryRules:
         if self.lease_s <= self.deadline_s:
             raise ValueError("an event delivery's lease must outlast its deadline (three "
                              "times its timeout)")
+        if self.retention_days < 1:
+            raise ValueError("events are kept at least one day")
         if not 0 < self.backoff_base_s <= self.backoff_cap_s:
             raise ValueError("event backoff: 0 < base <= cap")
 

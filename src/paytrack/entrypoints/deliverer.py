@@ -20,7 +20,13 @@ from paytrack.adapters.event_sender import Sent, post, signed_headers
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.events import DeliveryRules, DeliveryStatus
 from paytrack.entrypoints.api.views import event_payload
-from paytrack.services.event_delivery import Claimed, claim_due, dispatch, record_result
+from paytrack.services.event_delivery import (
+    Claimed,
+    claim_due,
+    dispatch,
+    purge_old,
+    record_result,
+)
 
 log = logging.getLogger("paytrack.events")
 
@@ -69,6 +75,9 @@ class Deliverer:
             for status in self._send_all(storage, claimed):
                 succeeded += status == DeliveryStatus.SUCCEEDED
                 failed += status in (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
+        with storage.unit_of_work() as uow:  # and what is kept no longer: one batch a round
+            purge_old(uow, self.rules)
+            uow.commit()
         return Delivered(dispatched, succeeded, failed)
 
     def close(self) -> None:

@@ -51,6 +51,11 @@ class Claimed:
     error: str | None = None
 
 
+def purge_old(uow: UnitOfWork, rules: DeliveryRules, *, limit: int = 1000) -> int:
+    """Forget events older than ``rules.retention_days`` whose deliveries are all over."""
+    return uow.events.purge_finished(uow.now() - timedelta(days=rules.retention_days), limit)
+
+
 def dispatch(uow: UnitOfWork, *, limit: int = 200) -> int:
     """Fan out up to ``limit`` undispatched events, oldest first; returns how many."""
     claimed = uow.events.claim_undispatched(limit)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
@@ -76,6 +76,20 @@ class EventRepository:
             select(E.id, E.type).where(E.dispatched_at.is_(None)).order_by(E.id)
             .limit(limit).with_for_update(skip_locked=True))
         return [(row.id, row.type) for row in rows]
+
+    def purge_finished(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events created before ``before`` whose every delivery is
+        over (succeeded or dead), with those deliveries; returns how many events."""
+        unfinished = (select(D.id).where(D.event_id == E.id,
+                                         D.status.not_in(["succeeded", "dead"]))
+                      .exists())
+        ids = [row[0] for row in self.conn.execute(
+            select(E.id).where(E.created_at < before, E.dispatched_at.is_not(None),
+                               ~unfinished).order_by(E.id).limit(limit))]
+        if ids:
+            self.conn.execute(delete(event_deliveries).where(D.event_id.in_(ids)))
+            self.conn.execute(delete(events).where(E.id.in_(ids)))
+        return len(ids)
 
     def mark_dispatched(self, ids: builtins.list[str], now: datetime) -> None:
         self.conn.execute(update(events).where(E.id.in_(ids)).values(dispatched_at=now))
