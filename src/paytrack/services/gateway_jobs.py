@@ -33,7 +33,7 @@ from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.services import gateways, payments, payouts, refunds
 
-T = TypeVar("T")
+R = TypeVar("R", Refund, Payout)
 log = logging.getLogger("paytrack.gateways")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
@@ -123,34 +123,38 @@ def send_due(storage: Storage, limit: int = BATCH) -> Sent:
 
 def send_refund(storage: Storage, refund_id: str | None = None, limit: int = BATCH) -> int:
     """Send ``refund_id`` (or every due refund) to its gateway; returns how many were sent."""
-    claimed = _claim(storage, lambda uow, now: uow.refunds.claim_to_submit(
-        now, now + LEASE, limit, refund_id))
-    for refund in claimed:
-        try:
-            _send_one_refund(storage, refund)
-        except Exception:  # noqa: BLE001 - one refund's trouble must not hold up the rest
-            log.exception("sending refund %s failed; tried again after its lease",
-                          refund["id"])
-    return len(claimed)
+    return _send_each(storage, "refund", lambda uow, now: uow.refunds.claim_to_submit(
+        now, now + LEASE, limit, refund_id), _send_one_refund)
 
 
 def send_payout(storage: Storage, payout_id: str | None = None, limit: int = BATCH) -> int:
-    claimed = _claim(storage, lambda uow, now: uow.payouts.claim_to_submit(
-        now, now + LEASE, limit, payout_id))
-    for payout in claimed:
+    """Send ``payout_id`` (or every due payout) to its gateway; returns how many were sent."""
+    return _send_each(storage, "payout", lambda uow, now: uow.payouts.claim_to_submit(
+        now, now + LEASE, limit, payout_id), _send_one_payout)
+
+
+def _send_each(storage: Storage, kind: str,
+               claim: Callable[[UnitOfWork, datetime], list[R]],
+               send_one: Callable[[Storage, R], None]) -> int:
+    """Claim (one short transaction), then send each on its own: one row's trouble does
+    not hold up the rest; it is tried again after its lease."""
+    with storage.unit_of_work() as uow:
+        claimed = claim(uow, uow.now())
+        uow.commit()
+    for row in claimed:
         try:
-            _send_one_payout(storage, payout)
-        except Exception:  # noqa: BLE001 - one payout's trouble must not hold up the rest
-            log.exception("sending payout %s failed; tried again after its lease",
-                          payout["id"])
+            send_one(storage, row)
+        except Exception:  # noqa: BLE001
+            log.exception("sending %s %s failed; tried again after its lease", kind,
+                          row["id"])
     return len(claimed)
 
 
-def _claim(storage: Storage, claim: Callable[[UnitOfWork, datetime], list[T]]) -> list[T]:
-    with storage.unit_of_work() as uow:
-        rows = claim(uow, uow.now())
-        uow.commit()
-    return rows
+def _try_again(exc: PaytrackError, attempts: int) -> bool:
+    """Whether a send that raised ``exc`` is tried again: the gateway may answer later
+    (or be configured later), and attempts are left."""
+    retryable = isinstance(exc, GatewayNotConfigured) or bool(exc.extra.get("retryable"))
+    return retryable and attempts < MAX_ATTEMPTS
 
 
 def _send_one_refund(storage: Storage, refund: Refund) -> None:
@@ -172,9 +176,8 @@ def _send_one_refund(storage: Storage, refund: Refund) -> None:
             gateway_order_id=payment["gateway_order_id"], amount=refund["amount"],
             currency=refund["currency"], reason=refund["reason"]))
     except PaytrackError as exc:  # refused, unreachable, or an amount it cannot take
-        retryable = isinstance(exc, GatewayNotConfigured) or bool(exc.extra.get("retryable"))
         with storage.unit_of_work() as uow:
-            if retryable and refund["submit_attempts"] < MAX_ATTEMPTS:
+            if _try_again(exc, refund["submit_attempts"]):
                 uow.refunds.update(refund["id"], {
                     "next_submit_at": uow.now() + backoff(refund["submit_attempts"]),
                     "last_error": exc.detail[:500]})
@@ -226,9 +229,8 @@ def _send_one_payout(storage: Storage, payout: Payout) -> None:
             uow.commit()
         return
     except PaytrackError as exc:
-        retryable = isinstance(exc, GatewayNotConfigured) or bool(exc.extra.get("retryable"))
         with storage.unit_of_work() as uow:
-            if retryable and payout["submit_attempts"] < MAX_ATTEMPTS:
+            if _try_again(exc, payout["submit_attempts"]):
                 uow.payouts.update(payout["id"], {
                     "next_submit_at": uow.now() + backoff(payout["submit_attempts"]),
                     "last_error": exc.detail[:500]})
