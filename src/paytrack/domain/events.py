@@ -38,6 +38,13 @@ class EventType(StrEnum):
     PAYOUT_FAILED = "payout.failed"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_CLOSED = "dispute.closed"  # won or lost: the dispute's status says which
+    ORDER_CONFIRMED = "order.confirmed"
+    ORDER_CANCELLED = "order.cancelled"
+    SUBSCRIPTION_ACTIVATED = "subscription.activated"
+    SUBSCRIPTION_RENEWED = "subscription.renewed"
+    SUBSCRIPTION_UPGRADED = "subscription.upgraded"
+    SUBSCRIPTION_CANCELED = "subscription.canceled"
+    SUBSCRIPTION_EXPIRED = "subscription.expired"  # past_due too long, or never paid
 
 
 def object_type_of(event_type: str) -> str:

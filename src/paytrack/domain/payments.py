@@ -106,6 +106,8 @@ class Payment(TypedDict):
     payment_url: str | None  # where the customer pays, until payment_url_expires_at
     payment_url_expires_at: datetime | None
     gateway_mode: str | None  # test or live: the gateway configuration that took it
+    order_ref: str | None  # the order it pays (one payment per seller), made by paytrack
+    subscription_id: str | None  # the subscription whose period, renewal or upgrade it pays
     description: str | None
     metadata: dict[str, Any]
     billing_details: dict[str, Any] | None

@@ -61,7 +61,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import permissions, seller_funds
+from paytrack.services import fulfilment, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.events import emit, emit_refund_failed
 from paytrack.services.payments import get_payment, split_of
@@ -304,6 +304,7 @@ def _record_payment_move(uow: UnitOfWork, payment: Payment, actor: Actor, reason
     uow.records.audit(str(actor), f"payment.{target}", "payment", payment["id"],
                       {"status": previous},
                       {"status": target, "disputed_amount": payment["disputed_amount"]}, now)
+    fulfilment.payment_moved(uow, payment, actor, now)
 
 
 def _disputable(payment: Payment) -> int:

@@ -33,7 +33,7 @@ from paytrack.domain.states import (
     PaymentStatus,
     needs_review,
 )
-from paytrack.services import coupons, gateways, permissions, seller_funds
+from paytrack.services import coupons, fulfilment, gateways, permissions, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.events import emit
 from paytrack.services.permissions import Action
@@ -71,6 +71,9 @@ class CreatePayment:
     gateway_fee: int = 0
     # At a configured gateway: where the provider sends the customer back after paying.
     return_url: str | None = None
+    # Set only by the orders and subscriptions services: what the payment pays for.
+    order_ref: str | None = None
+    subscription_id: str | None = None
 
 
 def _enum(enum: type[StrEnum], value: str, name: str) -> str:
@@ -150,6 +153,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "platform_discount": platform_discount,
         "gateway_payment_id": cmd.gateway_payment_id, "gateway_order_id": None,
         "payment_url": None, "payment_url_expires_at": None, "gateway_mode": None,
+        "order_ref": cmd.order_ref, "subscription_id": cmd.subscription_id,
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
         "provider_response": None, "failure_reason": None, "reconciled": False,
@@ -355,6 +359,7 @@ def _record_move(uow: UnitOfWork, payment: Payment, actor: Actor, reason: str | 
     uow.records.status_event("payment", payment["id"], previous, target, str(actor), reason, now)
     uow.records.audit(str(actor), f"payment.{target}", "payment", payment["id"],
                       {"status": previous}, _audit_view(payment), now)
+    fulfilment.payment_moved(uow, payment, actor, now)
 
 
 def _audit_view(payment: Payment) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from paytrack.domain.states import (
     RefundStatus,
     sources_of,
 )
-from paytrack.services import coupons, gateways, permissions, refund_rules, seller_funds
+from paytrack.services import coupons, fulfilment, gateways, permissions, refund_rules, seller_funds
 from paytrack.services._common import fetch, guarded_move, require_text
 from paytrack.services.events import emit, emit_refund_failed
 from paytrack.services.payments import get_payment, split_of
@@ -253,6 +253,7 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],
                       {"status": payment["previous_status"], "refunded_amount": after - amount},
                       {"status": payment["status"], "refunded_amount": after}, now)
+    fulfilment.payment_moved(uow, payment, actor, now)
     emit(uow, EventType.REFUND_SUCCEEDED, "refund", refund)
     return refund
 

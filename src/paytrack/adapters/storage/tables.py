@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from paytrack.domain.coupons import CouponKind, FundedBy, RedemptionStatus
 from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.events import DeliveryStatus
+from paytrack.domain.orders import OrderStatus
 from paytrack.domain.payouts import PayoutMethod
 from paytrack.domain.states import (
     CAPTURED_STATES,
@@ -39,6 +40,7 @@ from paytrack.domain.states import (
     PayoutStatus,
     RefundStatus,
 )
+from paytrack.domain.subscriptions import MAX_PERIOD_MONTHS, SubscriptionStatus
 
 metadata = MetaData(
     naming_convention={
@@ -138,6 +140,119 @@ items = Table(
     UniqueConstraint("item_type", "id", "seller_id"),  # what a payment's foreign key names
 )
 
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", ExternalId, ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("stream", String(100)),
+    Column("referral_code", String(64)),
+    Column("coupon_code", String(64)),
+    Column("discount_percent", String(8)),
+    Column("subtotal", Money, nullable=False),
+    Column("discount", Money, nullable=False),
+    Column("tax", Money, nullable=False),
+    Column("shipping", Money, nullable=False),
+    Column("total", Money, nullable=False),
+    Column("refunded_amount", Money, nullable=False, server_default="0"),
+    Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
+    Column("description", String(500)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+    Column("confirmed_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("refunded_at", UTCDateTime),
+    CheckConstraint("subtotal > 0", name="subtotal_positive"),
+    CheckConstraint("discount >= 0 AND tax >= 0 AND shipping >= 0", name="parts_non_negative"),
+    CheckConstraint("discount <= subtotal", name="discount_within_subtotal"),
+    CheckConstraint("total = subtotal - discount + tax + shipping", name="total_is_breakdown"),
+    CheckConstraint("refunded_amount >= 0 AND refunded_amount <= total",
+                    name="refunded_within_total"),
+    CheckConstraint(_in("status", OrderStatus), name="status_known"),
+    Index(None, "customer_id", "id"),
+    Index(None, "status", "id"),
+    Index(None, "stream", "id"),
+    Index(None, "created_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_type", String(40), nullable=False),
+    Column("item_id", ExternalId, nullable=False),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("stream", String(100)),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("discount", Money, nullable=False),
+    Column("tax", Money, nullable=False),
+    Column("shipping", Money, nullable=False),
+    Column("payment_id", Id, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("order_id", "line_no"),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("unit_price >= 0", name="unit_price_non_negative"),
+    CheckConstraint("amount = quantity * unit_price", name="amount_is_quantity_times_price"),
+    CheckConstraint("discount >= 0 AND discount <= amount", name="discount_within_amount"),
+    CheckConstraint("tax >= 0 AND shipping >= 0", name="parts_non_negative"),
+    # The per-stream statistics group by these, a seller's by its own lines.
+    Index(None, "item_type", "item_id", "stream"),
+    Index(None, "seller_id", "order_id"),
+    Index(None, "payment_id"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", ExternalId, ForeignKey("customers.id"), nullable=False),
+    Column("seller_id", ExternalId, ForeignKey("sellers.id"), nullable=False),
+    Column("item_type", String(40), nullable=False),
+    Column("item_id", ExternalId, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("fee", Money, nullable=False),
+    Column("period_months", Integer, nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("previous_status", String(20)),
+    Column("current_period_start", UTCDateTime),
+    Column("current_period_end", UTCDateTime),
+    Column("cancel_at_period_end", Boolean, nullable=False, default=False),
+    Column("open_payment_id", Id),
+    Column("upgrade_item_id", ExternalId),
+    Column("upgrade_fee", Money),
+    Column("renewals", Integer, nullable=False, server_default="0"),
+    Column("description", String(500)),
+    Column("metadata", Json, nullable=False, default=dict),
+    *_timestamps(),
+    Column("activated_at", UTCDateTime),
+    Column("canceled_at", UTCDateTime),
+    Column("cancel_reason", String(500)),
+    Column("ended_at", UTCDateTime),
+    CheckConstraint("fee > 0", name="fee_positive"),
+    CheckConstraint(f"period_months >= 1 AND period_months <= {MAX_PERIOD_MONTHS}",
+                    name="period_months_range"),
+    CheckConstraint("upgrade_fee IS NULL OR upgrade_fee > fee", name="upgrade_costs_more"),
+    CheckConstraint("(upgrade_item_id IS NULL) = (upgrade_fee IS NULL)",
+                    name="upgrade_complete"),
+    CheckConstraint("renewals >= 0", name="renewals_non_negative"),
+    CheckConstraint(_in("status", SubscriptionStatus), name="status_known"),
+    # A subscription that ever ran has its period.
+    CheckConstraint("status NOT IN ('active', 'past_due') OR (current_period_start IS NOT "
+                    "NULL AND current_period_end > current_period_start)",
+                    name="running_has_period"),
+    Index(None, "customer_id", "id"),
+    Index(None, "seller_id", "id"),
+    Index(None, "status", "current_period_end"),
+)
+
 OPEN_CHECKOUT = ("status IN ('pending', 'processing') "
                  "AND payment_url_expires_at IS NOT NULL")
 TO_SUBMIT = "next_submit_at IS NOT NULL"
@@ -190,6 +305,10 @@ payments = Table(
     Column("payment_url", String(2048)),
     Column("payment_url_expires_at", UTCDateTime),
     Column("gateway_mode", String(4)),  # test or live: the configuration it was taken with
+    # What it pays for, when paytrack made it: an order (one payment per seller) or a
+    # subscription's period, renewal or upgrade.
+    Column("order_ref", Id),
+    Column("subscription_id", Id),
     Column("description", String(500)),
     Column("metadata", Json, nullable=False, default=dict),
     Column("billing_details", Json),
@@ -255,6 +374,8 @@ payments = Table(
     Index(None, "status", "id"),
     Index(None, "item_type", "item_id"),
     Index(None, "created_at"),
+    Index(None, "order_ref"),
+    Index(None, "subscription_id", "id"),
 )
 
 refunds = Table(
