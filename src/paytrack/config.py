@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Days a capture's earnings stay pending before they become available (a seller may
     # have its own: PUT /v1/sellers/{id} hold_days).
     hold_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    # Days a subscription whose period ended unpaid stays past_due before it expires.
+    subscription_grace_days: Annotated[int, Field(ge=0, le=3650)] = 7
 
     # The smallest payout: major units applied in each currency's exponent (10.00 USD is
     # 1000, 10 JPY is 10), unless `min_payout_amounts` ('{"JPY": 1000}') gives a
@@ -138,5 +140,6 @@ class Settings(BaseSettings):
             shipping_collected_by=self.shipping_collected_by,
             gateway_fee_bearer=self.gateway_fee_bearer,
             hold_days=self.hold_days,
+            subscription_grace_days=self.subscription_grace_days,
             payouts=PayoutRules.parse(self.min_payout, self.min_payout_amounts),
         )

@@ -54,6 +54,8 @@ class Policy:
     gateway_fee_bearer: Bearer = Bearer.PLATFORM
     hold_days: int = 7  # a capture's earnings stay pending this long (a seller may differ)
     payouts: PayoutRules = PayoutRules()  # the smallest payout, per currency
+    # Days a subscription stays past_due (service on) before it expires unpaid.
+    subscription_grace_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,10 @@ integers (exact in minor units).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TypedDict
+from typing import Any, TypedDict
 
 
 class SubscriptionStatus(StrEnum):
@@ -121,3 +122,19 @@ class Subscription(TypedDict):
     canceled_at: datetime | None
     cancel_reason: str | None
     ended_at: datetime | None  # expired, incomplete_expired or canceled
+
+
+def seed_fields(sub: Mapping[str, Any]) -> dict[str, Any]:
+    """The subscription seed's names for a subscription's fields: ``active`` (the service
+    is on), ``subscription_duration``, ``subscription_fee`` and ``subscription_expires_at``
+    (the current period's end; before activation, the end a period from the application
+    would have). Dates that are not ``datetime`` (an event's JSON snapshot) are taken as
+    they are."""
+    expires = sub.get("current_period_end")
+    created = sub.get("created_at")
+    if expires is None and sub.get("status") == S.PENDING_PAYMENT \
+            and isinstance(created, datetime):
+        expires = add_months(created, sub["period_months"])
+    return {"active": sub.get("status") in SERVICE_ON,
+            "subscription_duration": sub.get("period_months"),
+            "subscription_fee": sub.get("fee"), "subscription_expires_at": expires}

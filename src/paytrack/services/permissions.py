@@ -74,6 +74,11 @@ class Action(StrEnum):
     MANAGE_EVENT_ENDPOINTS = "register, read or change event endpoints"
     READ_EVENTS = "read events and their deliveries"
     REDELIVER_EVENTS = "redeliver an event"
+    CREATE_SUBSCRIPTION = "create a subscription"
+    READ_SUBSCRIPTION = "read a subscription"
+    RENEW_SUBSCRIPTION = "renew a subscription"
+    UPGRADE_SUBSCRIPTION = "upgrade a subscription"
+    CANCEL_SUBSCRIPTION = "cancel a subscription"
 
 
 class Reach(StrEnum):
@@ -153,6 +158,13 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.MANAGE_EVENT_ENDPOINTS: ADMIN_ONLY,
     Action.READ_EVENTS: ADMIN_ONLY,
     Action.REDELIVER_EVENTS: ADMIN_ONLY,
+    # Subscriptions: the platform sets them up and prices upgrades; the customer renews or
+    # cancels its own; the seller of the service reads those to its items.
+    Action.CREATE_SUBSCRIPTION: ADMIN_ONLY,
+    Action.READ_SUBSCRIPTION: {Role.ADMIN: ANY, Role.SELLER: OWN, Role.CUSTOMER: OWN},
+    Action.RENEW_SUBSCRIPTION: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
+    Action.UPGRADE_SUBSCRIPTION: ADMIN_ONLY,
+    Action.CANCEL_SUBSCRIPTION: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -208,7 +220,8 @@ PAYMENT_FIELDS = {
     "order": frozenset({
         "id", "status", "customer_id", "seller_id", "item_type", "item_id", "order_id",
         "currency", "subtotal", "discount", "tax", "shipping", "total", "method", "gateway",
-        "kind", "coupon_code", "coupon_id", "refunded_amount", "refund_reserved_amount",
+        "kind", "subscription_id", "coupon_code", "coupon_id", "refunded_amount",
+        "refund_reserved_amount",
         "disputed_amount",
         "refundable_amount", "gateway_payment_id", "gateway_order_id", "payment_url",
         "payment_url_expires_at", "description",
@@ -293,7 +306,21 @@ EVENT_DELIVERY_FIELDS = {
                            "next_attempt_at", "last_attempt_at", "response_status",
                            "last_error", "created_at", "delivered_at"}),
 }
+SUBSCRIPTION_FIELDS = {
+    "subscription": frozenset({
+        "id", "customer_id", "seller_id", "item_type", "item_id", "currency", "fee",
+        "period_months", "gateway", "method", "status", "previous_status",
+        "current_period_start", "current_period_end", "cancel_at_period_end",
+        "open_payment_id", "upgrade_item_id", "upgrade_fee", "renewals", "description",
+        "created_at", "updated_at", "activated_at", "canceled_at", "cancel_reason",
+        "ended_at",
+        # Derived (``views.present``): the seed's names.
+        "active", "subscription_duration", "subscription_expires_at", "subscription_fee"}),
+    # The platform's own notes on it.
+    "platform": frozenset({"metadata"}),
+}
 FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
+          "subscription": SUBSCRIPTION_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
           "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS,
           "event_endpoint": EVENT_ENDPOINT_FIELDS, "event": EVENT_FIELDS,
@@ -317,6 +344,9 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
     "event_endpoint": {Role.ADMIN: ("endpoint",)},
     "event": {Role.ADMIN: ("event",)},
     "event_delivery": {Role.ADMIN: ("delivery",)},
+    "subscription": {Role.ADMIN: ("subscription", "platform"),
+                     Role.SELLER: ("subscription", "platform"),
+                     Role.CUSTOMER: ("subscription",)},
 }
 
 # Fields that name who acted ("admin:key_01…"): only an admin sees more than the role.
@@ -353,6 +383,9 @@ def view(actor: Actor, kind: Literal["event_endpoint"], row: EventEndpoint) -> d
 def view(actor: Actor, kind: Literal["event"], row: Event) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["event_delivery"], row: EventDelivery) -> dict[str, Any]: ...
+@overload
+def view(actor: Actor, kind: Literal["subscription"], row: Mapping[str, Any]
+         ) -> dict[str, Any]: ...
 
 
 def view(actor: Actor, kind: str,

@@ -33,6 +33,7 @@ from paytrack.adapters.storage.payments import (
 )
 from paytrack.adapters.storage.payouts import PayoutAccountRepository, PayoutRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
+from paytrack.adapters.storage.subscriptions import SubscriptionRepository
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Policy
 
@@ -124,6 +125,7 @@ class UnitOfWork:
         self.earnings = EarningsRepository(self.conn, self.appender)
         self.payouts = PayoutRepository(self.conn, self.appender)
         self.payout_accounts = PayoutAccountRepository(self.conn)
+        self.subscriptions = SubscriptionRepository(self.conn, self.appender)
         self.payout_keys = self.storage.payout_keys
         self.records = RecordRepository(self.conn, self.appender)
         self.events = EventRepository(self.conn, self.appender)

@@ -31,6 +31,7 @@ from paytrack.entrypoints.api.routes import (
     refund_policy,
     refunds,
     simulator,
+    subscriptions,
     webhooks,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
@@ -101,7 +102,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy, gateways, webhooks, events):
+                   refund_policy, gateways, webhooks, events, subscriptions):
         app.include_router(module.api)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))

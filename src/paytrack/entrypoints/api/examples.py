@@ -110,3 +110,19 @@ REDELIVER_EVENT = _examples(
     {"endpoint_id": "we_01JD8X5R2C4E6G8J0K2M4N6P8Q"},
     {},
 )
+CREATE_SUBSCRIPTION = _examples(
+    {"customer_id": "stu_42", "seller_id": "inst_ada", "item_type": "service",
+     "item_id": "premium_membership", "period_months": 6, "fee": 54999, "currency": "USD",
+     "method": "card", "gateway": "simulator", "description": "Premium Membership - 6 months"},
+)
+UPGRADE_SUBSCRIPTION = _examples(
+    {"item_id": "vip_membership", "fee": 89999},
+)
+CANCEL_SUBSCRIPTION = _examples(
+    {"at_period_end": True, "reason": "moving to another school"},
+    {"reason": "duplicate subscription"},
+)
+CONFIRM_SUBSCRIPTION = _examples(
+    {"gateway_payment_id": "pi_3PqA2bL5x0Yz9KQ1", "gateway_fee": 171},
+    {},
+)

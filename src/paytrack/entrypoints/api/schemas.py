@@ -541,6 +541,8 @@ class PaymentOut(FullView):
     method: str
     gateway: str
     kind: str
+    subscription_id: str | None = Field(description="The subscription whose first period, "
+                                                    "renewal or upgrade it pays, if any")
     coupon_code: str | None
     coupon_id: str | None = Field(description="The coupon that gave the discount, if one did")
     discount_funded_by: str | None = Field(

@@ -21,6 +21,7 @@ from paytrack.domain.payments import Payment, refundable_amount
 from paytrack.domain.payouts import Payout
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent
+from paytrack.domain.subscriptions import Subscription, seed_fields
 from paytrack.entrypoints.api.event_schemas import (
     EventDeliveryOut,
     EventEndpointOut,
@@ -126,6 +127,9 @@ def present(actor: Actor, kind: Literal["event"], row: Event) -> dict[str, Any]:
 @overload
 def present(actor: Actor, kind: Literal["event_delivery"], row: EventDelivery
             ) -> dict[str, Any]: ...
+@overload
+def present(actor: Actor, kind: Literal["subscription"], row: Subscription
+            ) -> dict[str, Any]: ...
 
 
 def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
@@ -133,6 +137,8 @@ def present(actor: Actor, kind: Any, row: Any) -> dict[str, Any]:
     answers with goes through here."""
     if kind == "payment":
         row = {**row, "refundable_amount": refundable_amount(row)}
+    if kind == "subscription":
+        row = {**row, **seed_fields(row)}
     if kind == "event":
         return {**permissions.view(actor, kind, row), "data": {"object": _object_of(row)}}
     return permissions.view(actor, kind, row)
@@ -180,6 +186,9 @@ def present_page(actor: Actor, kind: Literal["event_endpoint"], rows: Sequence[E
                  limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["event"], rows: Sequence[Event],
+                 limit: int) -> dict[str, Any]: ...
+@overload
+def present_page(actor: Actor, kind: Literal["subscription"], rows: Sequence[Subscription],
                  limit: int) -> dict[str, Any]: ...
 
 

@@ -8,7 +8,7 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.earnings import EarningView
 from paytrack.domain.parties import Party
-from paytrack.entrypoints.api.deps import StorageDep, may
+from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
 from paytrack.entrypoints.api.parameters import id_cursor
 from paytrack.entrypoints.api.routes._shared import Limit, router
 from paytrack.entrypoints.api.schemas import (
@@ -23,8 +23,9 @@ from paytrack.entrypoints.api.schemas import (
     SellerOut,
     page,
 )
+from paytrack.entrypoints.api.views import PaymentPage, present_page
 from paytrack.entrypoints.api.writes import WriteDep
-from paytrack.services import ledger, parties, seller_funds
+from paytrack.services import ledger, parties, seller_funds, subscriptions
 from paytrack.services.permissions import Action
 
 api = router("/v1", "sellers and customers")
@@ -101,3 +102,15 @@ def put_customer(customer_id: PartyId, body: CustomerIn, write: WriteDep,
     fields = body.model_dump(exclude_none=True)
     return write.run(lambda uow: parties.upsert_party(uow, "customer", customer_id, actor,
                                                       **fields))
+
+
+@api.get("/customers/{customer_id}/payments", response_model=PaymentPage)
+def customer_payments(customer_id: PartyId, storage: StorageDep, actor: ActorDep,
+                      cursor: Annotated[str | None, id_cursor("pay")], limit: Limit = 20
+                      ) -> dict:
+    """The customer's payment history (subscriptions' and every other), newest first: the
+    customer sees all of its own, a seller only its own sales to it, an admin everything."""
+    with storage.unit_of_work(readonly=True) as uow:
+        rows = subscriptions.customer_payments(uow, customer_id, actor, limit=limit + 1,
+                                               cursor=cursor)
+    return present_page(actor, "payment", rows, limit)
