@@ -20,6 +20,7 @@ from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout, PayoutAccount
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent, StatusEvent
+from paytrack.domain.subscriptions import Subscription
 from paytrack.services.permissions import visible_fields
 
 
@@ -47,6 +48,7 @@ def keys(record: type) -> set[str]:
     (tables.events, Event, set()),
     (tables.event_endpoints, EventEndpoint, set()),
     (tables.event_deliveries, EventDelivery, set()),
+    (tables.subscriptions, Subscription, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:
@@ -62,6 +64,9 @@ def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: t
     ("event", Event, set()),
     ("event_endpoint", EventEndpoint, set()),
     ("event_delivery", EventDelivery, set()),
+    # computed by views.present: the subscription seed's names
+    ("subscription", Subscription, {"active", "subscription_duration",
+                                    "subscription_expires_at", "subscription_fee"}),
 ])
 def test_every_field_a_view_shows_is_a_key_of_its_record(kind: str, record: type,
                                                          derived: set[str]) -> None:
