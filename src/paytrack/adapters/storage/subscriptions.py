@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
-from paytrack.adapters.storage.sql import record_or_none, records
+from paytrack.adapters.storage.sql import is_postgres, record_or_none, records
 from paytrack.adapters.storage.tables import subscriptions
 from paytrack.domain.subscriptions import Subscription
 
@@ -99,10 +99,16 @@ class SubscriptionRepository:
                       ) -> builtins.list[Subscription]:
         """Active subscriptions among ``subscription_ids`` whose period ended by ``now``
         and that are not to be canceled then -> past_due, in one guarded UPDATE: another
-        worker's same UPDATE moves none of them again."""
+        worker's same UPDATE moves none of them again (on PostgreSQL it skips the rows
+        another holds)."""
+        due = select(S.id).where(S.id.in_(sorted(subscription_ids)), S.status == "active",
+                                 S.current_period_end <= now,
+                                 S.cancel_at_period_end.is_(False))
+        if is_postgres(self.conn):
+            due = due.order_by(S.id).with_for_update(skip_locked=True)
         rows = self.conn.execute(
             update(subscriptions)
-            .where(S.id.in_(sorted(subscription_ids)), S.status == "active",
+            .where(S.id.in_(due.scalar_subquery()), S.status == "active",
                    S.current_period_end <= now, S.cancel_at_period_end.is_(False))
             .values(previous_status=S.status, status="past_due", updated_at=now)
             .returning(*subscriptions.c))
