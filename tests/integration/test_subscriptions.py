@@ -204,8 +204,9 @@ def test_a_paid_renewal_extends_the_period_from_its_end(storage, clock):
         committed(storage, renew_subscription, sub["id"], ADMIN)
     committed(storage, capture_payment, payment["id"], ADMIN)
     renewed = _sub(storage, sub["id"])
+    # counted from the activation: 31 January -> 28 February -> 31 March (no drift to 28th)
     assert (renewed["current_period_start"], renewed["current_period_end"]) == (
-        end, add_months(end, 1))
+        end, add_months(sub["activated_at"], 2))
     assert (renewed["status"], renewed["renewals"], renewed["open_payment_id"]) == (
         "active", 1, None)
     assert _events(storage, sub["id"]) == ["subscription.activated", "subscription.renewed"]
@@ -384,7 +385,7 @@ def test_a_renewal_paid_while_past_due_continues_the_period(storage, clock):
     committed(storage, _renew_and_confirm, sub["id"])
     after = _sub(storage, sub["id"])
     assert (after["status"], after["current_period_start"], after["current_period_end"]) == (
-        "active", end, add_months(end, 1))
+        "active", end, add_months(sub["activated_at"], 2))
     assert _events(storage, sub["id"]) == ["subscription.activated", "subscription.renewed"]
 
 

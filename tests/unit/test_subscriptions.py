@@ -14,6 +14,7 @@ from paytrack.domain.subscriptions import (
     SUBSCRIPTION_TRANSITIONS,
     SubscriptionStatus,
     add_months,
+    period_end,
     prorate,
     seed_fields,
 )
@@ -34,6 +35,15 @@ def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
 ])
 def test_add_months_clamps_to_the_months_last_day(start, months, end):
     assert add_months(start, months) == end
+
+
+def test_renewed_periods_count_from_the_activation_and_do_not_drift_at_month_ends():
+    sub = {"activated_at": at(2026, 1, 31, 9), "period_months": 1}
+    ends = [period_end(sub, n) for n in range(4)]  # type: ignore[arg-type]
+    assert ends == [at(2026, 2, 28, 9), at(2026, 3, 31, 9), at(2026, 4, 30, 9),
+                    at(2026, 5, 31, 9)]
+    quarterly = {"activated_at": at(2026, 11, 30), "period_months": 3}
+    assert period_end(quarterly, 1) == at(2027, 5, 30)  # type: ignore[arg-type]
 
 
 def test_add_months_keeps_the_time_of_day():

@@ -77,6 +77,15 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+def period_end(subscription: Subscription, renewals: int) -> datetime:
+    """The end of the period after ``renewals`` renewals, counted in whole periods from the
+    activation, so that month ends do not drift (activated 31 January, monthly: 28 or 29
+    February, 31 March, 30 April …)."""
+    anchor = subscription["activated_at"]
+    assert anchor is not None, "an activated subscription"
+    return add_months(anchor, subscription["period_months"] * (renewals + 1))
+
+
 def prorate(fee: int, new_fee: int, start: datetime, end: datetime, now: datetime) -> int:
     """What an upgrade from ``fee`` to ``new_fee`` costs for the rest of the period (see
     the module's formula): round half up, in integers."""

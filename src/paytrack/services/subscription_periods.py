@@ -41,6 +41,7 @@ from paytrack.domain.subscriptions import (
     SubscriptionPaymentKind,
     SubscriptionStatus,
     add_months,
+    period_end,
 )
 from paytrack.services.events import emit
 
@@ -108,7 +109,7 @@ def _paid(uow: UnitOfWork, sub: Subscription, payment: Payment, actor: Actor,
     if kind == K.SUBSCRIPTION and status == S.PENDING_PAYMENT:
         start = payment["succeeded_at"] or now
         moved = _move(uow, sub, S.ACTIVE, {
-            **clear, "current_period_start": start, "activated_at": now,
+            **clear, "current_period_start": start, "activated_at": start,
             "current_period_end": add_months(start, sub["period_months"])})
         record(uow, moved, actor, f"payment {payment['id']} succeeded", now)
         emit(uow, EventType.SUBSCRIPTION_ACTIVATED, "subscription", moved)
@@ -117,7 +118,7 @@ def _paid(uow: UnitOfWork, sub: Subscription, payment: Payment, actor: Actor,
         assert end is not None, "a running subscription has its period"
         moved = _move(uow, sub, S.ACTIVE, {
             **clear, "current_period_start": end,
-            "current_period_end": add_months(end, sub["period_months"]),
+            "current_period_end": period_end(sub, sub["renewals"] + 1),
             "renewals": sub["renewals"] + 1})
         record(uow, moved, actor, f"renewal {payment['id']} succeeded", now)
         emit(uow, EventType.SUBSCRIPTION_RENEWED, "subscription", moved)
