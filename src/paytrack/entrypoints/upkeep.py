@@ -23,7 +23,7 @@ from paytrack.adapters.gateways.simulator import SimulatorGateway
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.events import DeliveryRules
 from paytrack.entrypoints.deliverer import Delivered, Deliverer
-from paytrack.services import gateway_jobs
+from paytrack.services import gateway_jobs, orders
 from paytrack.services import gateways as gateway_config
 from paytrack.services.idempotency import purge_expired
 from paytrack.services.ledger import fold_balances
@@ -43,6 +43,7 @@ class Round(NamedTuple):
     sent: int = 0  # refunds and payouts sent to their gateways
     expired: int = 0  # checkouts expired unpaid (canceled) or found paid (captured)
     simulated: int = 0  # the simulator's webhooks delivered to paytrack
+    settled: int = 0  # cancelled orders whose other payments were canceled or refunded
 
 
 MAX_RELEASE_BATCHES = 20  # per round: the next round goes on where this one stopped
@@ -65,6 +66,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
                    lambda: sum(gateway_jobs.send_due(storage)), 0)
     expired = _safely("expiring checkouts", lambda: gateway_jobs.expire_checkouts(storage), 0)
     _safely("purging unsigned webhook deliveries", lambda: _purge_rejected(storage), 0)
+    settled = _safely("settling cancelled orders", lambda: orders.settle_cancelled(storage), 0)
     sender = deliverer or Deliverer(rules, http)
     try:
         simulated = _safely("delivering the simulator's webhooks", lambda: (
@@ -74,7 +76,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
         if deliverer is None:
             sender.close()
     return Round(folded, purged, released, *events, sent=sent, expired=expired,
-                 simulated=simulated)
+                 simulated=simulated, settled=settled)
 
 
 def _safely(what: str, part: Callable[[], T], failed: T) -> T:
@@ -164,5 +166,5 @@ class Upkeep:
                              "released %d seller earnings, dispatched %d events, "
                              "delivered %d, %d deliveries failed, sent %d refunds and "
                              "payouts to gateways, expired %d checkouts, delivered %d "
-                             "simulator webhooks", *done)
+                             "simulator webhooks, settled %d cancelled orders", *done)
             self._stopping.wait(self.interval_s)
