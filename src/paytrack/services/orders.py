@@ -487,17 +487,26 @@ def _settle(uow: UnitOfWork, order_id: str, actor: Actor, reason: str, *,
     otherwise it is read again and refunded if it was paid meanwhile."""
     order = fetch(uow.orders, "order", order_id)
     ids = [p["id"] for p in uow.orders.payments_of([order_id])]
-    if order["status"] not in (OS.PENDING, OS.CANCELLED):
-        return  # confirmed (or set by hand) since: nothing to settle
+    settling = (OS.PENDING, OS.CANCELLED) if strict else (OS.CANCELLED,)
+    if order["status"] not in settling:
+        return  # confirmed or set by hand since: nothing to settle
     for payment_id in ids:
-        payment = fetch(uow.payments, "payment", payment_id)
-        if payment["status"] in OPEN:
+        if fetch(uow.payments, "payment", payment_id)["status"] in OPEN:
             try:
-                payment = payments.cancel_payment(uow, payment_id, actor, reason=reason)
+                payments.cancel_payment(uow, payment_id, actor, reason=reason)
             except InvalidTransition:
                 if strict:
                     raise
-                payment = fetch(uow.payments, "payment", payment_id)
+    # Read after its payments: one captured meanwhile may have confirmed it.
+    order = fetch(uow.orders, "order", order_id)
+    if order["status"] not in settling:
+        if strict:
+            raise InvalidTransition(f"order is {order['status']}; only a pending order can "
+                                    "be cancelled", current=order["status"],
+                                    target=str(OS.CANCELLED))
+        return
+    for payment_id in ids:
+        payment = fetch(uow.payments, "payment", payment_id)
         if (payment["status"] in CAPTURED and refundable_amount(payment) > 0
                 and not uow.refunds.open_on_payment(payment_id)):
             refunds.request_refund(uow, payment_id, SYSTEM, reason=reason)
