@@ -313,7 +313,7 @@ def test_two_captures_of_one_orders_payments_at_once_confirm_it_once(storage):
     for _ in range(3):
         made = order(storage, [line("a", ADA), line("b", GRACE)])
         ids = [p["id"] for p in made["payments"]]
-        outcome = race(storage, 2, lambda uow, i: capture_payment(uow, ids[i], ADMIN))
+        outcome = race(storage, 2, lambda uow, i, ids=ids: capture_payment(uow, ids[i], ADMIN))
         assert outcome == {"ok": 2}
         assert status(storage, made["id"]) == "confirmed"
         assert events_of(storage, made["id"]) == {"order.confirmed": 1}
@@ -328,11 +328,11 @@ def test_a_cancel_racing_a_capture_ends_in_one_consistent_state(storage):
         first, second = (p["id"] for p in made["payments"])
         committed(storage, capture_payment, first, ADMIN)
 
-        def act(uow, i):
+        def act(uow, i, second=second, order_id=made["id"]):
             if i == 0:
                 capture_payment(uow, second, ADMIN)
             else:
-                svc.cancel_order(uow, made["id"], ADMIN)
+                svc.cancel_order(uow, order_id, ADMIN)
 
         outcome = race(storage, 2, act)
         got = committed(storage, svc.get_order, made["id"], ADMIN)
