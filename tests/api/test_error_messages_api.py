@@ -114,6 +114,9 @@ def test_every_parameter_of_every_route_has_a_description_and_an_example(app):
     ({"status": "done"}, "query.status", '"succeeded"'),
     ({"seller_id": "a b"}, "query.seller_id", '"seller_42"'),
     ({"created_gte": "yesterday"}, "query.created_gte", "2026-01-31T00:00:00Z"),
+    # numbers of seconds, which pydantic alone would read as Unix times
+    ({"created_gte": "+5"}, "query.created_gte", "2026-01-31T00:00:00Z"),
+    ({"created_lt": "5.0e1"}, "query.created_lt", "2026-01-31T00:00:00Z"),
     ({"method": "cheque"}, "query.method", "upi"),
 ])
 def test_a_refused_query_parameter_says_what_it_takes(admin, params, field, needle):

@@ -15,6 +15,7 @@ from paytrack.domain.disputes import Dispute
 from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.gateways import StoredGatewayConfig, WebhookDelivery
 from paytrack.domain.ledger import JournalEntryRow
+from paytrack.domain.orders import Order, OrderLine
 from paytrack.domain.parties import Customer, Item, Seller
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout, PayoutAccount
@@ -49,6 +50,8 @@ def keys(record: type) -> set[str]:
     (tables.event_endpoints, EventEndpoint, set()),
     (tables.event_deliveries, EventDelivery, set()),
     (tables.subscriptions, Subscription, set()),
+    (tables.orders, Order, set()),
+    (tables.order_lines, OrderLine, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:
@@ -67,6 +70,7 @@ def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: t
     # computed by views.present: the subscription seed's names
     ("subscription", Subscription, {"active", "subscription_duration",
                                     "subscription_expires_at", "subscription_fee"}),
+    ("order", Order, {"confirmed_code", "lines", "payments"}),  # services.order_status
 ])
 def test_every_field_a_view_shows_is_a_key_of_its_record(kind: str, record: type,
                                                          derived: set[str]) -> None:

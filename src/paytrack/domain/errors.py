@@ -14,7 +14,8 @@
     │   ├── PayoutBelowMinimum           a payout under the currency's minimum
     │   ├── ItemSellerMismatch           a payment names a seller that does not own the item
     │   ├── CouponNotApplicable          a payment's coupon does not apply (``reason`` says why)
-    │   └── DiscountMismatch             a payment's discount is not its coupon's
+    │   ├── DiscountMismatch             a payment's discount is not its coupon's
+    │   └── OrderTotalMismatch           an order's computed total is not the one expected
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
@@ -121,6 +122,11 @@ class CouponNotApplicable(ValidationFailed):
 class DiscountMismatch(ValidationFailed):
     code = "discount_mismatch"
     title = "The discount is not the coupon's"
+
+
+class OrderTotalMismatch(ValidationFailed):
+    code = "order_total_mismatch"
+    title = "The order's total is not the one expected"
 
 
 class Unauthenticated(PaytrackError):

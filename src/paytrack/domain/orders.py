@@ -160,6 +160,9 @@ class Order(TypedDict):
     confirmed_at: datetime | None
     cancelled_at: datetime | None
     refunded_at: datetime | None
+    # Set when a lost payment cancelled it and its other payments are still to be cancelled
+    # or refunded (the background job's lease while it does so); None: nothing to settle.
+    settle_due_at: datetime | None
 
 
 class OrderLine(TypedDict):

@@ -23,7 +23,7 @@ from paytrack.adapters.gateways.simulator import SimulatorGateway
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.events import DeliveryRules
 from paytrack.entrypoints.deliverer import Delivered, Deliverer
-from paytrack.services import gateway_jobs, subscriptions
+from paytrack.services import gateway_jobs, orders, subscriptions
 from paytrack.services import gateways as gateway_config
 from paytrack.services.idempotency import purge_expired
 from paytrack.services.ledger import fold_balances
@@ -44,6 +44,7 @@ class Round(NamedTuple):
     expired: int = 0  # checkouts expired unpaid (canceled) or found paid (captured)
     simulated: int = 0  # the simulator's webhooks delivered to paytrack
     subscriptions: int = 0  # moved past_due, canceled at period end, or expired
+    settled: int = 0  # cancelled orders whose other payments were canceled or refunded
 
 
 MAX_RELEASE_BATCHES = 20  # per round: the next round goes on where this one stopped
@@ -68,6 +69,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
     _safely("purging unsigned webhook deliveries", lambda: _purge_rejected(storage), 0)
     advanced = _safely("advancing subscriptions",
                        lambda: subscriptions.advance_subscriptions(storage), 0)
+    settled = _safely("settling cancelled orders", lambda: orders.settle_cancelled(storage), 0)
     sender = deliverer or Deliverer(rules, http)
     try:
         simulated = _safely("delivering the simulator's webhooks", lambda: (
@@ -77,7 +79,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
         if deliverer is None:
             sender.close()
     return Round(folded, purged, released, *events, sent=sent, expired=expired,
-                 simulated=simulated, subscriptions=advanced)
+                 simulated=simulated, subscriptions=advanced, settled=settled)
 
 
 def _safely(what: str, part: Callable[[], T], failed: T) -> T:
@@ -167,5 +169,6 @@ class Upkeep:
                              "released %d seller earnings, dispatched %d events, "
                              "delivered %d, %d deliveries failed, sent %d refunds and "
                              "payouts to gateways, expired %d checkouts, delivered %d "
-                             "simulator webhooks, moved %d subscriptions", *done)
+                             "simulator webhooks, moved %d subscriptions, settled %d "
+                             "cancelled orders", *done)
             self._stopping.wait(self.interval_s)

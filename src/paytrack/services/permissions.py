@@ -79,6 +79,11 @@ class Action(StrEnum):
     RENEW_SUBSCRIPTION = "renew a subscription"
     UPGRADE_SUBSCRIPTION = "upgrade a subscription"
     CANCEL_SUBSCRIPTION = "cancel a subscription"
+    CREATE_ORDER = "create an order"
+    READ_ORDER = "read an order"
+    CANCEL_ORDER = "cancel an order"
+    OVERRIDE_ORDER_STATUS = "set an order's status by hand"
+    READ_ORDER_STATS = "read booking statistics"
 
 
 class Reach(StrEnum):
@@ -165,6 +170,15 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.RENEW_SUBSCRIPTION: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
     Action.UPGRADE_SUBSCRIPTION: ADMIN_ONLY,
     Action.CANCEL_SUBSCRIPTION: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
+    # Orders: a seller reads the orders with a line of its own (``seller_ids``), and of
+    # them only its lines and its payment; a customer its own orders, and cancels them
+    # while pending.
+    Action.CREATE_ORDER: ADMIN_ONLY,
+    Action.READ_ORDER: {Role.ADMIN: ANY, Role.SELLER: Grant(Reach.TARGETED),
+                        Role.CUSTOMER: OWN},
+    Action.CANCEL_ORDER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
+    Action.OVERRIDE_ORDER_STATUS: ADMIN_ONLY,
+    Action.READ_ORDER_STATS: {Role.ADMIN: ANY, Role.SELLER: OWN},
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -319,14 +333,34 @@ SUBSCRIPTION_FIELDS = {
     # The platform's own notes on it.
     "platform": frozenset({"metadata"}),
 }
-FIELDS = {"payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
+ORDER_FIELDS = {
+    # A seller's order shows its own lines and payment, and totals that are their sums.
+    "order": frozenset({
+        "id", "status", "confirmed_code", "customer_id", "currency", "stream",
+        "referral_code", "coupon_code", "discount_percent", "subtotal", "discount", "tax",
+        "shipping", "total", "refunded_amount", "description", "created_at", "updated_at",
+        "confirmed_at", "cancelled_at", "refunded_at", "lines", "payments"}),
+    "platform": frozenset({"metadata"}),
+}
+# An order's payments, as its view lists them.
+ORDER_PAYMENT_FIELDS = {
+    "payment": frozenset({"id", "seller_id", "status", "total", "refunded_amount",
+                          "payment_url", "payment_url_expires_at"}),
+    "split": frozenset({"platform_fee", "seller_amount"}),
+}
+FIELDS = {"order": ORDER_FIELDS, "order_payment": ORDER_PAYMENT_FIELDS,
           "subscription": SUBSCRIPTION_FIELDS,
+          "payment": PAYMENT_FIELDS, "refund": REFUND_FIELDS, "dispute": DISPUTE_FIELDS,
           "status_event": STATUS_EVENT_FIELDS, "payout": PAYOUT_FIELDS,
           "payout_account": PAYOUT_ACCOUNT_FIELDS, "coupon": COUPON_FIELDS,
           "event_endpoint": EVENT_ENDPOINT_FIELDS, "event": EVENT_FIELDS,
           "event_delivery": EVENT_DELIVERY_FIELDS}
 
 SEES: dict[str, dict[Role, tuple[str, ...]]] = {
+    "order": {Role.ADMIN: ("order", "platform"), Role.SELLER: ("order", "platform"),
+              Role.CUSTOMER: ("order",)},
+    "order_payment": {Role.ADMIN: ("payment", "split"), Role.SELLER: ("payment", "split"),
+                      Role.CUSTOMER: ("payment",)},
     "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
                 Role.SELLER: ("order", "split", "platform"),
                 Role.CUSTOMER: ("order", "personal")},
@@ -363,6 +397,8 @@ def visible_fields(role: Role, kind: str) -> frozenset[str]:
 
 # Each kind of view takes its own record: a status event is shown with ``needs_review``.
 @overload
+def view(actor: Actor, kind: Literal["order"], row: Mapping[str, Any]) -> dict[str, Any]: ...
+@overload
 def view(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
 @overload
 def view(actor: Actor, kind: Literal["refund"], row: Refund) -> dict[str, Any]: ...
@@ -396,6 +432,9 @@ def view(actor: Actor, kind: str,
     event_delivery)."""
     fields: Mapping[str, Any] = row
     shown = {name: fields[name] for name in visible_fields(actor.role, kind)}
+    if kind == "order" and shown["payments"] is not None:  # its payments, cut the same way
+        paid = visible_fields(actor.role, "order_payment")
+        shown["payments"] = [{name: p[name] for name in paid} for p in shown["payments"]]
     if _rights(actor.role) is not Role.ADMIN:
         if fields.get("requested_by") != str(actor):
             for name in REQUESTER_FIELDS.get(kind, ()):

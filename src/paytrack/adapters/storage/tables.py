@@ -164,6 +164,9 @@ orders = Table(
     Column("confirmed_at", UTCDateTime),
     Column("cancelled_at", UTCDateTime),
     Column("refunded_at", UTCDateTime),
+    # Set when a lost payment cancelled the order: its other payments are still to be
+    # cancelled or refunded (``services.orders.settle_cancelled``); a lease while claimed.
+    Column("settle_due_at", UTCDateTime),
     CheckConstraint("subtotal > 0", name="subtotal_positive"),
     CheckConstraint("discount >= 0 AND tax >= 0 AND shipping >= 0", name="parts_non_negative"),
     CheckConstraint("discount <= subtotal", name="discount_within_subtotal"),
@@ -175,6 +178,7 @@ orders = Table(
     Index(None, "status", "id"),
     Index(None, "stream", "id"),
     Index(None, "created_at"),
+    Index(None, "settle_due_at"),
 )
 
 order_lines = Table(
@@ -201,8 +205,9 @@ order_lines = Table(
     CheckConstraint("amount = quantity * unit_price", name="amount_is_quantity_times_price"),
     CheckConstraint("discount >= 0 AND discount <= amount", name="discount_within_amount"),
     CheckConstraint("tax >= 0 AND shipping >= 0", name="parts_non_negative"),
-    # The per-stream statistics group by these, a seller's by its own lines.
-    Index(None, "item_type", "item_id", "stream"),
+    # The per-stream statistics group by these (item first: a filter by item alone uses
+    # it too), a seller's by its own lines.
+    Index(None, "item_id", "item_type", "stream"),
     Index(None, "seller_id", "order_id"),
     Index(None, "payment_id"),
 )

@@ -25,6 +25,7 @@ from paytrack.adapters.storage.gateways import GatewayConfigRepository, WebhookD
 from paytrack.adapters.storage.history import RecordRepository
 from paytrack.adapters.storage.keys import ApiKeyRepository, IdempotencyRepository
 from paytrack.adapters.storage.ledger import AccountKey, LedgerRepository
+from paytrack.adapters.storage.orders import OrderRepository
 from paytrack.adapters.storage.parties import PartyCache, PartyRepository
 from paytrack.adapters.storage.payments import (
     DisputeRepository,
@@ -122,6 +123,7 @@ class UnitOfWork:
         self.refunds = RefundRepository(self.conn, self.appender)
         self.disputes = DisputeRepository(self.conn, self.appender)
         self.coupons = CouponRepository(self.conn)
+        self.orders = OrderRepository(self.conn, self.appender)
         self.earnings = EarningsRepository(self.conn, self.appender)
         self.payouts = PayoutRepository(self.conn, self.appender)
         self.payout_accounts = PayoutAccountRepository(self.conn)

@@ -25,6 +25,7 @@ from paytrack.entrypoints.api.routes import (
     events,
     gateways,
     ledger,
+    orders,
     parties,
     payments,
     payouts,
@@ -102,7 +103,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy, gateways, webhooks, events, subscriptions):
+                   refund_policy, gateways, webhooks, events, subscriptions, orders):
         app.include_router(module.api)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))

@@ -126,3 +126,24 @@ CONFIRM_SUBSCRIPTION = _examples(
     {"gateway_payment_id": "pi_3PqA2bL5x0Yz9KQ1", "gateway_fee": 171},
     {},
 )
+# -- orders (bookings): two instructors' courses in one order, 10% off each payment --------
+CREATE_ORDER = _examples(
+    {"customer_id": "stu_42", "currency": "USD", "stream": "2026-spring",
+     "lines": [{"item_type": "course", "item_id": "course_python", "seller_id": "inst_ada",
+                "unit_price": 4999, "tax": 360},
+               {"item_type": "course", "item_id": "course_sql", "seller_id": "inst_grace",
+                "unit_price": 2999, "tax": 216}],
+     "discount_percent": "10", "referral_code": "FRIEND-ADA", "method": "card",
+     "gateway": "manual", "total": 7774},
+    {"customer_id": "stu_7", "currency": "USD", "stream": "2026-autumn",
+     "lines": [{"item_type": "course", "item_id": "course_python", "seller_id": "inst_ada",
+                "unit_price": 4999}],
+     "coupon_code": "SPRING25"},
+)
+CANCEL_ORDER = _examples(
+    {"reason": "the student moved to the autumn stream"},
+)
+ORDER_STATUS = _examples(
+    {"confirmed_code": 2, "reason": "paid in cash at the front desk"},
+    {"status": "cancelled", "reason": "booked twice by mistake"},
+)

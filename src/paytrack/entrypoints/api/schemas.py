@@ -194,9 +194,17 @@ else:
     DisputeReasonName = Literal[tuple(r.value for r in DisputeReason)]
 
 
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]|$)")
+
+
 def _iso_only(value: object) -> object:
-    if isinstance(value, str) and value.replace(".", "", 1).lstrip("-").isdigit():
-        raise ValueError("use an ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z")
+    """A date-time as ISO-8601 text only: never a number of seconds ("5", "+5", "5.0e1"),
+    which pydantic would otherwise read as a Unix time."""
+    if isinstance(value, str) and not _ISO_START.match(value):
+        raise PydanticCustomError(
+            "datetime_from_iso_only",
+            "expected an ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z (not a number of "
+            "seconds)")
     return value
 
 

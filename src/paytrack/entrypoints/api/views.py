@@ -28,6 +28,7 @@ from paytrack.entrypoints.api.event_schemas import (
     EventOut,
     EventPayloadOut,
 )
+from paytrack.entrypoints.api.order_schemas import OrderOut, OrderPaymentOut
 from paytrack.entrypoints.api.schemas import (
     CouponOut,
     DisputeOut,
@@ -59,7 +60,8 @@ for _full, _kind in ((PaymentOut, "payment"), (RefundOut, "refund"), (DisputeOut
                      (StatusEventOut, "status_event"), (PayoutOut, "payout"),
                      (PayoutAccountOut, "payout_account"), (CouponOut, "coupon"),
                      (EventEndpointOut, "event_endpoint"), (EventOut, "event"),
-                     (EventDeliveryOut, "event_delivery")):
+                     (EventDeliveryOut, "event_delivery"), (OrderOut, "order"),
+                     (OrderPaymentOut, "order_payment")):
     assert set(_full.model_fields) == permissions.visible_fields(Role.ADMIN, _kind), (
         f"{_full.__name__} and permissions.FIELDS[{_kind!r}] must list the same fields")
 
@@ -85,6 +87,21 @@ PayoutView = Annotated[PayoutOut | SellerPayoutOut,  # type: ignore[valid-type]
                        Field(union_mode="left_to_right")]
 
 
+# An order: a seller sees all an admin does (of its own part); a customer no metadata and
+# no split of its payments.
+CustomerOrderPaymentOut = _cut(OrderPaymentOut, "order_payment", Role.CUSTOMER)
+CustomerOrderOut = create_model(
+    "CustomerOrderOut", __base__=_cut(OrderOut, "order", Role.CUSTOMER),
+    __doc__="An order as a customer sees it.",
+    payments=(list[CustomerOrderPaymentOut], OrderOut.model_fields["payments"]))  # type: ignore[valid-type]
+OrderView = Annotated[OrderOut | CustomerOrderOut,  # type: ignore[valid-type]
+                      Field(union_mode="left_to_right")]
+
+
+class OrderPage(Page[OrderView]):
+    pass
+
+
 class PaymentPage(Page[PaymentView]):
     pass
 
@@ -105,6 +122,8 @@ class PayoutPage(Page[PayoutView]):
     pass
 
 
+@overload
+def present(actor: Actor, kind: Literal["order"], row: Mapping[str, Any]) -> dict[str, Any]: ...
 @overload
 def present(actor: Actor, kind: Literal["payment"], row: Payment) -> dict[str, Any]: ...
 @overload
@@ -166,6 +185,9 @@ def event_payload(event: Event) -> bytes:
         "data": {"object": _object_of(event)}}).model_dump_json().encode()
 
 
+@overload
+def present_page(actor: Actor, kind: Literal["order"], rows: Sequence[Mapping[str, Any]],
+                 limit: int) -> dict[str, Any]: ...
 @overload
 def present_page(actor: Actor, kind: Literal["payment"], rows: Sequence[Payment],
                  limit: int) -> dict[str, Any]: ...

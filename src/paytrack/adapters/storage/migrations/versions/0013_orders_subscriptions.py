@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("confirmed_at", utc, nullable=True),
         sa.Column("cancelled_at", utc, nullable=True),
         sa.Column("refunded_at", utc, nullable=True),
+        sa.Column("settle_due_at", utc, nullable=True),
         sa.CheckConstraint("subtotal > 0", name=op.f("ck_orders_subtotal_positive")),
         sa.CheckConstraint("discount >= 0 AND tax >= 0 AND shipping >= 0",
                            name=op.f("ck_orders_parts_non_negative")),
@@ -75,6 +76,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_orders_status_id"), "orders", ["status", "id"])
     op.create_index(op.f("ix_orders_stream_id"), "orders", ["stream", "id"])
     op.create_index(op.f("ix_orders_created_at"), "orders", ["created_at"])
+    op.create_index(op.f("ix_orders_settle_due_at"), "orders", ["settle_due_at"])
 
     op.create_table(
         "order_lines",
@@ -108,8 +110,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_lines")),
         sa.UniqueConstraint("order_id", "line_no", name=op.f("uq_order_lines_order_id_line_no")),
     )
-    op.create_index(op.f("ix_order_lines_item_type_item_id_stream"), "order_lines",
-                    ["item_type", "item_id", "stream"])
+    op.create_index(op.f("ix_order_lines_item_id_item_type_stream"), "order_lines",
+                    ["item_id", "item_type", "stream"])
     op.create_index(op.f("ix_order_lines_seller_id_order_id"), "order_lines",
                     ["seller_id", "order_id"])
     op.create_index(op.f("ix_order_lines_payment_id"), "order_lines", ["payment_id"])
