@@ -11,14 +11,16 @@ from sqlalchemy import select
 
 from paytrack.adapters.storage.db import make_engine
 from paytrack.adapters.storage.migrate import migrate
-from paytrack.adapters.storage.tables import disputes, payouts, refunds
+from paytrack.adapters.storage.tables import disputes, order_lines, payouts, refunds
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import SYSTEM
 from paytrack.domain.splits import Policy
 from paytrack.entrypoints.demo import SELLERS, DemoSummary, load_demo
 from paytrack.services.ledger import seller_balance, verify_ledger
+from paytrack.services.orders import stream_stats
 from paytrack.services.payouts import list_payout_accounts, pending_payouts
 from paytrack.services.seller_funds import list_earnings
+from paytrack.services.subscriptions import list_subscriptions
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PAYOUT_STATES = {"requested", "approved", "paid", "failed", "canceled"}
@@ -95,3 +97,28 @@ def test_the_demo_is_the_same_for_a_seed(tmp_path):
         return summary, [tuple(r) for r in rows]
 
     assert load("one.db") == load("two.db")
+
+
+def test_the_demo_has_bookings_in_two_streams_and_subscriptions_in_every_state(demo):
+    storage, summary = demo
+    assert {"confirmed", "pending", "cancelled"} <= set(summary.orders)
+    assert set(summary.subscriptions) == {"pending_payment", "active", "past_due", "canceled",
+                                          "expired", "incomplete_expired"}
+    with storage.unit_of_work(readonly=True) as uow:
+        stats = stream_stats(uow, SYSTEM)
+        waiting = list_subscriptions(uow, SYSTEM, status="pending_payment")
+        lines = uow.conn.execute(select(order_lines.c.seller_id)).scalars().all()
+    assert {row["stream"] for row in stats} == {"2026-spring", "2026-autumn", None}
+    assert sum(row["confirmed"] for row in stats) > 0 and sum(row["cancelled"] for row in stats)
+    # a multi-vendor shop order: several sellers' lines in one order
+    assert {"vend_ceramics", "vend_coffee", "vend_books"} & set(lines)
+    # applications still at the simulator's checkout, with their payment page
+    payments = [get_payment(storage, sub["open_payment_id"]) for sub in waiting]
+    assert waiting and all(p["payment_url"] and p["kind"] == "subscription" for p in payments)
+
+
+def get_payment(storage: Storage, payment_id: str) -> dict:
+    with storage.unit_of_work(readonly=True) as uow:
+        payment = uow.payments.get(payment_id)
+    assert payment is not None
+    return dict(payment)

@@ -504,6 +504,9 @@ def demo(
         console.print(f"payouts: {_counts(summary.payouts, PAYOUT_ORDER)}; disputes: "
                       f"{_counts(summary.disputes, DISPUTE_ORDER)}; "
                       f"{summary.released} earnings released", highlight=False)
+        console.print(f"orders: {_counts(summary.orders, ORDER_ORDER)}; subscriptions: "
+                      f"{_counts(summary.subscriptions, SUBSCRIPTION_ORDER)}",
+                      highlight=False)
         if summary.in_debt:
             console.print(f"sellers in debt: {', '.join(summary.in_debt)} (see GET "
                           f"/v1/sellers/{summary.in_debt[0]}/balance)", highlight=False)
@@ -527,6 +530,9 @@ def demo(
         serve(host=host, port=port, workers=1, upkeep=True)
 
 
+ORDER_ORDER = ("confirmed", "pending", "cancelled", "partially_refunded", "refunded")
+SUBSCRIPTION_ORDER = ("active", "pending_payment", "past_due", "canceled", "expired",
+                      "incomplete_expired")
 PAYOUT_ORDER = ("paid", "failed", "canceled", "approved", "requested")
 DISPUTE_ORDER = ("won", "lost", "under_review", "open")
 

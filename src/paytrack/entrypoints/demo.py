@@ -29,6 +29,7 @@ from paytrack.domain.coupons import percent_discount
 from paytrack.domain.errors import CouponCodeTaken, PaytrackError
 from paytrack.domain.ledger import seller_available
 from paytrack.domain.payments import Payment
+from paytrack.entrypoints.demo_orders import STORIES, Commerce
 from paytrack.services import (
     coupons,
     disputes,
@@ -180,6 +181,8 @@ class DemoSummary:
     released: int = 0  # earnings released from pending to available
     in_debt: list[str] = field(default_factory=list)  # sellers owing the platform at the end
     with_available: int = 0  # sellers with an available balance at the end
+    orders: dict[str, int] = field(default_factory=dict)  # by status
+    subscriptions: dict[str, int] = field(default_factory=dict)  # by status
 
 
 @dataclass
@@ -238,6 +241,10 @@ def _load(storage: Storage, payments: int, seed: int,
         # Business grows over the year: more sales later on.
         moments = sorted(start + (end - start) * (rng.random() ** 0.7) for _ in range(payments))
         year = _Year(random.Random(f"{seed}:flows"), clock, start, end, payments)
+        Commerce(year.at, random.Random(f"{seed}:orders"), clock, start, end,
+                 customers).plan(bookings=max(12, payments // 40),
+                                 shop_orders=max(6, payments // 160),
+                                 subs=max(len(STORIES), payments // 100))
         steps: Iterable[int] = iter(range(payments))
         if progress is not None:
             steps = progress(steps, payments)
@@ -257,6 +264,8 @@ def _load(storage: Storage, payments: int, seed: int,
         uow.commit()
         uow.__exit__(None, None, None)
         live.settle([])
+        commerce = Commerce.finish(storage, random.Random(f"{seed}:applications"), end,
+                                   customers)
         with storage.unit_of_work(readonly=True) as uow:
             balances = [seller_balance(uow, s[0], SYSTEM)["balances"] for s in SELLERS]
     finally:
@@ -267,7 +276,8 @@ def _load(storage: Storage, payments: int, seed: int,
         disputes=dict(Counter(year.disputes.values())), released=year.released,
         in_debt=[s[0] for s, rows in zip(SELLERS, balances, strict=True)
                  if any(r["debt"] > 0 for r in rows)],
-        with_available=sum(any(r["available"] > 0 for r in rows) for rows in balances))
+        with_available=sum(any(r["available"] > 0 for r in rows) for rows in balances),
+        orders=dict(commerce["orders"]), subscriptions=dict(commerce["subscriptions"]))
 
 
 def _parties(storage: Storage, rng: random.Random) -> list[tuple[str, str, str]]:
@@ -410,7 +420,7 @@ class _Year:
             customer_id=rng.choice(customers), seller_id=seller_id, item_type=item_type,
             item_id=item_id, currency=currency, subtotal=subtotal, discount=discount, tax=tax,
             shipping=shipping, method=rng.choice(METHODS[gateway]), gateway=gateway,
-            kind="subscription" if item_type == "service" else "one_time",
+            kind="one_time",  # subscriptions pay through their own (demo_orders)
             coupon_code=coupon_code,
             description=f"{item_type} {item_id}",
             # recorded history from the other gateways; a checkout at the simulator
