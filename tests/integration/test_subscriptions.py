@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paytrack.adapters.storage.subscriptions import SubscriptionRepository
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
@@ -167,6 +168,28 @@ def test_a_late_confirmation_after_it_ended_changes_nothing_and_is_noted(storage
         assert payment_history(uow, payment["id"], ADMIN)[-1]["needs_review"]
     assert "no longer waited" in _history(storage, sub["id"])[-1][2]
     assert _events(storage, sub["id"]) == ["subscription.expired"]
+    _ledger_ok(storage)
+
+
+def test_a_confirmation_read_before_a_cancel_does_not_capture_the_canceled_payment(
+        storage, monkeypatch):
+    # The confirmation read the subscription while it still waited for its payment; a
+    # cancel then ended both before the capture: the admin's confirmation is refused, it
+    # does not record money the gateway never took as a late payment.
+    sub, payment = _create(storage)
+    renewing = _active(storage)
+    _, renewal = committed(storage, renew_subscription, renewing["id"], ADMIN)
+    for sub_id, pay_id in ((sub["id"], payment["id"]), (renewing["id"], renewal["id"])):
+        stale = _sub(storage, sub_id)
+        committed(storage, cancel_subscription, sub_id, ADMIN)
+        with monkeypatch.context() as patch:
+            patch.setattr(SubscriptionRepository, "get",
+                          lambda self, _id, stale=stale: stale)
+            with pytest.raises(InvalidTransition, match="no longer waits"):
+                committed(storage, confirm_subscription, sub_id, ADMIN)
+        with storage.unit_of_work(readonly=True) as uow:
+            assert get_payment(uow, pay_id, ADMIN)["status"] == "canceled"
+        assert _sub(storage, sub_id)["status"] == "canceled"
     _ledger_ok(storage)
 
 

@@ -38,6 +38,7 @@ from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import Payment
+from paytrack.domain.states import OPEN_STATES
 from paytrack.domain.subscriptions import (
     MAX_PERIOD_MONTHS,
     SUBSCRIPTION_TRANSITIONS,
@@ -56,6 +57,7 @@ S = SubscriptionStatus
 K = SubscriptionPaymentKind
 RUNNING = frozenset({str(S.ACTIVE), str(S.PAST_DUE)})
 CANCELABLE = frozenset({str(S.PENDING_PAYMENT), str(S.ACTIVE), str(S.PAST_DUE)})
+OPEN_PAYMENT = frozenset(map(str, OPEN_STATES))
 JOB = Actor(Role.SYSTEM, "subscriptions")
 BATCH = 100
 MAX_ATTEMPTS = 3  # an ending flow re-reads this often when its open payment moved meanwhile
@@ -256,6 +258,13 @@ def confirm_subscription(uow: UnitOfWork, subscription_id: str, actor: Actor, *,
     payment = payments.capture_payment(uow, sub["open_payment_id"], actor,
                                        gateway_fee=gateway_fee,
                                        gateway_payment_id=gateway_payment_id)
+    if payment["previous_status"] not in OPEN_PAYMENT:
+        # Canceled or lost since it was read: no late capture of money nobody took (the
+        # whole transaction is rolled back).
+        current = fetch(uow.subscriptions, "subscription", subscription_id)
+        raise InvalidTransition(f"subscription {subscription_id} is {current['status']} and "
+                                f"no longer waits for payment {payment['id']} "
+                                f"({payment['previous_status']})", current=current["status"])
     return fetch(uow.subscriptions, "subscription", subscription_id), payment
 
 
