@@ -288,6 +288,23 @@ def test_an_upgrade_costs_the_prorated_difference_and_switches_when_paid(storage
                                            "subscription.upgraded"]
 
 
+def test_an_upgrade_after_renewals_paid_ahead_costs_every_period_it_upgrades(storage, clock):
+    # Monthly from 31 Jan 12:00; two renewals paid ahead: now to 31 Mar is 28 + 31 days paid
+    # at the old fee, and the upgrade switches at once: the difference of the rest of this
+    # period and of both periods paid ahead.
+    sub = _active(storage, period_months=1, fee=3000)
+    for _ in range(2):
+        _, renewal = committed(storage, renew_subscription, sub["id"], ADMIN)
+        committed(storage, capture_payment, renewal["id"], ADMIN)
+    ahead = _sub(storage, sub["id"])
+    assert (ahead["current_period_start"], ahead["current_period_end"]) == (
+        datetime(2026, 3, 31, 12, tzinfo=UTC), datetime(2026, 4, 30, 12, tzinfo=UTC))
+    clock.now = START + 7 * DAY  # 21 of this period's 28 days left
+    _, payment = committed(storage, upgrade_subscription, sub["id"], ADMIN,
+                           item_id="premium_plus", fee=5001)
+    assert payment["total"] == 1501 + 2001 + 2001  # round_half_up(2001 × 21 / 28) = 1501
+
+
 def test_a_lost_upgrade_keeps_the_old_service(storage):
     sub = _active(storage)
     _, payment = committed(storage, upgrade_subscription, sub["id"], ADMIN,

@@ -45,7 +45,7 @@ from paytrack.domain.subscriptions import (
     Subscription,
     SubscriptionPaymentKind,
     SubscriptionStatus,
-    prorate,
+    upgrade_cost,
 )
 from paytrack.services import payments, permissions
 from paytrack.services import subscription_periods as periods
@@ -204,9 +204,7 @@ def upgrade_subscription(uow: UnitOfWork, subscription_id: str, actor: Actor, *,
                             "upgrade costs more (downgrades are not supported)", field="fee")
     _check_item(uow, sub, item_id)
     now = uow.now()
-    start, end = sub["current_period_start"], sub["current_period_end"]
-    assert start is not None and end is not None, "an active subscription has its period"
-    amount = prorate(sub["fee"], fee, start, end, now)
+    amount = upgrade_cost(sub, fee, now)
     if amount == 0:  # nothing of the period is left: the new fee applies from the next
         moved = uow.subscriptions.transition(
             sub["id"], {str(S.ACTIVE)}, str(S.ACTIVE),
