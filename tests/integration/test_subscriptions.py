@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from paytrack.adapters.storage.subscriptions import SubscriptionRepository
 from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
@@ -170,6 +171,28 @@ def test_a_late_confirmation_after_it_ended_changes_nothing_and_is_noted(storage
     _ledger_ok(storage)
 
 
+def test_a_confirmation_read_before_a_cancel_does_not_capture_the_canceled_payment(
+        storage, monkeypatch):
+    # The confirmation read the subscription while it still waited for its payment; a
+    # cancel then ended both before the capture: the admin's confirmation is refused, it
+    # does not record money the gateway never took as a late payment.
+    sub, payment = _create(storage)
+    renewing = _active(storage)
+    _, renewal = committed(storage, renew_subscription, renewing["id"], ADMIN)
+    for sub_id, pay_id in ((sub["id"], payment["id"]), (renewing["id"], renewal["id"])):
+        stale = _sub(storage, sub_id)
+        committed(storage, cancel_subscription, sub_id, ADMIN)
+        with monkeypatch.context() as patch:
+            patch.setattr(SubscriptionRepository, "get",
+                          lambda self, _id, stale=stale: stale)
+            with pytest.raises(InvalidTransition, match="no longer waits"):
+                committed(storage, confirm_subscription, sub_id, ADMIN)
+        with storage.unit_of_work(readonly=True) as uow:
+            assert get_payment(uow, pay_id, ADMIN)["status"] == "canceled"
+        assert _sub(storage, sub_id)["status"] == "canceled"
+    _ledger_ok(storage)
+
+
 @pytest.mark.parametrize(("changes", "error"), [
     ({"period_months": 0}, ValidationFailed), ({"period_months": 121}, ValidationFailed),
     ({"period_months": True}, ValidationFailed), ({"fee": 0}, InvalidAmount),
@@ -263,6 +286,23 @@ def test_an_upgrade_costs_the_prorated_difference_and_switches_when_paid(storage
     assert upgraded["current_period_end"] == sub["current_period_end"]
     assert _events(storage, sub["id"]) == ["subscription.activated",
                                            "subscription.upgraded"]
+
+
+def test_an_upgrade_after_renewals_paid_ahead_costs_every_period_it_upgrades(storage, clock):
+    # Monthly from 31 Jan 12:00; two renewals paid ahead: now to 31 Mar is 28 + 31 days paid
+    # at the old fee, and the upgrade switches at once: the difference of the rest of this
+    # period and of both periods paid ahead.
+    sub = _active(storage, period_months=1, fee=3000)
+    for _ in range(2):
+        _, renewal = committed(storage, renew_subscription, sub["id"], ADMIN)
+        committed(storage, capture_payment, renewal["id"], ADMIN)
+    ahead = _sub(storage, sub["id"])
+    assert (ahead["current_period_start"], ahead["current_period_end"]) == (
+        datetime(2026, 3, 31, 12, tzinfo=UTC), datetime(2026, 4, 30, 12, tzinfo=UTC))
+    clock.now = START + 7 * DAY  # 21 of this period's 28 days left
+    _, payment = committed(storage, upgrade_subscription, sub["id"], ADMIN,
+                           item_id="premium_plus", fee=5001)
+    assert payment["total"] == 1501 + 2001 + 2001  # round_half_up(2001 × 21 / 28) = 1501
 
 
 def test_a_lost_upgrade_keeps_the_old_service(storage):

@@ -20,7 +20,8 @@ An upgrade is paid for the rest of the current period (``prorate``):
 
 with ``period_seconds = current_period_end − current_period_start`` and
 ``remaining_seconds = max(0, current_period_end − now)``, in whole seconds, computed in
-integers (exact in minor units).
+integers (exact in minor units). Periods paid ahead by an early renewal (the current period
+starting after now) cost the whole difference each, on top (``upgrade_cost``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,22 @@ def prorate(fee: int, new_fee: int, start: datetime, end: datetime, now: datetim
         return 0
     difference = new_fee - fee
     return (2 * difference * remaining + period) // (2 * period)
+
+
+def upgrade_cost(subscription: Subscription, new_fee: int, now: datetime) -> int:
+    """What an upgrade to ``new_fee`` costs from ``now`` to the end of the current period:
+    ``prorate`` of it, plus the whole difference of each period paid ahead (a renewal paid
+    early makes the current period start after ``now``; the periods before it are still
+    at the old fee and are upgraded too). Only the period ``now`` falls in is rounded."""
+    start, end = subscription["current_period_start"], subscription["current_period_end"]
+    assert start is not None and end is not None, "a subscription with its period"
+    amount = prorate(subscription["fee"], new_fee, start, end, now)
+    renewals = subscription["renewals"]
+    while start > now and renewals > 0:
+        renewals -= 1
+        start, end = period_end(subscription, renewals - 1), start
+        amount += prorate(subscription["fee"], new_fee, start, end, now)
+    return amount
 
 
 class Subscription(TypedDict):

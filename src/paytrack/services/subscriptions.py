@@ -38,13 +38,14 @@ from paytrack.domain.ids import new_id
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import Payment
+from paytrack.domain.states import OPEN_STATES
 from paytrack.domain.subscriptions import (
     MAX_PERIOD_MONTHS,
     SUBSCRIPTION_TRANSITIONS,
     Subscription,
     SubscriptionPaymentKind,
     SubscriptionStatus,
-    prorate,
+    upgrade_cost,
 )
 from paytrack.services import payments, permissions
 from paytrack.services import subscription_periods as periods
@@ -56,6 +57,7 @@ S = SubscriptionStatus
 K = SubscriptionPaymentKind
 RUNNING = frozenset({str(S.ACTIVE), str(S.PAST_DUE)})
 CANCELABLE = frozenset({str(S.PENDING_PAYMENT), str(S.ACTIVE), str(S.PAST_DUE)})
+OPEN_PAYMENT = frozenset(map(str, OPEN_STATES))
 JOB = Actor(Role.SYSTEM, "subscriptions")
 BATCH = 100
 MAX_ATTEMPTS = 3  # an ending flow re-reads this often when its open payment moved meanwhile
@@ -202,9 +204,7 @@ def upgrade_subscription(uow: UnitOfWork, subscription_id: str, actor: Actor, *,
                             "upgrade costs more (downgrades are not supported)", field="fee")
     _check_item(uow, sub, item_id)
     now = uow.now()
-    start, end = sub["current_period_start"], sub["current_period_end"]
-    assert start is not None and end is not None, "an active subscription has its period"
-    amount = prorate(sub["fee"], fee, start, end, now)
+    amount = upgrade_cost(sub, fee, now)
     if amount == 0:  # nothing of the period is left: the new fee applies from the next
         moved = uow.subscriptions.transition(
             sub["id"], {str(S.ACTIVE)}, str(S.ACTIVE),
@@ -256,6 +256,13 @@ def confirm_subscription(uow: UnitOfWork, subscription_id: str, actor: Actor, *,
     payment = payments.capture_payment(uow, sub["open_payment_id"], actor,
                                        gateway_fee=gateway_fee,
                                        gateway_payment_id=gateway_payment_id)
+    if payment["previous_status"] not in OPEN_PAYMENT:
+        # Canceled or lost since it was read: no late capture of money nobody took (the
+        # whole transaction is rolled back).
+        current = fetch(uow.subscriptions, "subscription", subscription_id)
+        raise InvalidTransition(f"subscription {subscription_id} is {current['status']} and "
+                                f"no longer waits for payment {payment['id']} "
+                                f"({payment['previous_status']})", current=current["status"])
     return fetch(uow.subscriptions, "subscription", subscription_id), payment
 
 

@@ -137,7 +137,8 @@ def upgrade_subscription(subscription_id: SubscriptionId, body: UpgradeSubscript
                          ) -> Response:
     """Switch to a dearer service of the same seller: a payment of
     `round_half_up((fee - current fee) × remaining / period)` (seconds of the current
-    period) that switches it when it succeeds, or at once (`payment` null) when nothing of
+    period; plus the whole difference for each period a renewal paid ahead) that switches
+    it when it succeeds, or at once (`payment` null) when nothing of
     the period is left. A fee not above the current one is a 422: downgrades are not
     supported."""
     return write.run(lambda uow: _application(actor, *svc.upgrade_subscription(
