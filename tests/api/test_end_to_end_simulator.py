@@ -66,3 +66,29 @@ def test_checkout_page_webhook_ledger_and_a_verified_event(storage, client, admi
         assert refunded["data"]["object"]["id"] == refund.json()["id"]
         assert platform.refused == 0
     assert admin.get("/v1/ledger/verify").json()["ok"]
+
+
+def test_a_payment_captured_by_hand_is_paid_at_the_simulator_too(storage, client, admin):
+    """An admin's capture of a simulator payment stands for the provider's confirmation:
+    the simulator then takes it as paid, so its refunds go through and its page does not
+    take the card a second time."""
+    storage.gateways = GatewayWiring("http://testserver", http=client)
+    payment = admin.post("/v1/payments", json={
+        "customer_id": "cust_8", "seller_id": "seller_8", "item_type": "course",
+        "item_id": "course_go", "currency": "USD", "subtotal": 3000,
+        "gateway": "simulator"}).json()
+    assert admin.post(f"/v1/payments/{payment['id']}/capture").json()["status"] == "succeeded"
+
+    page_path = re.sub(r"^https?://[^/]+", "", payment["payment_url"])
+    again = client.post(page_path, data={"card": "4242 4242 4242 4242", "duplicates": "1",
+                                         "delay_s": "0", "order": "in_order"},
+                        follow_redirects=False)
+    assert again.status_code == 409, again.text  # already paid: no second charge
+    refund = admin.post("/v1/refunds", json={"payment_id": payment["id"], "amount": 3000,
+                                             "reason": "changed their mind",
+                                             "approve": True}).json()
+    run_once(storage)  # sent to the simulator, which answers pending
+    run_once(storage)  # and its refund.succeeded comes back
+    assert admin.get(f"/v1/refunds/{refund['id']}").json()["status"] == "succeeded"
+    assert admin.get(f"/v1/payments/{payment['id']}").json()["status"] == "refunded"
+    assert run_once(storage).simulated == 0  # nothing else was queued: no payment webhooks

@@ -86,6 +86,15 @@ def test_the_order_is_confirmed_once_when_every_payment_succeeded(storage):
     assert events_of(storage, made["id"]) == {"order.confirmed": 1}
 
 
+def test_the_orders_event_follows_the_event_of_the_payment_that_moved_it(storage):
+    made = order(storage)
+    payment_id = made["payments"][0]["id"]
+    committed(storage, capture_payment, payment_id, ADMIN)
+    with storage.unit_of_work(readonly=True) as uow:
+        types = [e["type"] for e in reversed(uow.events.list(limit=100))]  # oldest first
+    assert types[-2:] == ["payment.succeeded", "order.confirmed"]
+
+
 def test_a_lost_payment_cancels_the_order_and_the_job_settles_its_siblings(storage):
     made = order(storage, [line("a", ADA), line("b", GRACE), line("c", "inst_linus")])
     paid, lost, still_open = (p["id"] for p in made["payments"])

@@ -182,6 +182,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         _record_move(uow, payment, actor, None, now)
         _post_capture(uow, payment, now)
         emit(uow, EventType.PAYMENT_SUCCEEDED, "payment", payment)
+        fulfilment.payment_moved(uow, payment, actor, now)
     return payment
 
 
@@ -263,6 +264,7 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _post_capture(uow, payment, now)
     coupons.payment_captured(uow, payment)
     emit(uow, EventType.PAYMENT_SUCCEEDED, "payment", payment)
+    fulfilment.payment_moved(uow, payment, actor, now)  # after its event: the order's follow
     return payment
 
 
@@ -321,6 +323,7 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
                     {"failed_at": now, "failure_reason": reason}, now=now)
     coupons.payment_released(uow, payment)
     emit(uow, EventType.PAYMENT_FAILED, "payment", payment)
+    fulfilment.payment_moved(uow, payment, actor, now)
     return payment
 
 
@@ -340,6 +343,7 @@ def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
                     now=now, refusal=refusal)
     coupons.payment_released(uow, payment)
     emit(uow, EventType.PAYMENT_CANCELED, "payment", payment)
+    fulfilment.payment_moved(uow, payment, actor, now)
     return payment
 
 
@@ -359,7 +363,6 @@ def _record_move(uow: UnitOfWork, payment: Payment, actor: Actor, reason: str | 
     uow.records.status_event("payment", payment["id"], previous, target, str(actor), reason, now)
     uow.records.audit(str(actor), f"payment.{target}", "payment", payment["id"],
                       {"status": previous}, _audit_view(payment), now)
-    fulfilment.payment_moved(uow, payment, actor, now)
 
 
 def _audit_view(payment: Payment) -> dict[str, Any]:

@@ -253,8 +253,8 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     uow.records.audit(str(actor), "payment.refunded", "payment", payment["id"],
                       {"status": payment["previous_status"], "refunded_amount": after - amount},
                       {"status": payment["status"], "refunded_amount": after}, now)
-    fulfilment.payment_moved(uow, payment, actor, now)
     emit(uow, EventType.REFUND_SUCCEEDED, "refund", refund)
+    fulfilment.payment_moved(uow, payment, actor, now)
     return refund
 
 

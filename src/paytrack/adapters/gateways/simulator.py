@@ -158,7 +158,8 @@ class SimulatorGateway:
             seen = store.get_request(conn, request.refund_id)
             if seen is not None:
                 return RefundResult(Outcome.PENDING, gateway_refund_id=seen["gateway_id"])
-            checkout = store.lock_checkout(conn, request.payment_id)
+            checkout = (store.lock_checkout(conn, request.payment_id)
+                        or store.record_hand_capture(conn, request.payment_id, now))
             refusal = self._refund_refusal(conn, checkout, request, now)
             if refusal is not None:
                 return RefundResult(Outcome.FAILED, reason=refusal)
@@ -258,6 +259,10 @@ class SimulatorGateway:
             fee=None if declined else simulated_fee(checkout.amount), duplicates=duplicates,
             delay_s=delay_s, delivery_order=order, created_at=now,
             settles_at=later if outcome is CardOutcome.DELAYED else now)
+        with self.engine.begin() as conn:  # captured by hand in paytrack meanwhile: paid
+            by_hand = store.record_hand_capture(conn, checkout.payment_id, now)
+        if by_hand is not None:
+            return self._already_paid(checkout.payment_id, now)
         hooks = checkout_webhooks(row, dict(checkout.metadata), self._rng)
         if store.record_checkout(self.engine, row, hooks):
             return Payment(status_at(row, now), already_paid=False)

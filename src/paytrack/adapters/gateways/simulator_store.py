@@ -25,6 +25,7 @@ from standardwebhooks import Webhook
 
 from paytrack.adapters.storage.sql import insert_ignore, record_or_none, records
 from paytrack.adapters.storage.tables import (
+    payments,
     simulator_checkouts,
     simulator_requests,
     simulator_webhooks,
@@ -150,6 +151,31 @@ def lock_checkout(conn: Connection, payment_id: str) -> SimulatorCheckout | None
     row = conn.execute(select(simulator_checkouts).where(C.payment_id == payment_id)
                        .with_for_update()).first()
     return record_or_none(row, SimulatorCheckout)
+
+
+# A payment paytrack holds as paid (the money was taken, whatever happened next).
+PAID_STATES = ("succeeded", "partially_refunded", "refunded", "disputed", "charged_back")
+
+
+def record_hand_capture(conn: Connection, payment_id: str,
+                        now: datetime) -> SimulatorCheckout | None:
+    """A payment an admin captured by hand, never paid on the page: the simulator takes it
+    as paid from then on (a checkout row with no webhooks), so that its refunds go through
+    and its page says it is paid. None if paytrack does not hold it as paid."""
+    paid = conn.execute(select(payments.c.total, payments.c.currency).where(
+        payments.c.id == payment_id, payments.c.gateway == "simulator",
+        payments.c.status.in_(PAID_STATES))).first()
+    if paid is None:
+        return None
+    ulid = payment_id.partition("_")[2] or payment_id
+    row = SimulatorCheckout(
+        payment_id=payment_id, gateway_payment_id=f"sim_pi_{ulid}",
+        gateway_order_id=f"sim_cs_{ulid}", amount=paid.total, currency=paid.currency,
+        outcome="succeeded", status="succeeded", reason="captured by hand in paytrack",
+        fee=None, duplicates=1, delay_s=0, delivery_order="in_order", created_at=now,
+        settles_at=now)
+    conn.execute(insert_ignore(conn, simulator_checkouts).values(**row))
+    return lock_checkout(conn, payment_id)
 
 
 def get_request(conn: Connection, request_id: str) -> SimulatorRequest | None:
