@@ -3,9 +3,13 @@ cancelled order's other payments settled, hand-set statuses, discounts to the un
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
@@ -345,3 +349,47 @@ def test_a_cancel_racing_a_capture_ends_in_one_consistent_state(storage):
             assert got["status"] == "cancelled"
             assert states[second] in ("canceled", "succeeded")  # a late capture: flagged
             assert events_of(storage, made["id"]) == {"order.cancelled": 1}
+
+
+
+@postgres_only
+def test_a_cancel_racing_a_capture_of_its_second_open_payment_does_not_deadlock(storage):
+    """The capture holds the second payment's row when the cancel starts; the cancel must
+    lock every payment row before its first move locks the order, else the capture (which
+    then wants the order) and the cancel (which wants that payment) wait for each other."""
+    made = order(storage, [line("a", ADA), line("b", GRACE)])
+    second = made["payments"][1]["id"]
+    held = threading.Event()
+
+    def capture() -> None:
+        with storage.unit_of_work() as uow:
+            uow.payments.lock(second)
+            held.set()
+            _wait_for_a_blocked_transaction(storage)
+            capture_payment(uow, second, ADMIN)
+            uow.commit()
+
+    def cancel() -> None:
+        held.wait()
+        with storage.unit_of_work() as uow:
+            svc.cancel_order(uow, made["id"], ADMIN)
+            uow.commit()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(capture), pool.submit(cancel)]
+        for future in done:
+            future.result()  # a deadlock raises here
+    got = committed(storage, svc.get_order, made["id"], ADMIN)
+    assert got["status"] == "cancelled"
+    assert {p["id"]: p["status"] for p in got["payments"]}[second] == "succeeded"
+    assert events_of(storage, made["id"]) == {"order.cancelled": 1}
+
+
+def _wait_for_a_blocked_transaction(storage) -> None:
+    """Until another session waits for a row lock (the cancel, on the held payment)."""
+    for _ in range(1000):
+        with storage.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                return
+        time.sleep(0.01)
+    raise AssertionError("the cancel never waited for the held payment row")

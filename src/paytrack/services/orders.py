@@ -486,10 +486,12 @@ def _settle(uow: UnitOfWork, order_id: str, actor: Actor, reason: str, *,
     ``strict``: a payment that cannot be canceled refuses the whole (the caller's cancel);
     otherwise it is read again and refunded if it was paid meanwhile."""
     order = fetch(uow.orders, "order", order_id)
-    ids = [p["id"] for p in uow.orders.payments_of([order_id])]
+    ids = sorted(p["id"] for p in uow.orders.payments_of([order_id]))
     settling = (OS.PENDING, OS.CANCELLED) if strict else (OS.CANCELLED,)
     if order["status"] not in settling:
         return  # confirmed or set by hand since: nothing to settle
+    for payment_id in ids:  # every payment row before the first move locks the order
+        uow.payments.lock(payment_id)
     for payment_id in ids:
         if fetch(uow.payments, "payment", payment_id)["status"] in OPEN:
             try:
