@@ -158,6 +158,35 @@ def test_cancel_cancels_open_payments_and_asks_back_the_paid_ones(storage):
         committed(storage, svc.cancel_order, made["id"], ADMIN)
 
 
+def test_a_seller_learns_nothing_of_another_sellers_part_from_the_history(storage):
+    ada = Actor(Role.SELLER, ADA)
+    lost = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    own, other = (p["id"] for p in lost["payments"])
+    committed(storage, fail_payment, other, ADMIN, reason="card declined")
+    paid = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    own2, other2 = (p["id"] for p in paid["payments"])
+    committed(storage, capture_payment, own2, ADMIN)
+    committed(storage, capture_payment, other2, ADMIN)
+    committed(storage, refund_payment, own2, ADMIN, reason="changed mind", amount=1000)
+    committed(storage, refund_payment, own2, ADMIN, reason="rest")
+    for made, theirs in ((lost, other), (paid, other2)):
+        seen = " ".join(str(e["reason"])
+                        for e in committed(storage, svc.order_history, made["id"], ada))
+        assert theirs not in seen and "declined" not in seen
+        assert "10000" not in seen and "6000" not in seen  # the whole order's, Grace's
+    mine = committed(storage, svc.order_history, paid["id"], ada)
+    assert [e["to_status"] for e in mine] == ["pending", "confirmed", "partially_refunded"]
+    admin_view = str(committed(storage, svc.order_history, lost["id"], ADMIN))
+    assert other in admin_view and "declined" in admin_view
+
+
+def test_a_seller_cannot_find_orders_by_another_sellers_item(storage):
+    order(storage, [line("course_py", ADA), line("course_sql", GRACE)])
+    ada = Actor(Role.SELLER, ADA)
+    assert committed(storage, svc.list_orders, ada, item_id="course_sql") == []
+    assert len(committed(storage, svc.list_orders, ada, item_id="course_py")) == 1
+
+
 def test_only_its_customer_or_an_admin_may_cancel_an_order(storage):
     made = order(storage)
     with pytest.raises(NotFound):

@@ -65,7 +65,7 @@ def follow_payment(uow: UnitOfWork, payment: Payment, actor: Actor, now: datetim
             reason = f"{reason}: {why}"[:500]
     else:
         values["refunded_at"] = now
-        reason = f"payment {payment['id']} refunded; {refunded} of {order['total']} refunded"
+        reason = f"payment {payment['id']} {payment['status']}"  # no totals: sellers read it
     moved = uow.orders.transition(order_id, {order["status"]}, str(target), values)
     assert moved is not None, f"order {order_id} is locked and was {order['status']}"
     record_move(uow, moved, actor, reason, now)

@@ -342,9 +342,16 @@ def list_orders(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str |
 
 
 def order_history(uow: UnitOfWork, order_id: str, actor: Actor) -> list[PaymentEvent]:
-    """Every status move with its time, actor and reason (overrides included)."""
-    get_order(uow, order_id, actor)
-    return [{**event, "needs_review": False}
+    """Every status move with its time, actor and reason (overrides included). To a
+    seller, a reason that names another seller's payment is not shown."""
+    seen = get_order(uow, order_id, actor)
+    others: set[str] = set()
+    if actor.role is Role.SELLER:
+        own = {p["id"] for p in seen["payments"]}
+        others = {p["id"] for p in uow.orders.payments_of([order_id])} - own
+    return [{**event, "needs_review": False,
+             "reason": None if any(p in (event["reason"] or "") for p in others)
+             else event["reason"]}
             for event in uow.records.status_history("order", order_id)]
 
 
