@@ -285,6 +285,18 @@ def test_a_coupon_on_a_multi_seller_order_goes_to_the_one_seller_it_targets(stor
         assert [x["discount"] for x in made["lines"]] == [0, 750, 0]
 
 
+
+@pytest.mark.parametrize("lines", [TWO_SELLERS, [line("course_py"), line("course_ml")]])
+def test_a_coupon_for_some_items_is_not_spent_on_the_other_lines_of_their_payment(
+        storage, lines):
+    """A coupon discounts a payment's subtotal: with lines of other items in that payment
+    it would discount items it is not for (here course_py), so it is refused."""
+    coupon(storage, "ML25", item_ids=["course_ml"])
+    with pytest.raises(CouponNotApplicable) as refused:
+        order(storage, lines, coupon_code="ML25")
+    assert "course_py" in refused.value.detail
+    assert committed(storage, svc.list_orders, ADMIN) == []
+
 @pytest.mark.parametrize("targets", [{}, {"seller_ids": [ADA, GRACE]},
                                      {"item_ids": ["course_py", "course_sql"]},
                                      {"seller_ids": ["inst_nobody"]}])

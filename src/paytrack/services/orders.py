@@ -6,7 +6,8 @@ payment (kind one_time) of the group's subtotal, tax and shipping, for the group
 item (its other lines are listed in the payment's metadata). A discount is either
 ``discount_percent`` (each payment gets ``round_half_up(subtotal × percent / 100)``) or a
 coupon, which goes to one payment: the only one, or in a multi-seller order the one of the
-only seller the coupon is limited to (by ``seller_ids`` or ``item_ids``). Each payment's
+only seller the coupon is limited to (by ``seller_ids`` or ``item_ids``; limited to items,
+every line of that seller must be for one of them). Each payment's
 discount is spread over its lines exactly; the order's totals are its payments' sums.
 
 A cancelled order settles its other payments: open ones are canceled, paid ones get a full
@@ -261,6 +262,14 @@ def _place_coupon(uow: UnitOfWork, cmd: CreateOrder, currency: str,
             target = candidates[0]
             if items:
                 target.item = next(line for _, line in target.lines if line.item_id in items)
+                others = sorted({line.item_id for _, line in target.lines} - items)
+                if others:  # its discount is on the whole payment's subtotal
+                    raise CouponNotApplicable(
+                        f"coupon_code: coupon {coupon['code']} is for some items only, and "
+                        f"seller {target.seller_id}'s payment in this order also pays for "
+                        f"{', '.join(others)}: a coupon discounts a whole payment, so an "
+                        "item-limited one needs every line of its seller to be for its items",
+                        field="coupon_code", reason="order_other_items")
         else:
             target = groups[0]
     else:
