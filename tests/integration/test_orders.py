@@ -139,6 +139,19 @@ def test_refunds_move_a_confirmed_order_to_partially_refunded_then_refunded(stor
         "refunded", 10000, -1)
 
 
+
+def test_an_order_confirmed_after_a_refund_of_its_first_payment_shows_the_refund(storage):
+    made = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    first, second = (p["id"] for p in made["payments"])
+    committed(storage, capture_payment, first, ADMIN)
+    committed(storage, refund_payment, first, ADMIN, reason="changed mind", amount=1000)
+    committed(storage, capture_payment, second, ADMIN)
+    got = committed(storage, svc.get_order, made["id"], ADMIN)
+    assert (got["status"], got["refunded_amount"]) == ("partially_refunded", 1000)
+    history = committed(storage, svc.order_history, made["id"], ADMIN)
+    assert [e["to_status"] for e in history] == ["pending", "confirmed", "partially_refunded"]
+    assert events_of(storage, made["id"]) == {"order.confirmed": 1}
+
 def test_cancel_cancels_open_payments_and_asks_back_the_paid_ones(storage):
     made = order(storage, [line("a", ADA), line("b", GRACE)])
     paid, open_ = (p["id"] for p in made["payments"])
