@@ -146,7 +146,9 @@ def test_hostile_list_filters_are_refused_with_a_422(admin, query):
 @pytest.mark.parametrize("body_", [{"confirmed_code": 3, "reason": "x"},
                                    {"confirmed_code": 2}, {"reason": "x"},
                                    {"confirmed_code": 2, "status": "pending", "reason": "x"},
-                                   {"status": "refunded", "reason": "x"}])
+                                   {"status": "refunded", "reason": "x"},
+                                   {"confirmed_code": True, "reason": "x"},
+                                   {"confirmed_code": 2.0, "reason": "x"}])
 def test_hostile_status_bodies_are_refused_with_a_422(admin, body_):
     order = create(admin)
     assert admin.post(f"/v1/orders/{order['id']}/status", json=body_).status_code == 422

@@ -3,9 +3,13 @@ cancelled order's other payments settled, hand-set statuses, discounts to the un
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import (
@@ -144,6 +148,19 @@ def test_refunds_move_a_confirmed_order_to_partially_refunded_then_refunded(stor
         "refunded", 10000, -1)
 
 
+
+def test_an_order_confirmed_after_a_refund_of_its_first_payment_shows_the_refund(storage):
+    made = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    first, second = (p["id"] for p in made["payments"])
+    committed(storage, capture_payment, first, ADMIN)
+    committed(storage, refund_payment, first, ADMIN, reason="changed mind", amount=1000)
+    committed(storage, capture_payment, second, ADMIN)
+    got = committed(storage, svc.get_order, made["id"], ADMIN)
+    assert (got["status"], got["refunded_amount"]) == ("partially_refunded", 1000)
+    history = committed(storage, svc.order_history, made["id"], ADMIN)
+    assert [e["to_status"] for e in history] == ["pending", "confirmed", "partially_refunded"]
+    assert events_of(storage, made["id"]) == {"order.confirmed": 1}
+
 def test_cancel_cancels_open_payments_and_asks_back_the_paid_ones(storage):
     made = order(storage, [line("a", ADA), line("b", GRACE)])
     paid, open_ = (p["id"] for p in made["payments"])
@@ -161,6 +178,35 @@ def test_cancel_cancels_open_payments_and_asks_back_the_paid_ones(storage):
     assert events_of(storage, made["id"]) == {"order.cancelled": 1}
     with pytest.raises(InvalidTransition):
         committed(storage, svc.cancel_order, made["id"], ADMIN)
+
+
+def test_a_seller_learns_nothing_of_another_sellers_part_from_the_history(storage):
+    ada = Actor(Role.SELLER, ADA)
+    lost = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    own, other = (p["id"] for p in lost["payments"])
+    committed(storage, fail_payment, other, ADMIN, reason="card declined")
+    paid = order(storage, [line("a", ADA, 4000), line("b", GRACE, 6000)])
+    own2, other2 = (p["id"] for p in paid["payments"])
+    committed(storage, capture_payment, own2, ADMIN)
+    committed(storage, capture_payment, other2, ADMIN)
+    committed(storage, refund_payment, own2, ADMIN, reason="changed mind", amount=1000)
+    committed(storage, refund_payment, own2, ADMIN, reason="rest")
+    for made, theirs in ((lost, other), (paid, other2)):
+        seen = " ".join(str(e["reason"])
+                        for e in committed(storage, svc.order_history, made["id"], ada))
+        assert theirs not in seen and "declined" not in seen
+        assert "10000" not in seen and "6000" not in seen  # the whole order's, Grace's
+    mine = committed(storage, svc.order_history, paid["id"], ada)
+    assert [e["to_status"] for e in mine] == ["pending", "confirmed", "partially_refunded"]
+    admin_view = str(committed(storage, svc.order_history, lost["id"], ADMIN))
+    assert other in admin_view and "declined" in admin_view
+
+
+def test_a_seller_cannot_find_orders_by_another_sellers_item(storage):
+    order(storage, [line("course_py", ADA), line("course_sql", GRACE)])
+    ada = Actor(Role.SELLER, ADA)
+    assert committed(storage, svc.list_orders, ada, item_id="course_sql") == []
+    assert len(committed(storage, svc.list_orders, ada, item_id="course_py")) == 1
 
 
 def test_only_its_customer_or_an_admin_may_cancel_an_order(storage):
@@ -261,6 +307,18 @@ def test_a_coupon_on_a_multi_seller_order_goes_to_the_one_seller_it_targets(stor
         assert [x["discount"] for x in made["lines"]] == [0, 750, 0]
 
 
+
+@pytest.mark.parametrize("lines", [TWO_SELLERS, [line("course_py"), line("course_ml")]])
+def test_a_coupon_for_some_items_is_not_spent_on_the_other_lines_of_their_payment(
+        storage, lines):
+    """A coupon discounts a payment's subtotal: with lines of other items in that payment
+    it would discount items it is not for (here course_py), so it is refused."""
+    coupon(storage, "ML25", item_ids=["course_ml"])
+    with pytest.raises(CouponNotApplicable) as refused:
+        order(storage, lines, coupon_code="ML25")
+    assert "course_py" in refused.value.detail
+    assert committed(storage, svc.list_orders, ADMIN) == []
+
 @pytest.mark.parametrize("targets", [{}, {"seller_ids": [ADA, GRACE]},
                                      {"item_ids": ["course_py", "course_sql"]},
                                      {"seller_ids": ["inst_nobody"]}])
@@ -354,3 +412,47 @@ def test_a_cancel_racing_a_capture_ends_in_one_consistent_state(storage):
             assert got["status"] == "cancelled"
             assert states[second] in ("canceled", "succeeded")  # a late capture: flagged
             assert events_of(storage, made["id"]) == {"order.cancelled": 1}
+
+
+
+@postgres_only
+def test_a_cancel_racing_a_capture_of_its_second_open_payment_does_not_deadlock(storage):
+    """The capture holds the second payment's row when the cancel starts; the cancel must
+    lock every payment row before its first move locks the order, else the capture (which
+    then wants the order) and the cancel (which wants that payment) wait for each other."""
+    made = order(storage, [line("a", ADA), line("b", GRACE)])
+    second = made["payments"][1]["id"]
+    held = threading.Event()
+
+    def capture() -> None:
+        with storage.unit_of_work() as uow:
+            uow.payments.lock(second)
+            held.set()
+            _wait_for_a_blocked_transaction(storage)
+            capture_payment(uow, second, ADMIN)
+            uow.commit()
+
+    def cancel() -> None:
+        held.wait()
+        with storage.unit_of_work() as uow:
+            svc.cancel_order(uow, made["id"], ADMIN)
+            uow.commit()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [pool.submit(capture), pool.submit(cancel)]
+        for future in done:
+            future.result()  # a deadlock raises here
+    got = committed(storage, svc.get_order, made["id"], ADMIN)
+    assert got["status"] == "cancelled"
+    assert {p["id"]: p["status"] for p in got["payments"]}[second] == "succeeded"
+    assert events_of(storage, made["id"]) == {"order.cancelled": 1}
+
+
+def _wait_for_a_blocked_transaction(storage) -> None:
+    """Until another session waits for a row lock (the cancel, on the held payment)."""
+    for _ in range(1000):
+        with storage.engine.connect() as conn:
+            if conn.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                return
+        time.sleep(0.01)
+    raise AssertionError("the cancel never waited for the held payment row")

@@ -52,23 +52,28 @@ def follow_payment(uow: UnitOfWork, payment: Payment, actor: Actor, now: datetim
         if len(values) > 1:
             uow.orders.update(order_id, values)
         return
-    if target is OS.CONFIRMED:
-        values["confirmed_at"] = now
-        reason = f"every payment succeeded (last: {payment['id']})"
-    elif target is OS.CANCELLED:
-        values["cancelled_at"] = now
-        if sum(s.status in _OPEN_OR_PAID for s in states):
-            values["settle_due_at"] = now  # its other payments: cancel or refund them
-        reason = f"payment {payment['id']} {payment['status']}"
-        why = _last_reason(uow, payment["id"])
-        if why:
-            reason = f"{reason}: {why}"[:500]
-    else:
-        values["refunded_at"] = now
-        reason = f"payment {payment['id']} refunded; {refunded} of {order['total']} refunded"
-    moved = uow.orders.transition(order_id, {order["status"]}, str(target), values)
-    assert moved is not None, f"order {order_id} is locked and was {order['status']}"
-    record_move(uow, moved, actor, reason, now)
+    while target is not None:  # confirmed with a refund already made: then refunded too
+        if target is OS.CONFIRMED:
+            values["confirmed_at"] = now
+            reason = f"every payment succeeded (last: {payment['id']})"
+        elif target is OS.CANCELLED:
+            values["cancelled_at"] = now
+            if sum(s.status in _OPEN_OR_PAID for s in states):
+                values["settle_due_at"] = now  # its other payments: cancel or refund them
+            reason = f"payment {payment['id']} {payment['status']}"
+            why = _last_reason(uow, payment["id"])
+            if why:
+                reason = f"{reason}: {why}"[:500]
+        else:
+            values["refunded_at"] = now
+            reason = (f"payment {payment['id']} {payment['status']}"  # no totals: sellers read
+                      if payment["status"] in ("partially_refunded", "refunded")
+                      else "refunds made before every payment succeeded")
+        moved = uow.orders.transition(order_id, {order["status"]}, str(target), values)
+        assert moved is not None, f"order {order_id} is locked and was {order['status']}"
+        record_move(uow, moved, actor, reason, now)
+        order, values = moved, {"updated_at": now}
+        target = follow(order["status"], states)
 
 
 def record_move(uow: UnitOfWork, order: Order, actor: Actor, reason: str | None,

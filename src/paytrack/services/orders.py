@@ -6,7 +6,8 @@ payment (kind one_time) of the group's subtotal, tax and shipping, for the group
 item (its other lines are listed in the payment's metadata). A discount is either
 ``discount_percent`` (each payment gets ``round_half_up(subtotal × percent / 100)``) or a
 coupon, which goes to one payment: the only one, or in a multi-seller order the one of the
-only seller the coupon is limited to (by ``seller_ids`` or ``item_ids``). Each payment's
+only seller the coupon is limited to (by ``seller_ids`` or ``item_ids``; limited to items,
+every line of that seller must be for one of them). Each payment's
 discount is spread over its lines exactly; the order's totals are its payments' sums.
 
 A cancelled order settles its other payments: open ones are canceled, paid ones get a full
@@ -261,6 +262,14 @@ def _place_coupon(uow: UnitOfWork, cmd: CreateOrder, currency: str,
             target = candidates[0]
             if items:
                 target.item = next(line for _, line in target.lines if line.item_id in items)
+                others = sorted({line.item_id for _, line in target.lines} - items)
+                if others:  # its discount is on the whole payment's subtotal
+                    raise CouponNotApplicable(
+                        f"coupon_code: coupon {coupon['code']} is for some items only, and "
+                        f"seller {target.seller_id}'s payment in this order also pays for "
+                        f"{', '.join(others)}: a coupon discounts a whole payment, so an "
+                        "item-limited one needs every line of its seller to be for its items",
+                        field="coupon_code", reason="order_other_items")
         else:
             target = groups[0]
     else:
@@ -342,9 +351,16 @@ def list_orders(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str |
 
 
 def order_history(uow: UnitOfWork, order_id: str, actor: Actor) -> list[PaymentEvent]:
-    """Every status move with its time, actor and reason (overrides included)."""
-    get_order(uow, order_id, actor)
-    return [{**event, "needs_review": False}
+    """Every status move with its time, actor and reason (overrides included). To a
+    seller, a reason that names another seller's payment is not shown."""
+    seen = get_order(uow, order_id, actor)
+    others: set[str] = set()
+    if actor.role is Role.SELLER:
+        own = {p["id"] for p in seen["payments"]}
+        others = {p["id"] for p in uow.orders.payments_of([order_id])} - own
+    return [{**event, "needs_review": False,
+             "reason": None if any(p in (event["reason"] or "") for p in others)
+             else event["reason"]}
             for event in uow.records.status_history("order", order_id)]
 
 
@@ -486,10 +502,12 @@ def _settle(uow: UnitOfWork, order_id: str, actor: Actor, reason: str, *,
     ``strict``: a payment that cannot be canceled refuses the whole (the caller's cancel);
     otherwise it is read again and refunded if it was paid meanwhile."""
     order = fetch(uow.orders, "order", order_id)
-    ids = [p["id"] for p in uow.orders.payments_of([order_id])]
+    ids = sorted(p["id"] for p in uow.orders.payments_of([order_id]))
     settling = (OS.PENDING, OS.CANCELLED) if strict else (OS.CANCELLED,)
     if order["status"] not in settling:
         return  # confirmed or set by hand since: nothing to settle
+    for payment_id in ids:  # every payment row before the first move locks the order
+        uow.payments.lock(payment_id)
     for payment_id in ids:
         if fetch(uow.payments, "payment", payment_id)["status"] in OPEN:
             try:

@@ -93,7 +93,8 @@ class OrderRepository:
              stream: str | None = None, created_gte: datetime | None = None,
              created_lt: datetime | None = None) -> builtins.list[Order]:
         """Newest first; ``before_id`` is the cursor. ``seller_id``/``item_id``: orders
-        with a line of that seller / for that item."""
+        with a line of that seller / for that item (both: one line of that seller for that
+        item, so a seller finds no order by another seller's item)."""
         query = select(orders)
         if status is not None:
             query = query.where(orders.c.status == status)
@@ -103,11 +104,11 @@ class OrderRepository:
             query = query.where(orders.c.customer_id == customer_id)
         if stream is not None:
             query = query.where(orders.c.stream == stream)
-        for column, value in ((order_lines.c.seller_id, seller_id),
-                              (order_lines.c.item_id, item_id)):
-            if value is not None:
-                query = query.where(exists().where(order_lines.c.order_id == orders.c.id,
-                                                   column == value))
+        line = [column == value for column, value in ((order_lines.c.seller_id, seller_id),
+                                                       (order_lines.c.item_id, item_id))
+                if value is not None]
+        if line:
+            query = query.where(exists().where(order_lines.c.order_id == orders.c.id, *line))
         if before_id:
             query = query.where(orders.c.id < before_id)
         if created_gte:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
-from pydantic import Field, StrictInt, StringConstraints, model_validator
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from paytrack.domain.orders import (
@@ -46,7 +46,16 @@ else:
 Stream = Annotated[str, StringConstraints(pattern=STREAM_PATTERN),
                    Field(description=f"a course cohort or session: {STREAM_EXPECTED}",
                          examples=["2026-spring"])]
-ConfirmedCode = Annotated[Literal[2, 1, -1], Field(
+
+
+def _integer(value: object) -> object:
+    """A Literal of ints takes true (as 1) and 2.0: only a JSON integer is a code."""
+    if type(value) is not int:
+        raise PydanticCustomError("int_type", "Input should be an integer: 2, 1 or -1")
+    return value
+
+
+ConfirmedCode = Annotated[Literal[2, 1, -1], BeforeValidator(_integer), Field(
     description="the booking code: 2 confirmed, 1 pending, -1 cancelled", examples=[2])]
 _PERCENT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
 DiscountPercent = Annotated[str, StringConstraints(pattern=_PERCENT),
