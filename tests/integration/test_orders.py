@@ -305,6 +305,11 @@ def test_a_coupon_on_a_multi_seller_order_goes_to_the_one_seller_it_targets(stor
         ada, grace = made["payments"]
         assert ada["total"] == 9002 and grace["total"] == 3000 - 750
         assert [x["discount"] for x in made["lines"]] == [0, 750, 0]
+    lower = order(storage, TWO_SELLERS, coupon_code="grace25")  # stored as the coupon's
+    assert lower["coupon_code"] == "GRACE25"
+    ada_sees = committed(storage, svc.get_order, lower["id"], Actor(Role.SELLER, ADA))
+    grace_sees = committed(storage, svc.get_order, lower["id"], Actor(Role.SELLER, GRACE))
+    assert (ada_sees["coupon_code"], grace_sees["coupon_code"]) == (None, "GRACE25")
 
 
 

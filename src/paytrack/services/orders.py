@@ -131,8 +131,9 @@ def create_order(uow: UnitOfWork, cmd: CreateOrder, actor: Actor) -> dict[str, A
                else parse_discount_percent(cmd.discount_percent))
     for group in groups:
         group.item = group.lines[0][1]
+    coupon_code = None
     if cmd.coupon_code is not None:
-        _place_coupon(uow, cmd, currency, groups)
+        coupon_code = _place_coupon(uow, cmd, currency, groups)
     for group in groups:
         if percent is not None:
             group.discount = percent_discount(group.subtotal, percent)
@@ -152,7 +153,7 @@ def create_order(uow: UnitOfWork, cmd: CreateOrder, actor: Actor) -> dict[str, A
     order: Order = {
         "id": new_id("ord"), "customer_id": cmd.customer_id, "currency": currency,
         "stream": cmd.stream, "referral_code": cmd.referral_code,
-        "coupon_code": cmd.coupon_code,
+        "coupon_code": coupon_code,
         "discount_percent": None if percent is None else str(percent),
         **totals, "refunded_amount": 0, "status": str(OS.PENDING),  # type: ignore[typeddict-item]
         "previous_status": None, "description": cmd.description,
@@ -232,7 +233,7 @@ def _groups(lines: Sequence[LineIn]) -> list[_Group]:
 
 
 def _place_coupon(uow: UnitOfWork, cmd: CreateOrder, currency: str,
-                  groups: list[_Group]) -> None:
+                  groups: list[_Group]) -> str:
     """Give the coupon to the one payment it is for, with its discount (the coupon's own
     checks refuse it as for a payment)."""
     code = cmd.coupon_code
@@ -280,6 +281,7 @@ def _place_coupon(uow: UnitOfWork, cmd: CreateOrder, currency: str,
     assert applied is not None
     target.discount = applied.discount
     target.coupon = True
+    return str(applied.coupon["code"])  # as the coupon spells it
 
 
 def _pay(uow: UnitOfWork, cmd: CreateOrder, currency: str, order_id: str, group: _Group,
@@ -395,6 +397,8 @@ def _scoped(actor: Actor, order: Order, lines: list[Any], paid: list[Payment]
     own: dict[str, Any] = {name: sum(p[name] for p in paid)
                            for name in ("subtotal", "discount", "tax", "shipping", "total",
                                         "refunded_amount")}
+    # the coupon only if it discounted this seller's own payment
+    own["coupon_code"] = next((p["coupon_code"] for p in paid if p["coupon_code"]), None)
     return order_status.with_parts({**order, **own}, lines, paid)  # type: ignore[typeddict-item]
 
 
