@@ -14,6 +14,7 @@ from paytrack.adapters.storage.uow import Storage
 from paytrack.domain.splits import Policy
 from paytrack.domain.subscriptions import add_months
 from paytrack.entrypoints.upkeep import run_once
+from tests.clock import Clock
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 APPLICATION = {"customer_id": "cust_1", "seller_id": "seller_1", "item_id": "premium",
@@ -21,17 +22,9 @@ APPLICATION = {"customer_id": "cust_1", "seller_id": "seller_1", "item_id": "pre
                "description": "Premium Membership - 6 months"}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture

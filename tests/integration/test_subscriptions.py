@@ -47,6 +47,7 @@ from paytrack.services.subscriptions import (
     subscription_payments,
     upgrade_subscription,
 )
+from tests.clock import Clock
 from tests.conftest import postgres_only
 from tests.integration.conftest import ADMIN, committed, race
 
@@ -59,17 +60,9 @@ WEBHOOK = Actor(Role.SYSTEM, "simulator_webhook")
 DAY = timedelta(days=1)
 
 
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(START)
 
 
 @pytest.fixture
