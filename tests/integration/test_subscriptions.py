@@ -298,6 +298,23 @@ def test_an_upgrade_after_renewals_paid_ahead_costs_every_period_it_upgrades(sto
     assert payment["total"] == 1501 + 2001 + 2001  # round_half_up(2001 × 21 / 28) = 1501
 
 
+def test_an_upgrade_unpaid_when_its_period_ends_is_dropped_with_the_period(storage, clock):
+    sub = _active(storage, period_months=1, fee=3000)
+    clock.now = START + 7 * DAY
+    _, payment = committed(storage, upgrade_subscription, sub["id"], ADMIN,
+                           item_id="premium_plus", fee=5001)
+    clock.now = sub["current_period_end"]
+    assert advance_subscriptions(storage) == 1
+    after = _sub(storage, sub["id"])
+    assert (after["status"], after["item_id"], after["upgrade_item_id"],
+            after["open_payment_id"]) == ("past_due", "premium", None, None)
+    with storage.unit_of_work(readonly=True) as uow:
+        canceled = uow.payments.get(payment["id"])
+    assert canceled is not None and canceled["status"] == "canceled"
+    _, renewal = committed(storage, renew_subscription, sub["id"], CUSTOMER)  # may renew
+    assert renewal["total"] == 3000
+
+
 def test_a_lost_upgrade_keeps_the_old_service(storage):
     sub = _active(storage)
     _, payment = committed(storage, upgrade_subscription, sub["id"], ADMIN,

@@ -321,6 +321,9 @@ def advance_subscriptions(storage: Storage, now: datetime | None = None,
             periods.record(uow, sub, JOB, "the period ended unpaid", now)
         uow.commit()
     moved += len(past_due)
+    for sub in past_due:  # an upgrade still unpaid was priced for the period that ended
+        if sub["upgrade_item_id"] is not None and sub["open_payment_id"] is not None:
+            _drop_upgrade(storage, sub["open_payment_id"])
     for sub in ending:
         moved += _end_one(storage, sub["id"], {str(S.ACTIVE)}, S.CANCELED,
                           "canceled at the end of its period", now, now)
@@ -328,6 +331,18 @@ def advance_subscriptions(storage: Storage, now: datetime | None = None,
         moved += _end_one(storage, sub["id"], {str(S.PAST_DUE)}, S.EXPIRED,
                           f"unpaid {grace.days} days after its period ended", now, now - grace)
     return moved
+
+
+def _drop_upgrade(storage: Storage, payment_id: str) -> None:
+    """Cancel an upgrade's payment (the hook then drops the upgrade); one paid or canceled
+    meanwhile is left as it is."""
+    try:
+        with storage.unit_of_work() as uow:
+            payments.cancel_payment(uow, payment_id, JOB,
+                                    reason="the period the upgrade was priced for ended")
+            uow.commit()
+    except InvalidTransition:
+        pass
 
 
 def _end_one(storage: Storage, subscription_id: str, sources: set[str],
