@@ -157,6 +157,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
         "provider_response": None, "failure_reason": None, "reconciled": False,
+        "reconciled_at": None, "reconciled_by": None,
         "created_at": now, "updated_at": now,
         "processing_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None, "refunded_at": None,
