@@ -109,7 +109,7 @@ def import_report(uow: UnitOfWork, gateway: str, data: bytes, actor: Actor, *,
     _record_fees(uow, row, mismatched, locked, actor, now)
     marked = uow.reconciliation.mark_reconciled(matched, str(actor), now)
     uow.reconciliation.add_lines(stored)
-    uow.records.audit(str(actor), "reconciliation.imported", "reconciliation_import",
+    uow.records.audit(str(actor), "reconciliation.imported", "settlement_report",
                       row["id"], None, {"gateway": row["gateway"], "sha256": digest,
                                         "lines": len(lines), "marked_reconciled": marked}, now)
     return Imported(_report(uow, row), created=True)
@@ -284,7 +284,7 @@ def resolve_exception(uow: UnitOfWork, line_id: str, note: str,
                                 current=line["exception_status"],
                                 target=str(ExceptionStatus.RESOLVED))
     uow.records.audit(str(actor), "reconciliation.exception_resolved",
-                      "reconciliation_line", line_id,
+                      "settlement_line", line_id,
                       {"exception_status": str(ExceptionStatus.OPEN)},
                       {"exception_status": str(ExceptionStatus.RESOLVED), "note": note}, now)
     return resolved
