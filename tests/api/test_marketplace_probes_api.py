@@ -169,7 +169,9 @@ def test_hostile_values_in_every_field_of_every_write_route_are_never_a_500(
            "endpoint_id": "we_01JD8X5R2C4E6G8J0K2M4N6P8Q",
            "event_id": "evt_01JD8X5R2C4E6G8J0K2M4N6P8Q",
            "subscription_id": "sub_01JD8X5R2C4E6G8J0K2M4N6P8Q",
-           "order_id": "ord_01JD8X5R2C4E6G8J0K2M4N6P8Q"}
+           "order_id": "ord_01JD8X5R2C4E6G8J0K2M4N6P8Q",
+           "import_id": "rci_01JD8X5R2C4E6G8J0K2M4N6P8Q",
+           "exception_id": "rcl_01JD8X5R2C4E6G8J0K2M4N6P8Q"}
     failures = []
     for method, path, schema in _write_routes(app):
         url = re.sub(r"\{(\w+)\}", lambda m: ids[m[1]], path)

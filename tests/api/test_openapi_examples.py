@@ -10,7 +10,8 @@ from paytrack.entrypoints.api import create_app
 SPEC = create_app(None).openapi()
 BODIES = [(method.upper(), path, operation["requestBody"]["content"]["application/json"])
           for path, operations in SPEC["paths"].items()
-          for method, operation in operations.items() if "requestBody" in operation]
+          for method, operation in operations.items()
+          if "application/json" in operation.get("requestBody", {}).get("content", {})]
 
 
 def _model(schema: dict) -> dict:

@@ -20,7 +20,8 @@ ROLES = {"admin", "seller", "customer", "system"}
 COMMISSION = {"commission_rate", "commission_base", "platform_fee", "seller_amount",
               "tax_collected", "shipping_collected", "gateway_fee"}
 PERSONAL = {"ip_address", "billing_details"}
-PLATFORM_NOTES = {"metadata", "reconciled"}
+PLATFORM_NOTES = {"metadata", "reconciled", "reconciled_at"}
+RECONCILER = {"reconciled_by"}  # which key marked it: an admin's to see
 REFUND_SPLIT = {"seller_part", "platform_part", "tax_part", "shipping_part"}
 ORDER = {"id", "status", "customer_id", "seller_id", "item_type", "item_id", "currency",
          "subtotal", "discount", "tax", "shipping", "total", "refunded_amount", "method",
@@ -28,9 +29,9 @@ ORDER = {"id", "status", "customer_id", "seller_id", "item_type", "item_id", "cu
 
 # role -> (payment fields it must see, payment fields it must never see)
 PAYMENT_VIEW = {
-    "admin": (ORDER | COMMISSION | PERSONAL | PLATFORM_NOTES, set()),
-    "seller": (ORDER | COMMISSION | PLATFORM_NOTES, PERSONAL),
-    "customer": (ORDER | PERSONAL, COMMISSION | PLATFORM_NOTES),
+    "admin": (ORDER | COMMISSION | PERSONAL | PLATFORM_NOTES | RECONCILER, set()),
+    "seller": (ORDER | COMMISSION | PLATFORM_NOTES, PERSONAL | RECONCILER),
+    "customer": (ORDER | PERSONAL, COMMISSION | PLATFORM_NOTES | RECONCILER),
 }
 REFUND_VIEW = {
     "admin": ({"id", "amount", "status", "reason"} | REFUND_SPLIT, set()),

@@ -19,6 +19,7 @@ from paytrack.domain.orders import Order, OrderLine
 from paytrack.domain.parties import Customer, Item, Seller
 from paytrack.domain.payments import Payment
 from paytrack.domain.payouts import Payout, PayoutAccount
+from paytrack.domain.reconciliation import ReconciliationImport, ReconciliationLine
 from paytrack.domain.refunds import Refund
 from paytrack.domain.states import PaymentEvent, StatusEvent
 from paytrack.domain.subscriptions import Subscription
@@ -52,6 +53,8 @@ def keys(record: type) -> set[str]:
     (tables.subscriptions, Subscription, set()),
     (tables.orders, Order, set()),
     (tables.order_lines, OrderLine, set()),
+    (tables.reconciliation_imports, ReconciliationImport, set()),
+    (tables.reconciliation_lines, ReconciliationLine, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:

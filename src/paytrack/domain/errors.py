@@ -15,7 +15,8 @@
     │   ├── ItemSellerMismatch           a payment names a seller that does not own the item
     │   ├── CouponNotApplicable          a payment's coupon does not apply (``reason`` says why)
     │   ├── DiscountMismatch             a payment's discount is not its coupon's
-    │   └── OrderTotalMismatch           an order's computed total is not the one expected
+    │   ├── OrderTotalMismatch           an order's computed total is not the one expected
+    │   └── InvalidReport                a settlement report paytrack cannot read
     ├── Unauthenticated (401)
     ├── Forbidden (403)
     ├── NotFound (404)
@@ -127,6 +128,11 @@ class DiscountMismatch(ValidationFailed):
 class OrderTotalMismatch(ValidationFailed):
     code = "order_total_mismatch"
     title = "The order's total is not the one expected"
+
+
+class InvalidReport(ValidationFailed):
+    code = "invalid_report"
+    title = "Settlement report refused"
 
 
 class Unauthenticated(PaytrackError):

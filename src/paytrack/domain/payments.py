@@ -115,6 +115,8 @@ class Payment(TypedDict):
     provider_response: dict[str, Any] | None
     failure_reason: str | None
     reconciled: bool
+    reconciled_at: datetime | None  # when it was marked reconciled, by hand or by an import
+    reconciled_by: str | None  # who marked it (an admin's key, or the import's)
     created_at: datetime
     updated_at: datetime
     processing_at: datetime | None

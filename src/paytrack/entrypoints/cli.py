@@ -43,6 +43,9 @@ gateways_app = typer.Typer(help="Configure the payment gateways (credentials are
                            rich_markup_mode=None)
 app.add_typer(payout_keys_app, name="payout-keys")
 app.add_typer(gateways_app, name="gateways")
+reconcile_app = typer.Typer(help="Reconcile the gateways' settlement reports.",
+                            no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(reconcile_app, name="reconcile")
 console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
 err = Console(stderr=True, soft_wrap=True)
 
@@ -428,6 +431,51 @@ def gateways_remove(
     except PaytrackError as exc:
         _fail(exc)
     console.print(f"{gateway.value} {mode.value}: removed", highlight=False)
+
+
+class ReportGatewayName(StrEnum):
+    stripe = "stripe"
+    razorpay = "razorpay"
+    paypal = "paypal"
+
+
+@reconcile_app.command("import")
+def reconcile_import(
+        file: Annotated[str, typer.Argument(metavar="FILE",
+                                            help="The settlement report, CSV in UTF-8")],
+        gateway: Annotated[ReportGatewayName, typer.Option(
+            help="Whose report it is")]) -> None:
+    """Import a gateway's settlement report and print what it found; importing the same
+    file again changes nothing."""
+    from paytrack.adapters.reports.common import MAX_REPORT_BYTES
+    from paytrack.services.reconciliation import import_report
+
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(MAX_REPORT_BYTES + 1)
+    except OSError as exc:
+        _usage(f"cannot read {file}: {exc.strerror}")
+    storage = open_storage()
+    try:
+        imported = storage.run(lambda uow: import_report(
+            uow, gateway.value, data, SYSTEM, filename=os.path.basename(file)))
+    except PaytrackError as exc:
+        _fail(exc)
+    report = imported.report
+    if not imported.created:
+        console.print(f"this file was imported before, as {report['id']}: nothing changed",
+                      highlight=False)
+    table = Table("class", "lines")
+    for name, count in report["counts"].items():
+        table.add_row(name, str(count))
+    console.print(table)
+    totals = Table("currency", "report", "paytrack", "fee posted")
+    for t in report["totals"]:
+        totals.add_row(t["currency"], str(t["report_amount"]), str(t["paytrack_amount"]),
+                       str(t["fee_posted"]))
+    console.print(totals)
+    console.print(f"import {report['id']}: {report['line_count']} lines, "
+                  f"{report['exceptions']} exceptions", highlight=False)
 
 
 @app.command()

@@ -157,6 +157,7 @@ def create_payment(uow: UnitOfWork, cmd: CreatePayment, actor: Actor) -> Payment
         "description": cmd.description, "metadata": cmd.metadata or {},
         "billing_details": cmd.billing_details, "ip_address": cmd.ip_address,
         "provider_response": None, "failure_reason": None, "reconciled": False,
+        "reconciled_at": None, "reconciled_by": None,
         "created_at": now, "updated_at": now,
         "processing_at": None, "succeeded_at": None, "failed_at": None,
         "canceled_at": None, "refunded_at": None,
@@ -200,13 +201,14 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
                   created_gte: datetime | None = None,
                   created_lt: datetime | None = None,
                   needs_review: bool | None = None,
-                  gateway_payment_id: str | None = None) -> list[Payment]:
+                  gateway_payment_id: str | None = None,
+                  reconciled: bool | None = None) -> list[Payment]:
     """Newest first. ``needs_review``: only payments confirmed after a cancel or a failure
     (True), or only the others (False). ``gateway_payment_id``: the provider's id of the
-    payment or of its checkout (order, session)."""
-    filters = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
+    payment or of its checkout (order, session). ``reconciled``: marked so, or not."""
+    filters: dict[str, Any] = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
                "item_id": item_id, "currency": currency, "method": method,
-               "gateway": gateway, "kind": kind}
+               "gateway": gateway, "kind": kind, "reconciled": reconciled}
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller

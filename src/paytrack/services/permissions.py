@@ -84,6 +84,10 @@ class Action(StrEnum):
     CANCEL_ORDER = "cancel an order"
     OVERRIDE_ORDER_STATUS = "set an order's status by hand"
     READ_ORDER_STATS = "read booking statistics"
+    IMPORT_SETTLEMENT_REPORT = "import a gateway's settlement report"
+    READ_RECONCILIATION = "read settlement report imports and their exceptions"
+    RESOLVE_RECONCILIATION = "resolve a reconciliation exception"
+    MARK_RECONCILED = "mark payments reconciled"
 
 
 class Reach(StrEnum):
@@ -179,6 +183,11 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.CANCEL_ORDER: {Role.ADMIN: ANY, Role.CUSTOMER: OWN},
     Action.OVERRIDE_ORDER_STATUS: ADMIN_ONLY,
     Action.READ_ORDER_STATS: {Role.ADMIN: ANY, Role.SELLER: OWN},
+    # Reconciliation is the platform's finance work, against the gateways' reports.
+    Action.IMPORT_SETTLEMENT_REPORT: ADMIN_ONLY,
+    Action.READ_RECONCILIATION: ADMIN_ONLY,
+    Action.RESOLVE_RECONCILIATION: ADMIN_ONLY,
+    Action.MARK_RECONCILED: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.
@@ -246,7 +255,9 @@ PAYMENT_FIELDS = {
                         "tax_collected", "shipping_collected", "gateway_fee",
                         "platform_discount", "discount_funded_by"}),
     # The platform's own notes on the payment.
-    "platform": frozenset({"metadata", "reconciled"}),
+    "platform": frozenset({"metadata", "reconciled", "reconciled_at"}),
+    # Who marked it reconciled: only an admin sees which key acted.
+    "reconciler": frozenset({"reconciled_by"}),
     # The customer's personal data.
     "personal": frozenset({"billing_details", "ip_address"}),
 }
@@ -361,7 +372,7 @@ SEES: dict[str, dict[Role, tuple[str, ...]]] = {
               Role.CUSTOMER: ("order",)},
     "order_payment": {Role.ADMIN: ("payment", "split"), Role.SELLER: ("payment", "split"),
                       Role.CUSTOMER: ("payment",)},
-    "payment": {Role.ADMIN: ("order", "split", "platform", "personal"),
+    "payment": {Role.ADMIN: ("order", "split", "platform", "reconciler", "personal"),
                 Role.SELLER: ("order", "split", "platform"),
                 Role.CUSTOMER: ("order", "personal")},
     "refund": {Role.ADMIN: ("request", "split", "decision", "review", "gateway"),

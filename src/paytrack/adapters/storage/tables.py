@@ -33,6 +33,7 @@ from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.events import DeliveryStatus
 from paytrack.domain.orders import OrderStatus
 from paytrack.domain.payouts import PayoutMethod
+from paytrack.domain.reconciliation import ExceptionStatus, LineKind, MatchClass
 from paytrack.domain.states import (
     CAPTURED_STATES,
     DisputeStatus,
@@ -321,6 +322,9 @@ payments = Table(
     Column("provider_response", Json),
     Column("failure_reason", String(500)),
     Column("reconciled", Boolean, nullable=False, default=False),
+    # Who marked it reconciled (by hand, or an import whose line matched it), and when.
+    Column("reconciled_at", UTCDateTime),
+    Column("reconciled_by", String(120)),
     *_timestamps(),
     Column("processing_at", UTCDateTime),
     Column("succeeded_at", UTCDateTime),
@@ -381,6 +385,7 @@ payments = Table(
     Index(None, "created_at"),
     Index(None, "order_ref"),
     Index(None, "subscription_id", "id"),
+    Index(None, "reconciled", "id"),
 )
 
 refunds = Table(
@@ -1031,4 +1036,57 @@ event_deliveries = Table(
     CheckConstraint("status NOT IN ('pending', 'failed', 'delivering') "
                     "OR next_attempt_at IS NOT NULL", name="due_is_dated"),
     Index(None, "status", "next_attempt_at"),
+)
+
+# Settlement reports imported from the gateways, and each line as it was classified.
+reconciliation_imports = Table(
+    "reconciliation_imports",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("gateway", String(20), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(255)),
+    Column("line_count", Integer, nullable=False),
+    Column("period_start", UTCDateTime),
+    Column("period_end", UTCDateTime),
+    Column("imported_by", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("gateway", "sha256"),  # the same file is imported once
+    Index(None, "gateway", "id"),
+)
+
+reconciliation_lines = Table(
+    "reconciliation_lines",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("import_id", Id, ForeignKey("reconciliation_imports.id"), nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("line_number", Integer),  # NULL: a payment the report is missing
+    Column("kind", String(10), nullable=False),
+    Column("match_class", String(20), nullable=False),
+    Column("gateway_ref", String(200)),
+    Column("currency", String(3), nullable=False),
+    Column("report_amount", Money),
+    Column("report_fee", Money),
+    Column("paytrack_amount", Money),
+    Column("paytrack_fee", Money),
+    Column("fee_posted", Money, nullable=False),
+    Column("payment_id", Id, ForeignKey("payments.id")),
+    Column("refund_id", Id, ForeignKey("refunds.id")),
+    Column("occurred_at", UTCDateTime),
+    Column("description", String(500)),
+    Column("exception_status", String(10)),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", String(120)),
+    Column("resolution_note", String(500)),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("kind", LineKind), name="kind_known"),
+    CheckConstraint(_in("match_class", MatchClass), name="match_class_known"),
+    CheckConstraint(f"exception_status IS NULL OR {_in('exception_status', ExceptionStatus)}",
+                    name="exception_status_known"),
+    CheckConstraint("(exception_status = 'resolved') = (resolved_at IS NOT NULL)",
+                    name="resolved_is_dated"),
+    Index(None, "import_id", "id"),
+    Index(None, "exception_status", "id"),
+    Index(None, "payment_id"),
 )

@@ -33,6 +33,7 @@ from paytrack.adapters.storage.payments import (
     RefundRepository,
 )
 from paytrack.adapters.storage.payouts import PayoutAccountRepository, PayoutRepository
+from paytrack.adapters.storage.reconciliation import ReconciliationRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
 from paytrack.adapters.storage.subscriptions import SubscriptionRepository
 from paytrack.domain.refund_rules import RefundPolicy
@@ -138,6 +139,7 @@ class UnitOfWork:
         self.refund_rules = RefundRuleRepository(self.conn)
         self.gateway_configs = GatewayConfigRepository(self.conn)
         self.webhooks = WebhookDeliveryRepository(self.conn)
+        self.reconciliation = ReconciliationRepository(self.conn, self.appender)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
         return self

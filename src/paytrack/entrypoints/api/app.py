@@ -29,6 +29,7 @@ from paytrack.entrypoints.api.routes import (
     parties,
     payments,
     payouts,
+    reconciliation,
     refund_policy,
     refunds,
     simulator,
@@ -103,7 +104,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
-                   refund_policy, gateways, webhooks, events, subscriptions, orders):
+                   refund_policy, gateways, webhooks, events, subscriptions, orders,
+                   reconciliation):
         app.include_router(module.api)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))

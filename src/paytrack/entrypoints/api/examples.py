@@ -147,3 +147,10 @@ ORDER_STATUS = _examples(
     {"confirmed_code": 2, "reason": "paid in cash at the front desk"},
     {"status": "cancelled", "reason": "booked twice by mistake"},
 )
+RESOLVE_EXCEPTION = _examples(
+    {"note": "Stripe refunded the fee on 2 Nov; their support ticket 48213"},
+)
+MARK_RECONCILED = _examples(
+    {"payment_ids": ["pay_01JD7Q8Z3N4M5K6P7R8S9T0V1W"],
+     "note": "matched by hand against the November bank statement"},
+)

@@ -589,7 +589,11 @@ class PaymentOut(FullView):
     billing_details: dict[str, Any] | None
     ip_address: str | None
     failure_reason: str | None
-    reconciled: bool
+    reconciled: bool = Field(description="Checked against the gateway's settlement report: "
+                                         "by an admin, or by an import whose line matched it")
+    reconciled_at: datetime | None = Field(description="When it was marked reconciled")
+    reconciled_by: str | None = Field(description="Who marked it reconciled (an admin's key, "
+                                                  "`role:id`)")
     created_at: datetime
     updated_at: datetime
     processing_at: datetime | None
