@@ -23,6 +23,7 @@ from paytrack.entrypoints.api.routes import (
     coupons,
     disputes,
     events,
+    exports,
     gateways,
     ledger,
     orders,
@@ -105,6 +106,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
                    refund_policy, gateways, webhooks, events, subscriptions, orders):
         app.include_router(module.api)
+    app.include_router(exports.api)
+    app.include_router(exports.sellers)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))
     app.include_router(checkout.pages)
