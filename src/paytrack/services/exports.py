@@ -134,7 +134,7 @@ def _lister(kind: ExportKind, filters: dict[str, Any]) -> Lister:
 
 
 def _cells(kind: ExportKind, actor: Actor, names: list[str],
-           rows: Sequence[Row]) -> Iterator[list[str]]:
+           rows: Sequence[Row]) -> Iterator[list[str | int | None]]:
     money = MONEY[kind]
     if kind == "ledger":
         shown: Iterator[Row] = (
@@ -156,12 +156,14 @@ def _cells(kind: ExportKind, actor: Actor, names: list[str],
         exponent = exponents.get(currency)
         if exponent is None:
             exponent = exponents[currency] = currency_exponent(currency)
-        out: list[str] = []
+        out: list[str | int | None] = []
         for name, is_money in plan:
             value = row[name]
-            out.append(cell(value))
+            kind_of = type(value)
+            # The csv module writes ints and None (as "") itself, in C.
+            out.append(value if kind_of is int or value is None else cell(value))
             if is_money:
-                out.append("" if value is None else decimal_cell(value, exponent))
+                out.append(None if value is None else decimal_cell(value, exponent))
         yield out
 
 
@@ -187,8 +189,9 @@ class Export:
             with self._storage.unit_of_work(readonly=True) as uow:
                 batch = self._lister(uow, self._actor, self._batch_rows, batch[-1]["id"])
 
-    def rows(self) -> Iterator[list[str]]:
-        """Every CSV row but the header, as cells."""
+    def rows(self) -> Iterator[list[str | int | None]]:
+        """Every CSV row but the header, as cells (ints and None as the csv module writes
+        them)."""
         for batch in self.batches():
             yield from _cells(self.kind, self._actor, self._names, batch)
 

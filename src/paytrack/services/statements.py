@@ -10,6 +10,8 @@ is the opening plus the lines, and equals the ledger's balance at ``end``.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,7 +21,8 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.errors import ValidationFailed
 from paytrack.domain.ledger import spec_for
-from paytrack.domain.money import validate_currency
+from paytrack.domain.money import currency_exponent, validate_currency
+from paytrack.services.exports import cell, decimal_cell
 from paytrack.services.ledger import require_seller
 
 BUCKETS = ("pending", "available", "in_transit", "debt")
@@ -60,6 +63,9 @@ class StatementLine(TypedDict):
     debt: int
     amount: int
     balance: int
+
+
+CSV_FIELDS = list(StatementLine.__annotations__)
 
 
 class KindTotal(TypedDict):
@@ -144,3 +150,33 @@ def _named(line: StatementLine) -> StatementLine:
     if line["kind"] == "release" and line["debt"]:
         line["kind"] = "debt_recovery"
     return line
+
+
+def statement_csv(statement: Statement) -> str:
+    """The statement's lines as CSV, between an opening and a closing row (the same
+    numbers as the JSON; amounts in minor units and as decimals)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    currency = statement["currency"]
+    exponent = currency_exponent(currency)
+    money = set(BUCKETS) | {"amount", "balance"}
+    head: list[str] = []
+    for name in CSV_FIELDS:
+        head += [name, f"{name}_decimal"] if name in money else [name]
+    writer.writerow(head)
+    blank = dict.fromkeys(CSV_FIELDS)
+    rows: list[dict[str, Any]] = [
+        {**blank, "date": statement["start"], "kind": "opening_balance",
+         "balance": statement["opening_balance"]},
+        *(dict(line) for line in statement["lines"]),
+        {**blank, "date": statement["end"], "kind": "closing_balance",
+         "balance": statement["closing_balance"]}]
+    for row in rows:
+        out: list[str | int | None] = []
+        for name in CSV_FIELDS:
+            value = row[name]
+            out.append(cell(value))
+            if name in money:
+                out.append(None if value is None else decimal_cell(value, exponent))
+        writer.writerow(out)
+    return buffer.getvalue()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -13,7 +11,6 @@ from pydantic import BaseModel
 
 from paytrack.adapters.pdf.statement import render_statement
 from paytrack.domain.actors import Actor
-from paytrack.domain.money import currency_exponent
 from paytrack.domain.payments import Gateway, PaymentKind, PaymentMethod
 from paytrack.domain.states import DisputeStatus, PaymentStatus, PayoutStatus, RefundStatus
 from paytrack.entrypoints.api.deps import ActorDep, StorageDep, may
@@ -184,7 +181,6 @@ class StatementOut(BaseModel):
     lines: list[StatementLineOut]
 
 
-STATEMENT_CSV_COLUMNS = list(StatementLineOut.model_fields)
 _STATEMENT_DOC: dict[int | str, dict[str, Any]] = {200: {
     "description": "the statement as JSON (`format=json`), CSV or PDF",
     "content": {"text/csv": {"schema": {"type": "string"}},
@@ -214,39 +210,9 @@ def seller_statement(seller_id: PartyId, storage: StorageDep, actor: SellerReade
                                                 start=start, end=end)
     name = f"statement_{seller_id}_{currency}_{start:%Y%m%d}_{end:%Y%m%d}"
     if format == "csv":
-        return Response(statement_csv(statement), media_type=CSV, headers={
+        return Response(statements.statement_csv(statement), media_type=CSV, headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if format == "pdf":
         return Response(render_statement(statement), media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="{name}.pdf"'})
     return statement
-
-
-def statement_csv(statement: statements.Statement) -> str:
-    """The statement's lines as CSV, between an opening and a closing row (the same
-    numbers as the JSON; amounts in minor units and as decimals)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    currency = statement["currency"]
-    exponent = currency_exponent(currency)
-    money = {"pending", "available", "in_transit", "debt", "amount", "balance"}
-    head: list[str] = []
-    for name in STATEMENT_CSV_COLUMNS:
-        head += [name, f"{name}_decimal"] if name in money else [name]
-    writer.writerow(head)
-    blank = dict.fromkeys(STATEMENT_CSV_COLUMNS)
-    rows: list[dict[str, Any]] = [
-        {**blank, "date": statement["start"], "kind": "opening_balance",
-         "balance": statement["opening_balance"]},
-        *(dict(line) for line in statement["lines"]),
-        {**blank, "date": statement["end"], "kind": "closing_balance",
-         "balance": statement["closing_balance"]}]
-    for row in rows:
-        out: list[str] = []
-        for name in STATEMENT_CSV_COLUMNS:
-            value = row[name]
-            out.append(svc.cell(value))
-            if name in money:
-                out.append("" if value is None else svc.decimal_cell(value, exponent))
-        writer.writerow(out)
-    return buffer.getvalue()
