@@ -189,12 +189,6 @@ class Export:
             with self._storage.unit_of_work(readonly=True) as uow:
                 batch = self._lister(uow, self._actor, self._batch_rows, batch[-1]["id"])
 
-    def rows(self) -> Iterator[list[str | int | None]]:
-        """Every CSV row but the header, as cells (ints and None as the csv module writes
-        them)."""
-        for batch in self.batches():
-            yield from _cells(self.kind, self._actor, self._names, batch)
-
     def csv_chunks(self, on_rows: Callable[[int], None] | None = None) -> Iterator[str]:
         """The CSV text: the header, then one chunk per batch; ``on_rows(n)`` after each."""
         buffer = io.StringIO()
