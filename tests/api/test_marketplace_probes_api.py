@@ -64,7 +64,9 @@ def test_a_seller_reaches_nothing_of_another_seller(world):
     reads = ["/v1/sellers/seller_2/earnings", "/v1/sellers/seller_2/balance",
              "/v1/sellers/seller_2/payout-accounts", f"/v1/payouts/{w['payout']}",
              f"/v1/disputes/{w['dispute']}", f"/v1/coupons/{w['coupon']}",
-             f"/v1/coupons/{w['coupon']}/usage", f"/v1/payments/{w['payments']['seller_2']}"]
+             f"/v1/coupons/{w['coupon']}/usage", f"/v1/payments/{w['payments']['seller_2']}",
+             "/v1/sellers/seller_2/statement?currency=USD&from=2000-01-01T00:00:00Z"
+             "&to=2100-01-01T00:00:00Z"]
     for path in reads:
         response = s1.get(path)
         assert response.status_code == 404, (path, response.status_code, response.text)

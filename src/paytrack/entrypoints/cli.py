@@ -578,6 +578,184 @@ def demo(
         serve(host=host, port=port, workers=1, upkeep=True)
 
 
+# -- exports and statements --------------------------------------------------------------
+
+export_app = typer.Typer(help="Export payments, refunds, payouts, disputes or ledger postings "
+                              "as CSV (to stdout, or --output FILE), with a progress bar "
+                              "on stderr.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(export_app, name="export")
+
+Output = Annotated[str | None, typer.Option("--output", metavar="FILE",
+                                            help="Write to FILE instead of stdout")]
+Status = Annotated[str | None, typer.Option(metavar="STATUS", help="Only this status")]
+SellerFilter = Annotated[str | None, typer.Option(metavar="ID", help="Only this seller's")]
+PaymentFilter = Annotated[str | None, typer.Option(metavar="ID",
+                                                   help="Only this payment's (a pay_ id)")]
+CurrencyFilter = Annotated[str | None, typer.Option(metavar="CODE",
+                                                    help="Only this currency (USD)")]
+Since = Annotated[str | None, typer.Option(
+    metavar="WHEN", help="Created at or after (ISO 8601; UTC without an offset)")]
+Before = Annotated[str | None, typer.Option(
+    metavar="WHEN", help="Created before (ISO 8601; UTC without an offset)")]
+_PRINTABLE = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def _when(value: str | None, name: str) -> Any:
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _usage(f"{name} {value!r} is not an ISO 8601 date or date-time")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _run_export(what: str, output: str | None, /, **filters: Any) -> None:
+    """Stream ``what`` as CSV to ``output`` (or stdout) with a row counter on stderr."""
+    import sys
+
+    from paytrack.services.exports import start_export
+
+    for name, value in filters.items():
+        if isinstance(value, str) and not _PRINTABLE.match(value):
+            _usage(f"--{name.replace('_', '-')} takes 1 to 200 printable ASCII characters")
+    storage = open_storage()
+    try:
+        export = start_export(storage, what, SYSTEM, **filters)  # type: ignore[arg-type]
+    except PaytrackError as exc:
+        _fail(exc)
+    if output is None:
+        rows = _write_export(export, sys.stdout, what)
+    else:
+        with open(output, "w", newline="", encoding="utf-8") as target:
+            rows = _write_export(export, target, what)
+    err.print(f"exported {rows} {what} rows" + (f" to {output}" if output else ""),
+              highlight=False)
+
+
+def _write_export(export: Any, target: Any, what: str) -> int:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+               TextColumn("{task.completed} rows"), TimeElapsedColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task(f"exporting {what}", total=None)
+        for chunk in export.csv_chunks(lambda n: progress.advance(task, n)):
+            target.write(chunk)
+        return int(progress.tasks[0].completed)
+
+
+@export_app.command("payments")
+def export_payments(output: Output = None, status: Status = None,
+                    seller_id: SellerFilter = None,
+                    customer_id: Annotated[str | None, typer.Option(
+                        metavar="ID", help="Only this customer's")] = None,
+                    item_id: Annotated[str | None, typer.Option(
+                        metavar="ID", help="Only this item's")] = None,
+                    currency: CurrencyFilter = None,
+                    method: Annotated[str | None, typer.Option(
+                        metavar="METHOD", help="Only this payment method")] = None,
+                    gateway: Annotated[str | None, typer.Option(
+                        metavar="GATEWAY", help="Only this gateway's")] = None,
+                    kind: Annotated[str | None, typer.Option(
+                        metavar="KIND", help="Only this kind (one_time, renewal…)")] = None,
+                    created_gte: Since = None, created_lt: Before = None,
+                    needs_review: Annotated[bool | None, typer.Option(
+                        "--needs-review/--no-needs-review",
+                        help="Only payments confirmed after a cancel or a failure, or "
+                             "only the others")] = None,
+                    gateway_payment_id: Annotated[str | None, typer.Option(
+                        metavar="ID", help="The gateway's id of the payment or checkout")]
+                    = None) -> None:
+    """Payments as CSV, newest first, with the filters of GET /v1/payments."""
+    _run_export("payments", output, status=status, seller_id=seller_id,
+                customer_id=customer_id, item_id=item_id, currency=currency, method=method,
+                gateway=gateway, kind=kind,
+                created_gte=_when(created_gte, "--created-gte"),
+                created_lt=_when(created_lt, "--created-lt"), needs_review=needs_review,
+                gateway_payment_id=gateway_payment_id)
+
+
+@export_app.command("refunds")
+def export_refunds(output: Output = None, status: Status = None,
+                   payment_id: PaymentFilter = None) -> None:
+    """Refunds as CSV, newest first, with the filters of GET /v1/refunds."""
+    _run_export("refunds", output, status=status, payment_id=payment_id)
+
+
+@export_app.command("payouts")
+def export_payouts(output: Output = None, status: Status = None,
+                   seller_id: SellerFilter = None, currency: CurrencyFilter = None) -> None:
+    """Payouts as CSV, newest first, with the filters of GET /v1/payouts."""
+    _run_export("payouts", output, status=status, seller_id=seller_id, currency=currency)
+
+
+@export_app.command("disputes")
+def export_disputes(output: Output = None, status: Status = None,
+                    payment_id: PaymentFilter = None, seller_id: SellerFilter = None) -> None:
+    """Disputes as CSV, newest first, with the filters of GET /v1/disputes."""
+    _run_export("disputes", output, status=status, payment_id=payment_id,
+                seller_id=seller_id)
+
+
+@export_app.command("ledger")
+def export_ledger(output: Output = None, payment_id: PaymentFilter = None) -> None:
+    """Ledger postings as CSV, one row per posting, newest entry first."""
+    _run_export("ledger", output, payment_id=payment_id)
+
+
+class StatementFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    pdf = "pdf"
+
+
+@app.command()
+def statement(seller: Annotated[str, typer.Argument(metavar="SELLER", help="The seller's id")],
+              currency: Annotated[str, typer.Option(metavar="CODE", help="The currency")],
+              start: Annotated[str, typer.Option(
+                  "--from", metavar="WHEN",
+                  help="The period's start, included (ISO 8601; UTC without an offset)")],
+              end: Annotated[str, typer.Option(
+                  "--to", metavar="WHEN",
+                  help="The period's end, excluded (ISO 8601; UTC without an offset)")],
+              format: Annotated[StatementFormat, typer.Option(
+                  help="json, csv or pdf")] = StatementFormat.json,
+              output: Output = None) -> None:
+    """A seller's statement for a period: the opening balance, every ledger entry on its
+    accounts with the running balance, and the closing balance."""
+    import sys
+
+    from paytrack.adapters.pdf.statement import render_statement
+    from paytrack.services.exports import cell
+    from paytrack.services.statements import seller_statement, statement_csv
+
+    if not _PRINTABLE.match(seller):
+        _usage("SELLER takes 1 to 200 printable ASCII characters")
+    storage = open_storage()
+    try:
+        with storage.unit_of_work(readonly=True) as uow:
+            found = seller_statement(uow, seller, SYSTEM, currency=currency,
+                                     start=_when(start, "--from"), end=_when(end, "--to"))
+    except PaytrackError as exc:
+        _fail(exc)
+    if format is StatementFormat.pdf:
+        data = render_statement(found)
+    elif format is StatementFormat.csv:
+        data = statement_csv(found).encode()
+    else:
+        data = (json.dumps(found, indent=2, default=cell) + "\n").encode()
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        with open(output, "wb") as target:
+            target.write(data)
+        err.print(f"wrote the statement to {output}", highlight=False)
+
+
 ORDER_ORDER = ("confirmed", "pending", "cancelled", "partially_refunded", "refunded")
 SUBSCRIPTION_ORDER = ("active", "pending_payment", "past_due", "canceled", "expired",
                       "incomplete_expired")

@@ -35,6 +35,7 @@ from paytrack.adapters.storage.payments import (
 from paytrack.adapters.storage.payouts import PayoutAccountRepository, PayoutRepository
 from paytrack.adapters.storage.reconciliation import ReconciliationRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
+from paytrack.adapters.storage.statements import StatementRepository
 from paytrack.adapters.storage.subscriptions import SubscriptionRepository
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Policy
@@ -142,6 +143,7 @@ class UnitOfWork:
         self.reconciliation = ReconciliationRepository(self.conn, self.appender)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
                                        self._new_account_ids)
+        self.statements = StatementRepository(self.conn)
         return self
 
     def now(self) -> datetime:

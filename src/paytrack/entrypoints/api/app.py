@@ -23,6 +23,7 @@ from paytrack.entrypoints.api.routes import (
     coupons,
     disputes,
     events,
+    exports,
     gateways,
     ledger,
     orders,
@@ -107,6 +108,8 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
                    refund_policy, gateways, webhooks, events, subscriptions, orders,
                    reconciliation):
         app.include_router(module.api)
+    app.include_router(exports.api)
+    app.include_router(exports.sellers)
     app.include_router(webhooks.intake)
     app.include_router(simulator.router(lambda: _simulator(app.state.storage)))
     app.include_router(checkout.pages)
