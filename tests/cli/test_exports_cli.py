@@ -83,3 +83,16 @@ def test_statement_in_each_format(cli, made, tmp_path):
     assert target.read_bytes().startswith(b"%PDF")
     missing = cli("statement", "nobody", *period)
     assert missing.exit_code == 2 and "not found" in missing.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ("export", "payments", "--created-gte", "0001-01-01T00:00:00+01:00"),
+    ("export", "payments", "--created-lt", "9999-12-31T23:59:59-05:00"),
+    ("statement", "seller_1", "--currency", "USD", "--from", "0001-01-01T00:00:00+01:00",
+     "--to", "2100-01-01"),
+    ("statement", "seller_1", "--currency", "USD", "--from", "2000-01-01",
+     "--to", "9999-12-31T23:59:59-05:00"),
+])
+def test_an_instant_outside_the_years_1_to_9999_is_a_usage_error(cli, made, args):
+    result = cli(*args)
+    assert result.exit_code == 2 and "outside years 1 to 9999" in result.stderr

@@ -607,9 +607,11 @@ def _when(value: str | None, name: str) -> Any:
         return None
     try:
         parsed = datetime.fromisoformat(value)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except ValueError:
         _usage(f"{name} {value!r} is not an ISO 8601 date or date-time")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        _usage(f"{name} {value!r} falls outside years 1 to 9999 in UTC")
 
 
 def _run_export(what: str, output: str | None, /, **filters: Any) -> None:
