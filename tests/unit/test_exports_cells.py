@@ -24,6 +24,13 @@ def test_timestamps_are_written_in_utc():
 def test_only_formula_starts_are_quoted():
     for text in ("=1", "+1", "-1", "@A1", "\t1", "\r1"):
         assert cell(text) == "'" + text
-    for text in ("1-1", "a=b", " =1", "", "ä=1"):
+    for text in ("1-1", "a=b", "", "ä=1", "  ", " a=1", "\u3000x", "−1"):
         assert cell(text) == text
     assert cell(["=x"]) == '["=x"]'
+
+
+def test_formula_starts_after_white_space_or_in_full_width_are_quoted():
+    for text in (" =1+1", "  +1", "\n=HYPERLINK(\"http://x\")", "\u00a0@SUM(A1)",
+                 "\u3000-1", "\uff1dcmd|' /C calc'!A0", "\uff0b1", "\uff0d1", "\uff20A1",
+                 "\ufe66 1", " \uff1d1"):
+        assert cell(text) == "'" + text, repr(text)

@@ -10,8 +10,8 @@ A row shows only the fields its caller's role may see (``permissions.view``).
 
 Cells: amounts as integer minor units, each followed by ``<name>_decimal`` in the
 currency's exponent; timestamps ISO-8601 in UTC; JSON values as compact JSON. A text cell
-that a spreadsheet would read as a formula (starting with ``= + - @``, a tab or a CR) is
-prefixed with ``'``; the numbers written here are never text from a client.
+that a spreadsheet would read as a formula (starting with ``= + - @``, a tab or a CR, also
+after leading white space or as a full-width ``＝ ＋ － ＠``) is prefixed with ``'``; the numbers written here are never text from a client.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -37,6 +38,7 @@ ExportKind = Literal["payments", "refunds", "payouts", "disputes", "ledger"]
 KINDS: tuple[ExportKind, ...] = ("payments", "refunds", "payouts", "disputes", "ledger")
 BATCH_ROWS = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset("=+-@")
 
 Row = Mapping[str, Any]
 Lister = Callable[[UnitOfWork, Actor, int, str | None], Sequence[Row]]
@@ -94,7 +96,7 @@ def cell(value: Any) -> str:
     kind = type(value)
     if kind is str:
         text: str = value
-        return "'" + text if text.startswith(FORMULA_STARTS) else text
+        return "'" + text if _runs_as_formula(text) else text
     if value is None:
         return ""
     if kind is bool:
@@ -106,6 +108,16 @@ def cell(value: Any) -> str:
     if isinstance(value, str):
         return cell(str(value))
     return cell(json.dumps(value, sort_keys=True, separators=(",", ":"), default=str))
+
+
+def _runs_as_formula(text: str) -> bool:
+    """Starts with a formula character, also after white space, or as its full-width
+    (or small) form, which some spreadsheets read as the ASCII one."""
+    if text.startswith(FORMULA_STARTS):
+        return True
+    head = text.lstrip()[:1]
+    return (head in _FORMULA_FIRST
+            or (head > "\x7f" and unicodedata.normalize("NFKC", head) in _FORMULA_FIRST))
 
 
 def decimal_cell(amount_minor: int, exponent: int) -> str:
