@@ -122,3 +122,12 @@ def test_money_in_a_pdf_is_written_per_currency():
     assert money(123456, "JPY") == "¥123,456"
     assert money(12345, "KWD").replace("\xa0", " ") in ("KWD12.345", "KWD 12.345")
     assert money(-1250, "EUR").replace("\xa0", " ") == "-EUR 12.50"
+
+
+def test_payments_export_takes_the_reconciled_filter_of_the_list(admin, world):
+    marked = admin.post("/v1/reconciliation/mark", json={"payment_ids": [world["mine"]["id"]]})
+    assert marked.status_code == 200, marked.text
+    for value, wanted in (("true", world["mine"]), ("false", world["other"])):
+        listed = admin.get("/v1/payments", params={"reconciled": value}).json()["data"]
+        exported = rows(admin.get("/v1/exports/payments.csv", params={"reconciled": value}))
+        assert [r["id"] for r in exported] == [p["id"] for p in listed] == [wanted["id"]]

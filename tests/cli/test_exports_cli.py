@@ -96,3 +96,11 @@ def test_statement_in_each_format(cli, made, tmp_path):
 def test_an_instant_outside_the_years_1_to_9999_is_a_usage_error(cli, made, args):
     result = cli(*args)
     assert result.exit_code == 2 and "outside years 1 to 9999" in result.stderr
+
+
+def test_export_payments_takes_the_reconciled_filter(cli, made):
+    result = cli("export", "payments", "--no-reconciled")
+    assert result.exit_code == 0, result.output
+    assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 2
+    result = cli("export", "payments", "--reconciled")
+    assert list(csv.DictReader(io.StringIO(result.stdout))) == []

@@ -668,6 +668,9 @@ def export_payments(output: Output = None, status: Status = None,
                         "--needs-review/--no-needs-review",
                         help="Only payments confirmed after a cancel or a failure, or "
                              "only the others")] = None,
+                    reconciled: Annotated[bool | None, typer.Option(
+                        "--reconciled/--no-reconciled",
+                        help="Only payments marked reconciled, or only the others")] = None,
                     gateway_payment_id: Annotated[str | None, typer.Option(
                         metavar="ID", help="The gateway's id of the payment or checkout")]
                     = None) -> None:
@@ -677,7 +680,7 @@ def export_payments(output: Output = None, status: Status = None,
                 gateway=gateway, kind=kind,
                 created_gte=_when(created_gte, "--created-gte"),
                 created_lt=_when(created_lt, "--created-lt"), needs_review=needs_review,
-                gateway_payment_id=gateway_payment_id)
+                reconciled=reconciled, gateway_payment_id=gateway_payment_id)
 
 
 @export_app.command("refunds")

@@ -85,6 +85,10 @@ def export_payments(storage: StorageDep, actor: ActorDep,
                     created_gte: IsoDateTime | None = None,
                     created_lt: IsoDateTime | None = None,
                     needs_review: NeedsReview = None,
+                    reconciled: Annotated[bool | None, Query(
+                        examples=[False], description="true for only the payments marked "
+                                                      "reconciled, false for only the others")
+                    ] = None,
                     gateway_payment_id: Annotated[str | None, Query(
                         min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
                         description="the gateway's id of the payment or of its checkout",
@@ -94,7 +98,7 @@ def export_payments(storage: StorageDep, actor: ActorDep,
     return _stream(storage, "payments", actor, status=status, seller_id=seller_id,
                    customer_id=customer_id, item_id=item_id, currency=currency,
                    method=method, gateway=gateway, kind=kind, created_gte=created_gte,
-                   created_lt=created_lt, needs_review=needs_review,
+                   created_lt=created_lt, needs_review=needs_review, reconciled=reconciled,
                    gateway_payment_id=gateway_payment_id)
 
 
