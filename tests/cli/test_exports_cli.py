@@ -104,3 +104,26 @@ def test_export_payments_takes_the_reconciled_filter(cli, made):
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 2
     result = cli("export", "payments", "--reconciled")
     assert list(csv.DictReader(io.StringIO(result.stdout))) == []
+
+
+def test_an_export_that_fails_midway_leaves_no_file_and_fails(cli, made, tmp_path,
+                                                               monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from paytrack.services.exports import Export
+
+    def broken(self, on_rows=None):
+        yield ",".join(self.columns) + "\r\n"
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(Export, "csv_chunks", broken)
+    target = tmp_path / "payments.csv"
+    result = runner.invoke(app, ["export", "payments", "--output", str(target)])
+    assert result.exit_code != 0 and isinstance(result.exception, OperationalError)
+    assert "the export failed" in result.stderr and "exported" not in result.stderr
+    assert not target.exists()
+
+
+def test_an_output_that_cannot_be_written_is_a_usage_error(cli, made, tmp_path):
+    result = cli("export", "payments", "--output", str(tmp_path / "no" / "such.csv"))
+    assert result.exit_code == 2 and "cannot write" in result.stderr

@@ -631,8 +631,18 @@ def _run_export(what: str, output: str | None, /, **filters: Any) -> None:
     if output is None:
         rows = _write_export(export, sys.stdout, what)
     else:
-        with open(output, "w", newline="", encoding="utf-8") as target:
-            rows = _write_export(export, target, what)
+        try:
+            target = open(output, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            _usage(f"cannot write {output}: {exc.strerror}")
+        try:
+            with target:
+                rows = _write_export(export, target, what)
+        except BaseException:
+            os.unlink(output)  # a half export must not pass for a whole one
+            err.print(f"[red]error:[/red] the export failed; {output} removed",
+                      highlight=False)
+            raise
     err.print(f"exported {rows} {what} rows" + (f" to {output}" if output else ""),
               highlight=False)
 
