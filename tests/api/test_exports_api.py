@@ -131,3 +131,11 @@ def test_payments_export_takes_the_reconciled_filter_of_the_list(admin, world):
         listed = admin.get("/v1/payments", params={"reconciled": value}).json()["data"]
         exported = rows(admin.get("/v1/exports/payments.csv", params={"reconciled": value}))
         assert [r["id"] for r in exported] == [p["id"] for p in listed] == [wanted["id"]]
+
+
+@pytest.mark.parametrize(("amount", "currency", "shown"), [
+    (150, "IDR", "IDR1.50"), (100, "HUF", "HUF1.00"), (12340, "TWD", "NT$123.40"),
+    (100, "JPY", "¥100"), (12300, "KWD", "KWD12.300"), (-5, "USD", "-$0.05"),
+    (7, "UYW", "UYW0.0007")])
+def test_money_in_a_pdf_has_the_currencys_iso_digits(amount, currency, shown):
+    assert money(amount, currency) == shown

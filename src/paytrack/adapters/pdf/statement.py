@@ -26,13 +26,16 @@ def money(amount_minor: int, currency: str) -> str:
     """``amount_minor`` in ``currency`` as Babel writes it (en_US), to ISO 4217's exponent."""
     exponent = currency_exponent(currency)
     value = Decimal(amount_minor).scaleb(-exponent)
-    shown = format_currency(value, currency, locale=LOCALE, decimal_quantization=False)
+    # en_US's pattern with ISO's digits (CLDR gives IDR, HUF, TWD none: "IDR1.5").
+    digits = "." + "0" * exponent if exponent else ""
+    shown = format_currency(value, currency, format=f"¤#,##0{digits}", locale=LOCALE,
+                            currency_digits=False, decimal_quantization=False)
     try:
         shown.encode("latin-1")
     except UnicodeEncodeError:
-        pattern = "¤¤\xa0#,##0" + ("." + "0" * exponent if exponent else "")
-        shown = format_currency(value, currency, format=pattern, locale=LOCALE,
-                                currency_digits=False, decimal_quantization=False)
+        shown = format_currency(value, currency, format=f"¤¤\xa0#,##0{digits}",
+                                locale=LOCALE, currency_digits=False,
+                                decimal_quantization=False)
     return shown
 
 
