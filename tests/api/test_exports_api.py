@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -139,3 +140,25 @@ def test_payments_export_takes_the_reconciled_filter_of_the_list(admin, world):
     (7, "UYW", "UYW0.0007")])
 def test_money_in_a_pdf_has_the_currencys_iso_digits(amount, currency, shown):
     assert money(amount, currency) == shown
+
+
+def test_a_pdf_with_a_long_header_keeps_its_lines_under_the_column_heads():
+    from datetime import UTC, datetime
+
+    from paytrack.adapters.pdf.statement import LINES_PER_PAGE, render_statement
+
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    line = {"date": day, "kind": "earning", "entry_id": "je_" + "X" * 26,
+            "payment_id": "pay_" + "Y" * 26, "refund_id": None, "payout_id": None,
+            "dispute_id": None, "amount": 100, "balance": 100}
+    statement = {"seller_id": "seller_1", "currency": "USD", "start": day, "end": day,
+                 "opening_balance": 0, "closing_balance": 100,
+                 "totals": [{"kind": f"kind_{i}", "lines": 1, "amount": 1} for i in range(14)],
+                 "lines": [line] * (2 * LINES_PER_PAGE)}
+    pdf = render_statement(statement)
+    pages = pdf.count(b"/Type /Page\n")
+    assert pages >= 3
+    assert pdf.count(b"Journal entry") == pages  # the column heads on every page
+    # "page n of N" counts every page (fpdf2 writes N, an alias, as a text of its own)
+    assert re.findall(rb"page (\d+) of (?:\) Tj \()?(\d+)", pdf) == [
+        (str(n).encode(), str(pages).encode()) for n in range(1, pages + 1)]

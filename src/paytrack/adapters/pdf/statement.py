@@ -58,18 +58,24 @@ def render_statement(statement: Mapping[str, Any]) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=10)
     pdf.set_title(f"Statement of {statement['seller_id']}")
     lines: Sequence[Mapping[str, Any]] = statement["lines"]
-    pages = max(1, -(-len(lines) // LINES_PER_PAGE))
-    for number in range(pages):
-        pdf.add_page()
-        _header(pdf, statement, number + 1, pages, first=number == 0)
-        _heads(pdf)
-        pdf.set_font("Helvetica", size=8)
-        for line in lines[number * LINES_PER_PAGE:(number + 1) * LINES_PER_PAGE]:
-            values = (_day(line["date"]), line["kind"], _reference(line), line["entry_id"],
-                      money(line["amount"], currency), money(line["balance"], currency))
-            for (_, width, align), value in zip(_COLUMNS, values, strict=True):
-                pdf.cell(width, 5, value, align=align, new_x=XPos.RIGHT, new_y=YPos.TOP)
-            pdf.ln(5)
+    rows: list[Mapping[str, Any] | None] = [*lines] or [None]  # None: a page with no line
+    on_page = LINES_PER_PAGE
+    for line in rows:
+        # A new page after LINES_PER_PAGE lines, or sooner when a long header leaves less room.
+        if on_page == LINES_PER_PAGE or pdf.will_page_break(5):
+            pdf.add_page()
+            _header(pdf, statement, first=pdf.page_no() == 1)
+            _heads(pdf)
+            pdf.set_font("Helvetica", size=8)
+            on_page = 0
+        if line is None:
+            break
+        values = (_day(line["date"]), line["kind"], _reference(line), line["entry_id"],
+                  money(line["amount"], currency), money(line["balance"], currency))
+        for (_, width, align), value in zip(_COLUMNS, values, strict=True):
+            pdf.cell(width, 5, value, align=align, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        pdf.ln(5)
+        on_page += 1
     pdf.ln(3)
     pdf.set_font("Helvetica", style="B", size=10)
     pdf.cell(0, 6, f"Closing balance: {money(statement['closing_balance'], currency)}",
@@ -77,8 +83,7 @@ def render_statement(statement: Mapping[str, Any]) -> bytes:
     return bytes(pdf.output())
 
 
-def _header(pdf: FPDF, statement: Mapping[str, Any], page: int, pages: int, *,
-            first: bool) -> None:
+def _header(pdf: FPDF, statement: Mapping[str, Any], *, first: bool) -> None:
     currency = statement["currency"]
     pdf.set_font("Helvetica", style="B", size=14)
     pdf.cell(0, 8, f"Statement of {statement['seller_id']} ({currency})",
@@ -86,7 +91,7 @@ def _header(pdf: FPDF, statement: Mapping[str, Any], page: int, pages: int, *,
     pdf.set_font("Helvetica", size=9)
     pdf.cell(0, 5, f"From {statement['start'].astimezone(UTC).isoformat()} to "
                    f"{statement['end'].astimezone(UTC).isoformat()} (UTC)   "
-                   f"page {page} of {pages}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                   f"page {pdf.page_no()} of {{nb}}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if not first:
         pdf.ln(2)
         return
