@@ -632,7 +632,7 @@ def _run_export(what: str, output: str | None, /, **filters: Any) -> None:
         rows = _write_export(export, sys.stdout, what)
     else:
         try:
-            target = open(output, "w", newline="", encoding="utf-8")
+            target = open(output, "w", newline="", encoding="utf-8")  # noqa: SIM115 (with below)
         except OSError as exc:
             _usage(f"cannot write {output}: {exc.strerror}")
         try:

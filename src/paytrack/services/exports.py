@@ -10,8 +10,9 @@ A row shows only the fields its caller's role may see (``permissions.view``).
 
 Cells: amounts as integer minor units, each followed by ``<name>_decimal`` in the
 currency's exponent; timestamps ISO-8601 in UTC; JSON values as compact JSON. A text cell
-that a spreadsheet would read as a formula (starting with ``= + - @``, a tab or a CR, also
-after leading white space or as a full-width ``＝ ＋ － ＠``) is prefixed with ``'``; the numbers written here are never text from a client.
+that a spreadsheet would read as a formula is prefixed with ``'``: one starting with
+``= + - @``, a tab or a CR, also after leading white space or in full-width form (``＝``);
+the numbers written here are never text from a client.
 """
 
 from __future__ import annotations
