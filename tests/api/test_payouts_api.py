@@ -209,3 +209,10 @@ def test_clear_details_appear_in_no_response_no_other_column_and_no_log(
         tokens = uow.conn.execute(select(payout_accounts.c.details_encrypted)).scalars().all()
     assert len(tokens) == 2
     assert all(secret not in token for token in tokens for secret in secrets)
+
+
+def test_an_unknown_currency_filter_is_refused_not_an_empty_list(admin):
+    for path in ("/v1/payouts", "/v1/exports/payouts.csv"):
+        response = admin.get(path, params={"currency": "XYZ"})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["code"] == "invalid_currency"

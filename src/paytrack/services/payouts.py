@@ -203,6 +203,8 @@ def list_payouts(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
                  status: str | None = None, seller_id: str | None = None,
                  currency: str | None = None) -> list[Payout]:
     """Newest first, only the actor's own (a seller's)."""
+    if currency is not None:
+        validate_currency(currency)  # an unknown one is a 422, as on the other lists
     scope = permissions.list_scope(actor, Action.READ_PAYOUT)
     if "seller_id" in scope and seller_id not in (None, scope["seller_id"]):
         return []  # another seller's payouts do not exist for this one
