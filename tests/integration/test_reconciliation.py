@@ -296,3 +296,17 @@ def test_a_payment_paid_after_the_reports_last_line_is_not_missing_from_it(stora
             + "pay_Z2,payment,0,48811,49990,INR,1179,179,1,1793700000,setl_1,\n")
     result = _import(storage, "razorpay", data.encode()).report
     assert result["counts"]["missing_in_report"] == 0, result["counts"]
+
+
+@postgres_only
+def test_two_files_with_the_same_fee_imported_at_once_post_the_difference_once(storage):
+    record_paytrack_side(storage, "stripe")
+    files = [report("stripe"), report("stripe") + b"\r\n"]  # two files, the same numbers
+    before = _fees_balance(storage, "USD")
+    outcomes = race(storage, 2, lambda uow, i: reconciliation.import_report(
+        uow, "stripe", files[i], ADMIN))
+    assert outcomes == {"ok": 2}
+    assert _count(storage, reconciliation_imports) == 2
+    assert _fees_balance(storage, "USD") == before + FEE_DIFFERENCE
+    with storage.unit_of_work(readonly=True) as uow:
+        assert ledger.verify_ledger(uow, ADMIN)["ok"]
