@@ -136,3 +136,16 @@ def test_only_an_admin_reaches_reconciliation(as_key, role):
         assert api.get(path).status_code == 403
     assert api.post("/v1/reconciliation/mark",
                     json={"payment_ids": ["pay_x"]}).status_code == 403
+
+
+def test_a_customer_cannot_learn_reconciled_through_the_filter(storage, admin, as_key):
+    # A customer is not shown `reconciled`; filtering by it would tell it all the same.
+    ids = list(record_paytrack_side(storage, "paypal").values())
+    admin.post("/v1/reconciliation/mark", json={"payment_ids": ids[:1]})
+    customer = as_key("customer", customer_id="cust_0")
+    assert len(customer.get("/v1/payments").json()["data"]) == 1
+    for value in ("true", "false"):
+        response = customer.get("/v1/payments", params={"reconciled": value})
+        assert response.status_code == 403, response.text
+    seller = as_key("seller", seller_id="seller_1")
+    assert len(seller.get("/v1/payments", params={"reconciled": "true"}).json()["data"]) == 1

@@ -238,3 +238,75 @@ def test_two_concurrent_imports_of_the_same_file_make_one_import(storage):
     assert _fees_balance(storage, "USD") == before + FEE_DIFFERENCE
     with storage.unit_of_work(readonly=True) as uow:
         assert ledger.verify_ledger(uow, ADMIN)["ok"]
+
+
+RAZORPAY_HEADER = ("entity_id,type,debit,credit,amount,currency,fee,tax,settled,created_at,"
+                   "settlement_id,order_id\n")
+
+
+def _razorpay_payment(storage: Storage, ref: str, order: str | None = None) -> str:
+    from sqlalchemy import update
+
+    from paytrack.adapters.storage.tables import payments
+    from paytrack.services.payments import CreatePayment, create_payment
+    with storage.unit_of_work() as uow:
+        payment = create_payment(uow, CreatePayment(
+            customer_id="cust_1", seller_id="seller_1", item_type="course",
+            item_id="course_1", currency="INR", subtotal=49990, gateway="razorpay",
+            gateway_payment_id=ref, captured=True, gateway_fee=1179), ADMIN)
+        uow.commit()
+    if order is not None:
+        with storage.engine.begin() as conn:
+            conn.execute(update(payments).where(payments.c.id == payment["id"])
+                         .values(gateway_order_id=order))
+    return payment["id"]
+
+
+def test_a_payment_settled_twice_in_one_report_is_an_exception(storage):
+    # Razorpay: the customer paid the same order twice (two payment ids, one order id).
+    # Both lines find paytrack's one payment; the second must not pass as matched.
+    payment_id = _razorpay_payment(storage, "pay_A1", order="order_X1")
+    data = (RAZORPAY_HEADER
+            + "pay_A1,payment,0,48811,49990,INR,1179,179,1,1793612221,setl_1,order_X1\n"
+            + "pay_B1,payment,0,48811,49990,INR,1179,179,1,1793612300,setl_1,order_X1\n")
+    result = _import(storage, "razorpay", data.encode()).report
+    assert result["counts"]["matched"] == 1 and result["counts"]["duplicate"] == 1
+    with storage.unit_of_work(readonly=True) as uow:
+        duplicate, = reconciliation.list_exceptions(uow, ADMIN, kind="duplicate")
+    assert duplicate["gateway_ref"] == "pay_B1"
+    assert payment_id
+
+
+def test_a_payment_paid_after_the_reports_last_line_is_not_missing_from_it(storage):
+    # Created (checkout opened) within the report's period, paid after its last line: it
+    # belongs to the next report, not an exception of this one.
+    from paytrack.services.payments import CreatePayment, capture_payment, create_payment
+    clock = storage.clock
+    with storage.unit_of_work() as uow:
+        late = create_payment(uow, CreatePayment(
+            customer_id="cust_1", seller_id="seller_1", item_type="course",
+            item_id="course_1", currency="INR", subtotal=49990, gateway="razorpay"), ADMIN)
+        uow.commit()
+    clock.advance(86400 * 3)
+    with storage.unit_of_work() as uow:
+        capture_payment(uow, late["id"], ADMIN, gateway_fee=0)
+        uow.commit()
+    data = (RAZORPAY_HEADER
+            + "pay_Z1,payment,0,48811,49990,INR,1179,179,1,1793570000,setl_1,\n"
+            + "pay_Z2,payment,0,48811,49990,INR,1179,179,1,1793700000,setl_1,\n")
+    result = _import(storage, "razorpay", data.encode()).report
+    assert result["counts"]["missing_in_report"] == 0, result["counts"]
+
+
+@postgres_only
+def test_two_files_with_the_same_fee_imported_at_once_post_the_difference_once(storage):
+    record_paytrack_side(storage, "stripe")
+    files = [report("stripe"), report("stripe") + b"\r\n"]  # two files, the same numbers
+    before = _fees_balance(storage, "USD")
+    outcomes = race(storage, 2, lambda uow, i: reconciliation.import_report(
+        uow, "stripe", files[i], ADMIN))
+    assert outcomes == {"ok": 2}
+    assert _count(storage, reconciliation_imports) == 2
+    assert _fees_balance(storage, "USD") == before + FEE_DIFFERENCE
+    with storage.unit_of_work(readonly=True) as uow:
+        assert ledger.verify_ledger(uow, ADMIN)["ok"]

@@ -153,3 +153,60 @@ def test_a_fee_difference_is_one_balanced_entry_borne_by_the_platform(recorded, 
         (PLATFORM_FEES.code, to_fees), ("gateway:stripe:clearing", -to_fees)}
     assert fee_adjustment_entry(payment_id="pay_1", gateway="stripe", currency="USD",
                                 recorded_fee=150, report_fee=150) is None
+
+
+PAYPAL_HEADER = ('"Date","Time","TimeZone","Type","Status","Currency","Gross","Fee","Net",'
+                 '"Transaction ID","Reference Txn ID"\n')
+RAZORPAY_HEADER = ("entity_id,type,debit,credit,amount,currency,fee,tax,settled,created_at,"
+                   "settlement_id\n")
+
+
+@pytest.mark.parametrize(("gateway", "data"), [
+    # At the calendar's edge a time zone pushed the time past year 9999 or before year 1.
+    ("paypal", PAYPAL_HEADER + '"12/31/9999","23:00:00","PST","Express Checkout Payment",'
+               '"Completed","USD","10.00","-1.00","9.00","TX1",""\n'),
+    ("paypal", PAYPAL_HEADER + '"01/01/0001","00:00:00","CET","Express Checkout Payment",'
+               '"Completed","USD","10.00","-1.00","9.00","TX1",""\n'),
+    # Far outside any settlement: the report's period would cover every payment.
+    ("stripe", STRIPE_HEADER + "txn_1,charge,ch_1,1.00,0.00,1.00,usd,1999-12-31 23:59,,\n"),
+    ("stripe", STRIPE_HEADER + "txn_1,charge,ch_1,1.00,0.00,1.00,usd,9999-12-31 23:59,,\n"),
+    ("razorpay", RAZORPAY_HEADER + "pay_1,payment,0,100,100,INR,0,0,1,0,setl_1\n"),
+    ("razorpay", RAZORPAY_HEADER + "pay_1,payment,0,100,100,INR,0,0,1,99999999999,setl_1\n"),
+])
+def test_a_time_far_in_the_past_or_future_is_refused(gateway, data):
+    assert "line 2" in _refused(gateway, data.encode()).detail
+
+
+def test_a_header_naming_a_column_twice_is_refused():
+    data = (STRIPE_HEADER.rstrip("\n") + ",Amount\n"
+            + "txn_1,charge,ch_1,1.00,0.00,1.00,usd,2026-11-02 09:37,,,99.00\n").encode()
+    assert "'Amount' twice" in _refused("stripe", data).detail
+
+
+@pytest.mark.parametrize(("gateway", "data", "column"), [
+    ("stripe", STRIPE_HEADER + "txn_1,charge,ch_1,-10.00,0.30,-10.30,usd,2026-11-02 09:37,,\n",
+     "Amount"),
+    ("stripe", STRIPE_HEADER + "txn_1,refund,re_1,10.00,0.00,10.00,usd,2026-11-02 09:37,,\n",
+     "Amount"),
+    ("razorpay", RAZORPAY_HEADER + "pay_1,payment,0,100,-100,INR,0,0,1,1793612221,setl_1\n",
+     "amount"),
+])
+def test_a_line_whose_sign_contradicts_its_type_is_refused(gateway, data, column):
+    assert f"column {column!r}" in _refused(gateway, data.encode()).detail
+
+
+@pytest.mark.parametrize(("gateway", "data"), [
+    ("stripe", STRIPE_HEADER + "txn_1,charge,ch_1,1.00,2.00,-1.00,usd,2026-11-02 09:37,,\n"),
+    ("razorpay", RAZORPAY_HEADER + "pay_1,payment,0,0,100,INR,200,0,1,1793612221,setl_1\n"),
+    ("paypal", PAYPAL_HEADER + '"11/02/2026","01:37:00","PST","Express Checkout Payment",'
+               '"Completed","USD","1.00","-2.00","-1.00","TX1",""\n'),
+])
+def test_a_charge_whose_fee_exceeds_its_amount_is_refused(gateway, data):
+    assert "larger than the amount" in _refused(gateway, data.encode()).detail
+
+
+def test_a_paypal_refund_line_with_money_coming_in_is_no_refund():
+    line, = parse_report(ReportGateway.PAYPAL, (
+        PAYPAL_HEADER + '"11/02/2026","01:37:00","PST","Payment Refund Reversal","Completed",'
+                        '"USD","10.00","0.00","10.00","TX2","TX1"\n').encode())
+    assert line.kind is LineKind.OTHER

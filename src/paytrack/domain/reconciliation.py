@@ -6,7 +6,8 @@ Each line of a report is classified once, when the report is imported:
     amount_mismatch      found, but the amount differs (or paytrack has no money taken for it)
     fee_mismatch         found, amounts agree, the report's fee is not the payment's
     missing_in_paytrack  no payment or refund at that gateway has the line's ids
-    duplicate            the line's id appeared earlier in the same report
+    duplicate            the line's id, or the payment (refund) it settles, appeared earlier
+                         in the same report
     missing_in_report    (no line) a payment taken at the gateway within the report's period
                          that no line matched
     ignored              payouts, adjustments, transfers, stand-alone fees: not a sale

@@ -14,6 +14,7 @@ from paytrack.domain.coupons import Order
 from paytrack.domain.errors import (
     DiscountMismatch,
     DuplicateGatewayPayment,
+    Forbidden,
     InvalidAmount,
     ItemSellerMismatch,
     ValidationFailed,
@@ -209,6 +210,9 @@ def list_payments(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str
     filters: dict[str, Any] = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
                "item_id": item_id, "currency": currency, "method": method,
                "gateway": gateway, "kind": kind, "reconciled": reconciled}
+    if reconciled is not None and "reconciled" not in permissions.visible_fields(
+            actor.role, "payment"):
+        raise Forbidden("filtering by reconciled is for those who are shown it")
     for name, value in permissions.list_scope(actor, Action.READ_PAYMENT).items():
         if filters[name] not in (None, value):
             return []  # another party's payments do not exist for this caller

@@ -147,10 +147,16 @@ def _classified(uow: UnitOfWork, row: ReconciliationImport, lines: list[ReportLi
             if refund is not None:
                 given = refund["amount"] if refund["status"] == RefundStatus.SUCCEEDED else 0
                 found = {"amount": given, "currency": refund["currency"], "fee": None}
-        key = (str(line.kind), line.gateway_ref or f"line {line.line_number}")
+        # The same id twice, or two lines settling the same payment or refund (a
+        # customer who paid one order twice): the later line is a duplicate.
+        keys = {(str(line.kind), line.gateway_ref or f"line {line.line_number}")}
+        if refund is not None:
+            keys.add((str(line.kind), refund["id"]))
+        elif payment is not None:
+            keys.add((str(line.kind), payment["id"]))
         match = classify(line.kind, line.amount, line.currency, line.fee, found,
-                         seen_before=key in seen)
-        seen.add(key)
+                         seen_before=not keys.isdisjoint(seen))
+        seen |= keys
         if match is MatchClass.DUPLICATE:
             payment = refund = None
             found = None

@@ -26,6 +26,10 @@ MAX_REPORT_LINES = 100_000
 MAX_CELL_CHARS = 2_000
 _FORMULA = re.compile(r"^\s*(=|@|[+\-](?=[A-Za-z(=@]))")
 _REF = re.compile(r"^[A-Za-z0-9_\-.:]{1,200}$")
+# A line's time outside these is a broken export: it would stretch the report's period
+# (and so ``missing_in_report``) over every payment.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +95,24 @@ class Row:
             raise self.refuse(column, f"{_shown(text)} is not a whole number of minor units")
         return self._bounded(column, int(text))
 
+    def sign(self, column: str, value: int, kind: LineKind, *, negative: bool) -> None:
+        """Refuse an amount whose sign contradicts the line's kind (no ``abs`` may turn a
+        reversal into the sale it reverses)."""
+        if value and (value < 0) != negative:
+            raise self.refuse(column, f"a {kind} line's amount is "
+                                      f"{'negative' if value < 0 else 'positive'}")
+
+    def fee_within(self, column: str, fee: int, amount: int) -> None:
+        """A charge's fee is part of its amount."""
+        if abs(fee) > abs(amount):
+            raise self.refuse(column, "the fee is larger than the amount")
+
+    def in_range(self, column: str, value: datetime) -> datetime:
+        if not EARLIEST <= value < LATEST:
+            raise self.refuse(column, f"{value:%Y-%m-%d} is not a settlement date "
+                                      f"({EARLIEST.year} to {LATEST.year - 1})")
+        return value
+
     def _checked(self, column: str, text: str, currency: str) -> int:
         if not text:
             raise self.refuse(column, "an amount is required")
@@ -128,6 +150,10 @@ def read_rows(data: bytes, required: Sequence[str]) -> Iterator[Row]:
         header = [name.strip() for name in next(reader, [])]
         if not any(header):
             raise InvalidReport("the report is empty: a CSV header line is required")
+        twice = sorted({name for name in header if name and header.count(name) > 1})
+        if twice:
+            raise InvalidReport(f"the header names {', '.join(map(repr, twice))} twice: "
+                                "which one holds the data?")
         missing = [name for name in required if name not in header]
         if missing:
             raise InvalidReport(
@@ -170,13 +196,13 @@ def parse_time(row: Row, column: str, formats: Sequence[str]) -> datetime | None
     if not text:
         return None
     if text.isdigit() and len(text) <= 11:
-        return datetime.fromtimestamp(int(text), UTC)
+        return row.in_range(column, datetime.fromtimestamp(int(text), UTC))
     for fmt in formats:
         try:
             value = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return row.in_range(column, value.replace(tzinfo=UTC))
     raise row.refuse(column, f"{_shown(text)} is not a date-time like "
                              f"{datetime(2026, 11, 2, 14, 3).strftime(formats[0])}")
 

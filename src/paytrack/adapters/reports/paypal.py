@@ -37,10 +37,12 @@ def _line(row: Row) -> ReportLine:
     kind = LineKind.OTHER
     if row.text("Status").lower() == "completed":
         type_ = row.text("Type").lower()
-        if "refund" in type_:
-            kind = LineKind.REFUND
+        if "refund" in type_:  # money back to the buyer; not a refund's reversal
+            kind = LineKind.REFUND if gross < 0 else LineKind.OTHER
         elif "payment" in type_ and gross > 0:
             kind = LineKind.CHARGE
+    if kind is LineKind.CHARGE:
+        row.fee_within("Fee", fee, gross)
     transaction = row.ref("Transaction ID")
     row.ref("Reference Txn ID")
     own = [row.ref(c) for c in ("Invoice Number", "Custom Number") if c in row.cells]
@@ -59,7 +61,11 @@ def _when(row: Row) -> datetime:
     except ValueError:
         raise row.refuse("Date", "Date and Time are not like 11/02/2026 and 14:03:27") \
             from None
-    return local.replace(tzinfo=_zone(row)).astimezone(UTC)
+    try:
+        utc = local.replace(tzinfo=_zone(row)).astimezone(UTC)
+    except OverflowError:  # the zone pushed it past the calendar's end
+        raise row.refuse("Date", "is not a settlement date") from None
+    return row.in_range("Date", utc)
 
 
 def _zone(row: Row) -> tzinfo:

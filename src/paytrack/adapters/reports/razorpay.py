@@ -38,6 +38,10 @@ def _line(row: Row) -> ReportLine:
     if not 0 <= tax <= abs(fee):
         raise row.refuse("tax", "is not between 0 and the fee (which includes it)")
     kind = KINDS.get(row.text("type").lower(), LineKind.OTHER)
+    if kind is not LineKind.OTHER:  # Razorpay's amounts are unsigned (debit/credit say which way)
+        row.sign("amount", amount, kind, negative=False)
+    if kind is LineKind.CHARGE:
+        row.fee_within("fee", fee, amount)
     entity = row.ref("entity_id")
     refs = tuple(ref for ref in (entity, row.ref("order_id") if kind is LineKind.CHARGE
                                  else None) if ref)

@@ -41,6 +41,10 @@ def _line(row: Row) -> ReportLine:
     if row.amount("Net", currency) != amount - fee:
         raise row.refuse("Net", "is not Amount - Fee")
     kind = KINDS.get(row.text("Type").lower(), LineKind.OTHER)
+    if kind is not LineKind.OTHER:
+        row.sign("Amount", amount, kind, negative=kind is LineKind.REFUND)
+    if kind is LineKind.CHARGE:
+        row.fee_within("Fee", fee, amount)
     source = row.ref("Source")
     refs = tuple(ref for ref in (source, row.ref("id"), *(row.ref(c) for c in OPTIONAL_REFS
                                                          if c in row.cells)) if ref)

@@ -171,11 +171,13 @@ class ReconciliationRepository:
         return found
 
     def taken_between(self, gateway: str, start: datetime, end: datetime) -> list[Payment]:
-        """Payments at ``gateway`` created in [start, end] whose money was taken."""
+        """Payments at ``gateway`` whose money was taken in [start, end] (when paytrack
+        learnt it: a checkout opened before the period and paid in it belongs to it, one
+        paid after its last line does not)."""
         rows = self.conn.execute(
             select(payments).where(payments.c.gateway == gateway,
-                                   payments.c.succeeded_at.is_not(None),
-                                   payments.c.created_at >= start,
+                                   payments.c.succeeded_at >= start,
+                                   payments.c.succeeded_at <= end,
                                    payments.c.created_at <= end)
             .order_by(payments.c.id))
         return records(rows, Payment)

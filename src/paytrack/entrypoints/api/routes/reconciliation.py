@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import File, Form, Query, Response, UploadFile
 from pydantic import TypeAdapter
 
+from paytrack.adapters.reports.common import MAX_REPORT_BYTES
 from paytrack.domain.actors import Actor
 from paytrack.entrypoints.api.deps import StorageDep, may
 from paytrack.entrypoints.api.parameters import id_cursor
@@ -51,7 +52,7 @@ def import_report(write: WriteDep,
     `platform:fees`), matched payments are marked reconciled, and every other line
     becomes an exception. The same file again changes nothing and answers with its
     first import (200)."""
-    data = file.file.read()
+    data = file.file.read(MAX_REPORT_BYTES + 1)  # enough to refuse a larger one
     filename = file.filename
 
     def work(uow: Any) -> Any:
