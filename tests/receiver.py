@@ -21,7 +21,8 @@ class Receiver:
         self.answer = answer or (lambda n: 200)
         self.secret: str | None = None  # the endpoint's, once paytrack showed it
         self.accepted: list[dict] = []  # {"headers": …, "payload": …}
-        self.refused = 0
+        self.refused = 0  # bodies that failed verification
+        self.cut = 0  # requests whose body never arrived whole
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -43,8 +44,13 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if len(body) < length:  # the sender died mid-request (a SIGKILL): no delivery
+                    with receiver._lock:
+                        receiver.cut += 1
+                    return
                 try:
                     if receiver.secret is None:
                         raise WebhookVerificationError("no secret yet")
