@@ -42,15 +42,32 @@ def _template(tmp_path_factory) -> Iterator[str]:
 def database_url(_template: str, tmp_path) -> str:
     """A migrated, empty database for this test."""
     if ON_POSTGRES:
-        engine = make_engine(_template, pool_size=1)
-        with engine.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        _empty_postgres(_template)
         return _template
     path = tmp_path / "paytrack.db"
     shutil.copy(_template, path)
     return f"sqlite:///{path}"
+
+
+# Emptying the tables with DELETE, not TRUNCATE: a TRUNCATE of every table costs about
+# 0.2 s (new files for each), a test's few rows take milliseconds to delete. Replica mode
+# skips the append-only triggers and the foreign keys (they are triggers too) for this
+# transaction only; the sequences restart as TRUNCATE … RESTART IDENTITY would.
+_EMPTY_POSTGRES = "; ".join([
+    "SET LOCAL session_replication_role = replica",
+    *(f"DELETE FROM {t.name}" for t in metadata.sorted_tables),
+    "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'S' AND n.nspname = current_schema()",
+])
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(_EMPTY_POSTGRES)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
