@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Iterator
 
+import fastapi.dependencies.models as fastapi_models
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -114,3 +115,16 @@ def empty_engine(_template: str, tmp_path) -> Iterator[Engine]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _forget_fastapi_endpoint_caches() -> Iterator[None]:
+    """FastAPI caches what it learns of each endpoint function for the whole process
+    (``lru_cache`` keyed by the function); FastAPIOffline makes its docs endpoints per app as
+    closures over the app, so every app a test made stayed alive (8 MB each, gigabytes
+    over the suite, and a minute to exit). A served process makes one app: tests only."""
+    yield
+    for name in dir(fastapi_models):
+        clear = getattr(getattr(fastapi_models, name), "cache_clear", None)
+        if clear is not None:
+            clear()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from paytrack.adapters.gateways.simulator_store import list_webhooks
 from paytrack.domain.errors import GatewayNotConfigured
-from paytrack.entrypoints.api.routes.simulator import router
+from paytrack.entrypoints.api.routes.simulator import serve
 from paytrack.services.gateways import adapter_for
 from tests.api.conftest import payment_body
 from tests.integration.simulator_support import (
@@ -39,7 +39,7 @@ def gw(engine, clock):
 @pytest.fixture
 def browser(gw):
     app = FastAPI()
-    app.include_router(router(lambda: gw))
+    serve(app, lambda: gw)
     with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as browser:
         yield browser
 
@@ -211,7 +211,7 @@ def test_an_unconfigured_simulator_answers_its_error_not_a_500():
         raise GatewayNotConfigured("the simulator has no configuration")
 
     app = FastAPI()
-    app.include_router(router(missing))
+    serve(app, missing)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/simulator/checkout/abc.def")
     assert response.status_code == 409
@@ -231,7 +231,7 @@ def shop(app, storage, admin):
             uow.commit()
         return adapter
 
-    app.include_router(router(simulator))
+    serve(app, simulator)
 
     def new_payment():
         response = admin.post("/v1/payments", json=payment_body(gateway="simulator"))

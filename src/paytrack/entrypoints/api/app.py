@@ -111,7 +111,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.include_router(exports.api)
     app.include_router(exports.sellers)
     app.include_router(webhooks.intake)
-    app.include_router(simulator.router(lambda: _simulator(app.state.storage)))
+    simulator.serve(app, lambda: _simulator(app.state.storage))
     app.include_router(checkout.pages)
 
     @app.get("/v1/health", tags=["health"], responses=problems.documented(400))

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
@@ -52,25 +52,38 @@ _SMALL_COUNT = re.compile(r"[0-9]{1,6}")
 FORM_FIELDS_MAX = 20
 
 
-def router(get_gateway: Callable[[], SimulatorGateway]) -> APIRouter:
-    pages = APIRouter(include_in_schema=False)
+pages = APIRouter(include_in_schema=False)
 
-    @pages.get("/simulator/checkout/{token}", response_class=HTMLResponse)
-    def show_checkout(token: str) -> Response:
-        return _guarded(lambda: _show(get_gateway(), token))
 
-    @pages.post("/simulator/checkout/{token}", response_class=HTMLResponse)
-    async def pay_checkout(token: str, request: Request) -> Response:
-        try:
-            form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
-        except Exception:  # a malformed or oversized multipart body, a file field
-            return _message(400, "This form could not be read",
-                            "Send the payment form as it is shown on the page.")
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(
-            lambda: _guarded(lambda: _pay(get_gateway(), token, fields)))
+def serve(app: FastAPI, get_gateway: Callable[[], SimulatorGateway]) -> None:
+    """Serve the hosted page on ``app``, paying through the simulator ``get_gateway()``
+    answers. (The routes are the module's own and find it on the app: FastAPI caches what
+    it learns of each endpoint function for the process, so a closure made per app would
+    keep every app alive.)"""
+    app.state.simulator_gateway = get_gateway
+    app.include_router(pages)
 
-    return pages
+
+def _gateway(request: Request) -> SimulatorGateway:
+    gateway: SimulatorGateway = request.app.state.simulator_gateway()
+    return gateway
+
+
+@pages.get("/simulator/checkout/{token}", response_class=HTMLResponse)
+def show_checkout(token: str, request: Request) -> Response:
+    return _guarded(lambda: _show(_gateway(request), token))
+
+
+@pages.post("/simulator/checkout/{token}", response_class=HTMLResponse)
+async def pay_checkout(token: str, request: Request) -> Response:
+    try:
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS_MAX)
+    except Exception:  # a malformed or oversized multipart body, a file field
+        return _message(400, "This form could not be read",
+                        "Send the payment form as it is shown on the page.")
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await run_in_threadpool(
+        lambda: _guarded(lambda: _pay(_gateway(request), token, fields)))
 
 
 def _guarded(action: Callable[[], Response]) -> Response:
