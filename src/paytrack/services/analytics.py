@@ -123,7 +123,7 @@ def trend(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = 
         for b in buckets(span, every)]}
 
 
-def _ranked(found: list[tuple[tuple, Measures]], by: RankBy, limit: int,
+def _ranked(found: list[tuple[tuple[Any, ...], Measures]], by: RankBy, limit: int,
             names: tuple[str, ...]) -> list[dict[str, Any]]:
     """The top ``limit`` groups by ``by``, largest first (ties by key), each with its
     units, gross, refunded, net, platform revenue and seller earnings. Sorted here, in

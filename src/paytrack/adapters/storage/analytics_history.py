@@ -5,12 +5,12 @@ compares the rollups with ``expected``, an independent SQL formulation of the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from paytrack.adapters.storage.analytics import DeltaRow, delta_row
 from paytrack.adapters.storage.sql import is_postgres, labeled_sum, read_sum
@@ -77,7 +77,7 @@ class RevenueHistory:
                 if end < len(rows) and rows[end].entry_id == rows[start].entry_id:
                     continue
                 first = rows[start]
-                tags = RevenueTags.of(first._mapping)
+                tags = _tags(first)
                 measures = (posting_measures(first.kind, ((r.code, int(r.amount))
                                                           for r in rows[start:end]))
                             + fact_measures(first.kind, tags))
@@ -98,7 +98,7 @@ class RevenueHistory:
                 return
             found: list[DeltaRow] = []
             for r in rows:
-                tags = RevenueTags.of(r._mapping, dispute_amount=int(r.amount))
+                tags = _tags(r, dispute_amount=int(r.amount))
                 for kind, at in ((DISPUTE_OPENED, r.opened_at), (DISPUTE_WON, r.won_at),
                                  (DISPUTE_LOST, r.lost_at)):
                     if at is not None:
@@ -118,7 +118,7 @@ class RevenueHistory:
             for r in rows:
                 ended = (r.canceled_at if r.status == "canceled" else r.failed_at) \
                     or r.updated_at
-                found.append(delta_row(RevenueTags.of(r._mapping), local_day(ended, tz),
+                found.append(delta_row(_tags(r), local_day(ended, tz),
                                   ended_unpaid()))
             yield found
             after = rows[-1].id
@@ -176,3 +176,8 @@ class RevenueHistory:
         })
         return select(P.currency, *sums).group_by(P.currency)
 
+
+
+def _tags(row: Row[Any, *tuple[Any, ...]], *, dispute_amount: int = 0) -> RevenueTags:
+    """The tags of the payment a row carries (``TAGS``, labelled as the payment's)."""
+    return RevenueTags.of(cast(Mapping[str, Any], row._mapping), dispute_amount=dispute_amount)

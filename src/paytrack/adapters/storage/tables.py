@@ -6,6 +6,7 @@ that refuses an unbalanced journal entry (see the first migration).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -1140,9 +1141,10 @@ ROLLUP_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "cohorts": ("cohort_month",),  # the month of the customer's first capture
 }
 GRAINS = ("day", "month")  # a month row's ``month`` is the month's first day
-_DIMENSION_TYPES = {"seller_id": ExternalId, "item_type": String(40), "item_id": ExternalId,
-                    "method": String(20), "gateway": String(20), "coupon_id": Id,
-                    "discount_funded_by": String(10), "cohort_month": Date}
+_DIMENSION_TYPES: dict[str, Any] = {
+    "seller_id": ExternalId, "item_type": String(40), "item_id": ExternalId,
+    "method": String(20), "gateway": String(20), "coupon_id": Id,
+    "discount_funded_by": String(10), "cohort_month": Date}
 
 
 def _rollup(name: str, grain: str) -> Table:

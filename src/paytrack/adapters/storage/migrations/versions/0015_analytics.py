@@ -8,6 +8,8 @@ Create Date: 2026-12-02 10:00:00
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +27,7 @@ MEASURES = ("captured", "failed", "gross", "discount", "platform_discount", "tax
 ROLLUPS = {"totals": (), "sellers": ("seller_id",),
            "items": ("seller_id", "item_type", "item_id"), "methods": ("method", "gateway"),
            "coupons": ("coupon_id", "discount_funded_by"), "cohorts": ("cohort_month",)}
-DIMENSION_TYPES = {"seller_id": sa.String(length=100), "item_type": sa.String(length=40),
+DIMENSION_TYPES: dict[str, Any] = {"seller_id": sa.String(length=100), "item_type": sa.String(length=40),
                    "item_id": sa.String(length=100), "method": sa.String(length=20),
                    "gateway": sa.String(length=20), "coupon_id": sa.String(length=40),
                    "discount_funded_by": sa.String(length=10), "cohort_month": sa.Date()}
