@@ -181,7 +181,8 @@ class AnalyticsRepository:
                                [_between(rollups[(rollup, "month")].c.month, *months)]))
         day_table = rollups[(rollup, "day")]
         edges = [_between(day_table.c.day, e.start, e.end) for e in span.edge_days()]
-        parts.append(_part(day_table, "day", currency, group, where, [or_(*edges)]))
+        if edges:
+            parts.append(_part(day_table, "day", currency, group, where, [or_(*edges)]))
         deltas = [_between(revenue_deltas.c.day, span.start, span.end)]
         if rollup == "coupons":
             deltas.append(revenue_deltas.c.coupon_id.is_not(None))
