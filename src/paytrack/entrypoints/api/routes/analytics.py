@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -29,12 +30,13 @@ Reader = Annotated[Actor, may(Action.READ_ANALYTICS)]
 # The rollups are being rebuilt (an upgraded install, or a new PAYTRACK_ANALYTICS_TZ).
 REBUILDING = documented(503)
 
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def _date_only(value: object) -> object:
-    """A calendar date as YYYY-MM-DD only (not a date-time, not a number of seconds)."""
-    if isinstance(value, str) and (len(value) != 10 or not value[:4].isdigit()):
+    """A calendar date as YYYY-MM-DD only: not a date-time, and not a number of seconds,
+    which pydantic would otherwise read as a Unix time."""
+    if isinstance(value, str) and not re.fullmatch(DATE_PATTERN, value, re.ASCII):
         raise PydanticCustomError("date_only", "expected a date as YYYY-MM-DD, e.g. 2026-03-01")
     return value
 
@@ -44,10 +46,10 @@ Currency = Annotated[str, Query(
     pattern=r"^[A-Z]{3}$", examples=["USD"],
     description="an ISO 4217 currency code: every figure is in it (minor units)")]
 From = Annotated[LocalDate | None, Query(
-    alias="from", examples=["2026-03-01"], json_schema_extra={"pattern": DATE_PATTERN},
+    alias="from", examples=["2026-03-01"], json_schema_extra={"pattern": f"^{DATE_PATTERN}$"},
     description="the range's first local day, YYYY-MM-DD (default: 29 days before `to`)")]
 To = Annotated[LocalDate | None, Query(
-    alias="to", examples=["2026-03-31"], json_schema_extra={"pattern": DATE_PATTERN},
+    alias="to", examples=["2026-03-31"], json_schema_extra={"pattern": f"^{DATE_PATTERN}$"},
     description="the range's last local day, included, YYYY-MM-DD (default: today, or 29 "
                 "days after `from`); at most 3660 days in all")]
 Top = Annotated[int, Query(ge=1, le=100, examples=[10], description="how many: 1 to 100")]
