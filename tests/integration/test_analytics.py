@@ -359,3 +359,17 @@ def test_two_folds_at_once_fold_every_delta_exactly_once(engine):
     found = summary(storage, "USD", date(2026, 3, 1), date(2026, 3, 31))
     assert (found["transactions"], found["gross"]) == (5, 1000 + 2000 + 3000 + 4000 + 5000)
     assert verify(storage)["ok"]
+
+
+def test_a_lost_dispute_that_moves_no_platform_money_still_counts_as_a_loss(storage):
+    from paytrack.services.disputes import lose_dispute, open_dispute
+
+    payment = new_payment(storage, subtotal=5000, commission_rate="0")  # all the seller's
+    dispute = committed(storage, open_dispute, payment["id"], ADMIN, amount=5000, reason="x")
+    committed(storage, lose_dispute, dispute["id"], ADMIN)  # no entry: nothing left to move
+    today = storage.clock().date()
+    found = summary(storage, "USD", today, today)
+    assert (found["dispute_losses"], found["disputed"], found["net"]) == (5000, 5000, 0)
+    assert verify(storage)["ok"]
+    committed(storage, analytics.rebuild_analytics, ADMIN)
+    assert summary(storage, "USD", today, today)["dispute_losses"] == 5000

@@ -210,8 +210,9 @@ def prepare_rollups(uow: UnitOfWork) -> Rebuilt | None:
     """The background job's first step: rebuild the rollups if they do not hold the
     history in the configured time zone (or adopt it while they hold nothing yet)."""
     tz = uow.policy.analytics_tz
-    if uow.analytics.state()["tz"] == tz and not uow.analytics.state()["rebuild_required"]:
-        return None
+    state = uow.analytics.state()
+    if state["tz"] == tz and not state["rebuild_required"]:
+        return None  # the usual case: nothing to lock
     state = uow.analytics.lock_state(exclusive=True)
     if state["rebuild_required"] or state["tz"] not in (None, tz):
         return _rebuild(uow)

@@ -244,6 +244,8 @@ def _upsert(conn: Connection, table: Table, cells: dict[Key, list[int]]) -> None
     sorted order (every fold locks rows in the same order). A row a cell would take past
     the limit is left alone, and the cell goes to the key's next part."""
     names = [c.name for c in table.primary_key.columns if c.name != "part"]
+    assert all(abs(v) <= MAX_BALANCE_MINOR for cell in cells.values() for v in cell), \
+        "a batch adds at most FOLD_BATCH deltas of bounded amounts"
     waiting = sorted(cells.items())
     part = 0
     while waiting:
