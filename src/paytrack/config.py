@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from paytrack.domain.errors import PaytrackError
 from paytrack.domain.events import DeliveryRules
 from paytrack.domain.payouts import PayoutRules
+from paytrack.domain.periods import zone
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Bearer, CommissionBase, Policy, parse_rate
 
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
     hold_days: Annotated[int, Field(ge=0, le=3650)] = 7
     # Days a subscription whose period ended unpaid stays past_due before it expires.
     subscription_grace_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    # The IANA time zone whose local days analytics count in; changed, the background job
+    # rebuilds the rollups in the new one.
+    analytics_tz: str = "UTC"
 
     # The smallest payout: major units applied in each currency's exponent (10.00 USD is
     # 1000, 10 JPY is 10), unless `min_payout_amounts` ('{"JPY": 1000}') gives a
@@ -81,6 +85,12 @@ class Settings(BaseSettings):
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
+        return value
+
+    @field_validator("analytics_tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)  # its ValueError names the problem
         return value
 
     @model_validator(mode="after")
@@ -141,5 +151,6 @@ class Settings(BaseSettings):
             gateway_fee_bearer=self.gateway_fee_bearer,
             hold_days=self.hold_days,
             subscription_grace_days=self.subscription_grace_days,
+            analytics_tz=self.analytics_tz,
             payouts=PayoutRules.parse(self.min_payout, self.min_payout_amounts),
         )

@@ -147,3 +147,21 @@ def test_payout_keys_rotate_reencrypts_with_the_newest_key(cli, storage, monkeyp
     with storage.unit_of_work(readonly=True) as uow:
         token = uow.conn.execute(select(payout_accounts.c.details_encrypted)).scalar_one()
     assert PayoutKeyring.of(new).decrypt(token) == {"email": "ada@example.com"}
+
+
+def test_analytics_rebuild_repairs_a_tampered_rollup_that_ledger_verify_finds(cli, storage):
+    from paytrack.adapters.storage.tables import rollups
+
+    cli("demo", "--payments", "30")
+    rebuilt = cli("analytics", "rebuild")
+    assert rebuilt.exit_code == 0
+    assert re.search(r"analytics rebuilt in UTC from \d+ deltas", rebuilt.output)
+    totals = rollups[("totals", "month")]
+    with storage.engine.begin() as conn:
+        conn.execute(update(totals).values(gross=totals.c.gross + 7))
+    failed = cli("ledger", "verify")
+    assert failed.exit_code == 1
+    assert "revenue_totals_month" in failed.output and "gross" in failed.output
+    assert cli("analytics", "rebuild").exit_code == 0
+    verified = cli("ledger", "verify")
+    assert verified.exit_code == 0 and "every analytics figure too" in verified.output

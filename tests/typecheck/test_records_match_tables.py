@@ -11,6 +11,7 @@ from paytrack.adapters.storage import tables
 from paytrack.adapters.storage.keys import IdempotencyRecord
 from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
 from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
+from paytrack.domain.analytics import DIMENSIONS, MEASURES, AnalyticsState
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.events import Event, EventDelivery, EventEndpoint
 from paytrack.domain.gateways import StoredGatewayConfig, WebhookDelivery
@@ -55,10 +56,18 @@ def keys(record: type) -> set[str]:
     (tables.order_lines, OrderLine, set()),
     (tables.reconciliation_imports, ReconciliationImport, set()),
     (tables.reconciliation_lines, ReconciliationLine, set()),
+    (tables.analytics_state, AnalyticsState, set()),
 ], ids=lambda v: getattr(v, "name", None) or getattr(v, "__name__", None))
 def test_record_has_a_field_for_each_column_of_its_table(table: Table, record: type,
                                                          added: set[str]) -> None:
     assert keys(record) - added == set(table.c.keys())
+
+
+def test_a_revenue_delta_row_is_a_day_the_dimensions_and_the_measures():
+    assert set(tables.revenue_deltas.c.keys()) == {"id", "day", *DIMENSIONS, *MEASURES}
+    for (name, grain), table in tables.rollups.items():
+        assert set(table.c.keys()) == {"currency", grain, *tables.ROLLUP_DIMENSIONS[name],
+                                       "part", *MEASURES}, table.name
 
 
 @pytest.mark.parametrize(("kind", "record", "derived"), [

@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.ledger import (
     PLATFORM_DISCOUNTS,
     PLATFORM_DISPUTES,
@@ -110,13 +111,14 @@ def held_by_platform(amount: int, seller_part: int) -> int:
 
 
 def opened_entry(*, dispute_id: str, payment_id: str, gateway: str, currency: str,
-                 amount: int, seller_side: SellerSide, fee: int = 0) -> JournalEntry:
+                 amount: int, seller_side: SellerSide, fee: int = 0,
+                 about: RevenueTags | None = None) -> JournalEntry:
     """The hold: the gateway took ``amount`` back; the seller's part comes from
     ``seller_side`` (its debits), the platform's from ``platform:disputes``. A ``fee`` the
     gateway charges is the platform's (``platform:disputes``) and leaves clearing too."""
     seller_part = sum(part for _, part in seller_side)
     entry = JournalEntry("dispute.opened", f"dispute {dispute_id} of {payment_id} opened",
-                         payment_id=payment_id)
+                         payment_id=payment_id, about=about)
     clearing = gateway_clearing(gateway)
     entry.credit(clearing, currency, amount)
     for account, part in seller_side:
@@ -128,13 +130,14 @@ def opened_entry(*, dispute_id: str, payment_id: str, gateway: str, currency: st
 
 
 def won_entry(*, dispute_id: str, payment_id: str, gateway: str, currency: str,
-              amount: int, seller_side: SellerSide) -> JournalEntry:
+              amount: int, seller_side: SellerSide,
+              about: RevenueTags | None = None) -> JournalEntry:
     """The hold released: the gateway returns ``amount``; the seller gets its part back
     through ``seller_side`` (its credits), the platform's leaves ``platform:disputes``. The
     fee is not returned."""
     seller_part = sum(part for _, part in seller_side)
     entry = JournalEntry("dispute.won", f"dispute {dispute_id} of {payment_id} won",
-                         payment_id=payment_id)
+                         payment_id=payment_id, about=about)
     entry.debit(gateway_clearing(gateway), currency, amount)
     for account, part in seller_side:
         entry.credit(account, currency, part)
@@ -143,13 +146,13 @@ def won_entry(*, dispute_id: str, payment_id: str, gateway: str, currency: str,
 
 
 def lost_entry(*, dispute_id: str, payment_id: str, currency: str, amount: int, parts: Split,
-               discount_part: int) -> JournalEntry:
+               discount_part: int, about: RevenueTags | None = None) -> JournalEntry:
     """The funds leave for good. The seller's part already left at opening; the platform's
     held part now leaves its revenue, tax payable and shipping (as a refund would take
     them) and returns the platform-funded discount, emptying ``platform:disputes`` of it."""
     assert parts.total == amount + discount_part
     entry = JournalEntry("dispute.lost", f"dispute {dispute_id} of {payment_id} lost",
-                         payment_id=payment_id)
+                         payment_id=payment_id, about=about)
     entry.debit(PLATFORM_REVENUE, currency, parts.platform_fee)
     entry.debit(PLATFORM_TAX_PAYABLE, currency, parts.tax_collected)
     entry.debit(PLATFORM_SHIPPING, currency, parts.shipping_collected)

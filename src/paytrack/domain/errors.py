@@ -39,6 +39,7 @@
     │   ├── GatewayNotConfigured         no credentials for this gateway (and mode)
     │   └── GatewayUnsupported           the provider cannot do this
     ├── GatewayError (502)              the provider refused or could not be reached
+    ├── AnalyticsRebuilding (503)       the analytics rollups are being rebuilt: retry soon
     └── LedgerError (500)               an unbalanced entry: a programming error, never input
 """
 
@@ -266,3 +267,13 @@ class GatewayError(PaytrackError):
     code = "gateway_error"
     status = 502
     title = "The payment gateway did not accept the request"
+
+
+class AnalyticsRebuilding(PaytrackError):
+    """The rollups do not yet hold the history in the configured time zone (an upgraded
+    install, or ``PAYTRACK_ANALYTICS_TZ`` changed): the background job is rebuilding
+    them."""
+
+    code = "analytics_rebuilding"
+    status = 503
+    title = "Analytics are being rebuilt"

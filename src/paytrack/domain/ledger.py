@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict
 
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.errors import LedgerError
 
 
@@ -99,13 +100,27 @@ class Posting:
 
 @dataclass(slots=True)
 class JournalEntry:
-    """An entry under construction; ``postings`` must balance before it is stored."""
+    """An entry under construction; ``postings`` must balance before it is stored. An
+    entry about a payment carries the payment's ``RevenueTags`` in ``about``: the ledger
+    appends its revenue delta with it (``domain/analytics.py``)."""
 
     kind: str
     description: str
     payment_id: str | None = None
     refund_id: str | None = None
     postings: list[Posting] = field(default_factory=list)
+    about: RevenueTags | None = None
+
+    def check_about(self) -> None:
+        """An entry about a payment carries that payment's tags, in its currency."""
+        if self.payment_id is None and self.about is None:
+            return
+        if self.about is None or self.about.payment_id != self.payment_id:
+            raise LedgerError(f"journal entry {self.kind!r} about payment {self.payment_id} "
+                              "does not carry that payment's revenue tags")
+        if any(p.currency != self.about.currency for p in self.postings):
+            raise LedgerError(f"journal entry {self.kind!r} posts in another currency than "
+                              f"its payment's, {self.about.currency}")
 
     def debit(self, account: AccountSpec, currency: str, amount_minor: int) -> JournalEntry:
         if amount_minor:
@@ -135,7 +150,8 @@ class JournalEntry:
 
     def reversed(self, kind: str, description: str) -> JournalEntry:
         """The correcting entry: the same postings with their signs flipped."""
-        entry = JournalEntry(kind, description, self.payment_id, self.refund_id)
+        entry = JournalEntry(kind, description, self.payment_id, self.refund_id,
+                             about=self.about)
         entry.postings = [Posting(p.account, p.currency, -p.amount_minor) for p in self.postings]
         return entry
 

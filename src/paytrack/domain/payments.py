@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.ledger import (
     PLATFORM_DISCOUNTS,
     PLATFORM_FEES,
@@ -145,7 +146,7 @@ def seller_fee_share(seller_amount: int, gateway_fee: int,
 
 def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: str,
                   split: Split, gateway_fee: int, fee_bearer: Bearer,
-                  platform_discount: int = 0) -> JournalEntry:
+                  platform_discount: int = 0, about: RevenueTags | None = None) -> JournalEntry:
     """Debit the gateway's clearing account with what the customer paid; credit each leg
     of the split. A platform-funded discount is debited to ``platform:discounts`` (the
     legs sum to the total plus it).
@@ -154,7 +155,8 @@ def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: st
     platform (``platform:fees``) or, by policy, taken from the seller's share (what the
     share cannot cover becomes the seller's debt).
     """
-    entry = JournalEntry("payment.captured", f"capture of {payment_id}", payment_id=payment_id)
+    entry = JournalEntry("payment.captured", f"capture of {payment_id}", payment_id=payment_id,
+                         about=about)
     clearing = gateway_clearing(gateway)
     entry.debit(clearing, currency, split.total - platform_discount)
     entry.debit(PLATFORM_DISCOUNTS, currency, platform_discount)
@@ -171,14 +173,15 @@ def capture_entry(*, payment_id: str, gateway: str, seller_id: str, currency: st
 
 
 def refund_entry(*, payment_id: str, refund_id: str, gateway: str, currency: str,
-                 parts: Split, seller_side: SellerSide, discount_part: int = 0) -> JournalEntry:
+                 parts: Split, seller_side: SellerSide, discount_part: int = 0,
+                 about: RevenueTags | None = None) -> JournalEntry:
     """The mirror of the capture for the refunded part: debit each leg the capture credited
     (the seller's part from where ``seller_side`` says it is: pending, available, or its
     debt), credit the gateway's clearing account with what the customer gets back and
     ``platform:discounts`` with the platform-funded discount that returns with it."""
     assert sum(amount for _, amount in seller_side) == parts.seller_amount
     entry = JournalEntry("refund.succeeded", f"refund {refund_id} of {payment_id}",
-                         payment_id=payment_id, refund_id=refund_id)
+                         payment_id=payment_id, refund_id=refund_id, about=about)
     for account, amount in seller_side:
         entry.debit(account, currency, amount)
     for account, amount in zip(_house_legs(), parts.legs[1:], strict=True):

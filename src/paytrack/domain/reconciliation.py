@@ -23,6 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypedDict
 
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.ledger import PLATFORM_FEES, JournalEntry, gateway_clearing
 
 
@@ -130,7 +131,8 @@ def classify(kind: LineKind, amount: int, currency: str, fee: int | None,
 
 
 def fee_adjustment_entry(*, payment_id: str, gateway: str, currency: str,
-                         recorded_fee: int, report_fee: int) -> JournalEntry | None:
+                         recorded_fee: int, report_fee: int,
+                         about: RevenueTags | None = None) -> JournalEntry | None:
     """The report's fee replaces the one recorded at capture: the difference leaves (or
     returns to) the gateway's clearing account and is borne by the platform
     (``platform:fees``), whoever bore the fee at capture. None when they agree."""
@@ -139,7 +141,7 @@ def fee_adjustment_entry(*, payment_id: str, gateway: str, currency: str,
         return None
     entry = JournalEntry("reconciliation.fee_adjusted",
                          f"gateway fee of {payment_id} per the settlement report",
-                         payment_id=payment_id)
+                         payment_id=payment_id, about=about)
     entry.post(PLATFORM_FEES, currency, difference)
     entry.post(gateway_clearing(gateway), currency, -difference)
     return entry

@@ -16,6 +16,7 @@ from paytrack.domain.errors import InvalidAmount, InvalidRate, ValidationFailed
 from paytrack.domain.limits import check_amount
 from paytrack.domain.money import allocate, round_half_up
 from paytrack.domain.payouts import PayoutRules
+from paytrack.domain.periods import zone
 
 # A rate's one grammar, for the API's schema and the domain alike: "0", "1", "0." and 1 to 6
 # digits, or "1." and 1 to 6 zeros. (ASCII digits only; no sign, no spaces, no ".5".)
@@ -56,6 +57,11 @@ class Policy:
     payouts: PayoutRules = PayoutRules()  # the smallest payout, per currency
     # Days a subscription stays past_due (service on) before it expires unpaid.
     subscription_grace_days: int = 7
+    # The IANA time zone whose local days analytics count in (PAYTRACK_ANALYTICS_TZ).
+    analytics_tz: str = "UTC"
+
+    def __post_init__(self) -> None:
+        zone(self.analytics_tz)  # a ValueError naming the setting's problem
 
 
 @dataclass(frozen=True, slots=True)

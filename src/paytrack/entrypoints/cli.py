@@ -46,6 +46,9 @@ app.add_typer(gateways_app, name="gateways")
 reconcile_app = typer.Typer(help="Reconcile the gateways' settlement reports.",
                             no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(reconcile_app, name="reconcile")
+analytics_app = typer.Typer(help="Keep the revenue analytics.", no_args_is_help=True,
+                            rich_markup_mode=None)
+app.add_typer(analytics_app, name="analytics")
 console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
 err = Console(stderr=True, soft_wrap=True)
 
@@ -283,10 +286,17 @@ def ledger_verify() -> None:
     for h in report["held_differences"]:
         console.print(f"[red]held[/red] seller {h['seller_id']} {h['currency']}: pending "
                       f"{h['pending_balance']}, its earnings hold {h['held_by_earnings']}")
+    for r in report["revenue_differences"]:
+        console.print(f"[red]analytics[/red] {r['rollup']} {r['currency']} {r['measure']}: "
+                      f"{r['stored']}, postings say {r['expected']}")
+    if not report["revenue_checked"]:
+        console.print("analytics not checked: the rollups await their first build "
+                      "(`paytrack analytics rebuild`, or the background job)")
     if not report["ok"]:
         console.print("[red]ledger verify failed[/red]")
         raise typer.Exit(1)
-    console.print("ledger verified: every balance matches its postings")
+    console.print("ledger verified: every balance matches its postings"
+                  + (", and every analytics figure too" if report["revenue_checked"] else ""))
 
 
 @ledger_app.command("rebuild")
@@ -304,6 +314,22 @@ def ledger_rebuild() -> None:
     for c in corrections:
         console.print(f"corrected {c['code']} {c['currency']}: {c['stored']} -> {c['expected']}")
     console.print(f"{len(corrections)} balance(s) corrected")
+
+
+@analytics_app.command("rebuild")
+def analytics_rebuild() -> None:
+    """Rebuild the analytics rollups from the journal entries, payments and disputes, in
+    PAYTRACK_ANALYTICS_TZ.
+
+    The background job does this itself when the time zone changes; on PostgreSQL nothing
+    posts while it runs.
+    """
+    from paytrack.services.analytics import rebuild_analytics
+
+    storage = open_storage()
+    rebuilt = storage.run(lambda uow: rebuild_analytics(uow, SYSTEM))
+    console.print(f"analytics rebuilt in {rebuilt['tz']} from {rebuilt['deltas']} deltas",
+                  highlight=False)
 
 
 @payout_keys_app.command("rotate")
@@ -483,7 +509,8 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                                                    help="Seconds between rounds")] = 5.0,
            once: Annotated[bool, typer.Option("--once", help="Run one round and exit")]
            = False) -> None:
-    """Release sellers' earnings past their hold, fold balance deltas, purge expired
+    """Release sellers' earnings past their hold, fold balance deltas and revenue deltas
+    (rebuilding the analytics rollups when PAYTRACK_ANALYTICS_TZ changed), purge expired
     idempotency keys, send events to the platform's endpoints, send approved refunds and
     payouts to their gateways, cancel checkouts that expired unpaid and deliver the
     simulator's webhooks to PAYTRACK_PUBLIC_URL (set it to where `paytrack serve` listens).
@@ -507,7 +534,8 @@ def worker(interval: Annotated[float, typer.Option(metavar="SECONDS",
                               f"delivered {done.delivered} ({done.delivery_failures} "
                               f"deliveries failed), sent {done.sent} refunds and payouts "
                               f"to gateways, expired {done.expired} checkouts, delivered "
-                              f"{done.simulated} simulator webhooks")
+                              f"{done.simulated} simulator webhooks, folded "
+                              f"{done.revenue_folded} revenue deltas")
             if once:
                 return
             time.sleep(interval)

@@ -1,12 +1,14 @@
 """Background upkeep: release sellers' earnings whose hold has ended, fold appended balance
-deltas into account rows, purge expired idempotency keys, and send events to the platform
-(``deliverer.py``). ``paytrack worker`` runs it alone; ``paytrack serve`` runs it in a
-thread beside the API unless told not to.
+deltas into account rows and revenue deltas into the analytics rollups (rebuilding them
+first when they do not hold the history in the configured time zone), purge expired
+idempotency keys, and send events to the platform (``deliverer.py``). ``paytrack worker``
+runs it alone; ``paytrack serve`` runs it in a thread beside the API unless told not to.
 
 Several processes may run it at once: a fold deletes the deltas it adds (``DELETE …
-RETURNING``) in the transaction that adds them, so a delta is folded by exactly one of
-them, a purge deletes only keys past their lifetime, and events and deliveries are claimed
-with ``SKIP LOCKED`` (each delivery under a lease).
+RETURNING``; revenue deltas claimed with ``SKIP LOCKED``) in the transaction that adds
+them, so a delta is folded by exactly one of them, a purge deletes only keys past their
+lifetime, and events and deliveries are claimed with ``SKIP LOCKED`` (each delivery under
+a lease).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import NamedTuple, TypeVar
 import httpx
 
 from paytrack.adapters.gateways.simulator import SimulatorGateway
+from paytrack.adapters.storage.analytics import FOLD_BATCH
 from paytrack.adapters.storage.uow import Storage, UnitOfWork
 from paytrack.domain.events import DeliveryRules
 from paytrack.entrypoints.deliverer import Delivered, Deliverer
-from paytrack.services import gateway_jobs, orders, subscriptions
+from paytrack.services import analytics, gateway_jobs, orders, subscriptions
 from paytrack.services import gateways as gateway_config
 from paytrack.services.idempotency import purge_expired
 from paytrack.services.ledger import fold_balances
@@ -45,9 +48,11 @@ class Round(NamedTuple):
     simulated: int = 0  # the simulator's webhooks delivered to paytrack
     subscriptions: int = 0  # moved past_due, canceled at period end, or expired
     settled: int = 0  # cancelled orders whose other payments were canceled or refunded
+    revenue_folded: int = 0  # revenue deltas folded into the analytics rollups
 
 
 MAX_RELEASE_BATCHES = 20  # per round: the next round goes on where this one stopped
+MAX_REVENUE_BATCHES = 20  # likewise, of revenue deltas
 REJECTED_KEPT = timedelta(days=7)  # unsigned webhook deliveries, then purged
 PURGE_BATCH = 1000
 
@@ -62,6 +67,7 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
     # cannot be released) holds up none of the others, and the next round tries again.
     released = _safely("releasing seller earnings", lambda: _release(storage), 0)
     folded = _safely("folding balance deltas", lambda: _in_one(storage, fold_balances), 0)
+    revenue = _safely("folding revenue deltas", lambda: _fold_revenue(storage), 0)
     purged = _safely("purging idempotency keys", lambda: _in_one(storage, purge_expired), 0)
     sent = _safely("sending refunds and payouts to gateways",
                    lambda: sum(gateway_jobs.send_due(storage)), 0)
@@ -79,7 +85,8 @@ def run_once(storage: Storage, http: httpx.Client | None = None,
         if deliverer is None:
             sender.close()
     return Round(folded, purged, released, *events, sent=sent, expired=expired,
-                 simulated=simulated, subscriptions=advanced, settled=settled)
+                 simulated=simulated, subscriptions=advanced, settled=settled,
+                 revenue_folded=revenue)
 
 
 def _safely(what: str, part: Callable[[], T], failed: T) -> T:
@@ -98,6 +105,23 @@ def _release(storage: Storage) -> int:
         if not batch:
             break
     return released
+
+
+def _fold_revenue(storage: Storage) -> int:
+    """Rebuild the rollups if they need it, then fold batches of revenue deltas."""
+    with storage.unit_of_work() as uow:
+        rebuilt = analytics.prepare_rollups(uow)
+        uow.commit()
+    if rebuilt is not None:
+        log.info("rebuilt the analytics rollups in %s from %d deltas of history",
+                 rebuilt["tz"], rebuilt["deltas"])
+    folded = 0
+    for _ in range(MAX_REVENUE_BATCHES):
+        batch = _in_one(storage, analytics.fold_revenue)
+        folded += batch
+        if batch < FOLD_BATCH:
+            break
+    return folded
 
 
 def _in_one(storage: Storage, work: Callable[[UnitOfWork], int]) -> int:
@@ -170,5 +194,5 @@ class Upkeep:
                              "delivered %d, %d deliveries failed, sent %d refunds and "
                              "payouts to gateways, expired %d checkouts, delivered %d "
                              "simulator webhooks, moved %d subscriptions, settled %d "
-                             "cancelled orders", *done)
+                             "cancelled orders, folded %d revenue deltas", *done)
             self._stopping.wait(self.interval_s)

@@ -28,6 +28,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.disputes import (
     Dispute,
     DisputeReason,
@@ -130,7 +131,8 @@ def open_dispute(uow: UnitOfWork, payment_id: str, actor: Actor, *, amount: int,
     uow.disputes.insert(dispute)
     uow.ledger.post(opened_entry(dispute_id=dispute_id, payment_id=payment_id,
                                  gateway=held["gateway"], currency=held["currency"],
-                                 amount=amount, seller_side=seller_side, fee=fee), now)
+                                 amount=amount, seller_side=seller_side, fee=fee,
+                                 about=RevenueTags.of(held, dispute_amount=amount)), now)
     uow.records.status_event("dispute", dispute_id, None, D.OPEN, str(actor), reason, now)
     uow.records.audit(str(actor), "dispute.opened", "dispute", dispute_id, None,
                       {"payment_id": payment_id, "amount": amount, "fee": fee,
@@ -184,7 +186,9 @@ def win_dispute(uow: UnitOfWork, dispute_id: str, actor: Actor, *,
     seller_side = seller_funds.give_back(uow, payment, dispute["seller_part"])
     uow.ledger.post(won_entry(dispute_id=dispute_id, payment_id=payment["id"],
                               gateway=dispute["gateway"], currency=dispute["currency"],
-                              amount=dispute["amount"], seller_side=seller_side), now)
+                              amount=dispute["amount"], seller_side=seller_side,
+                              about=RevenueTags.of(payment, dispute_amount=dispute["amount"])),
+                    now)
     _record_payment_move(uow, payment, actor, f"dispute {dispute_id} won", now)
     emit(uow, EventType.DISPUTE_CLOSED, "dispute", dispute)
     return dispute
@@ -206,9 +210,12 @@ def lose_dispute(uow: UnitOfWork, dispute_id: str, actor: Actor, *,
     uow.earnings.change(payment["id"], refunded=dispute["seller_part"])
     entry = lost_entry(dispute_id=dispute_id, payment_id=payment["id"],
                        currency=dispute["currency"], amount=dispute["amount"],
-                       parts=parts_of(dispute), discount_part=dispute["discount_part"])
-    if entry.postings:  # nothing to post when the seller's part was all of it
+                       parts=parts_of(dispute), discount_part=dispute["discount_part"],
+                       about=RevenueTags.of(payment, dispute_amount=dispute["amount"]))
+    if entry.postings:
         uow.ledger.post(entry, now)
+    else:  # the seller's part was all of it: no money moves, but the loss counts
+        uow.analytics.append_entry(entry, now)
     _record_payment_move(uow, payment, actor, f"dispute {dispute_id} lost", now)
     emit(uow, EventType.DISPUTE_CLOSED, "dispute", dispute)
     return dispute

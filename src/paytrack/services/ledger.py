@@ -7,6 +7,7 @@ from typing import Literal, TypedDict
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.analytics import RevenueDifference
 from paytrack.domain.earnings import HeldDifference
 from paytrack.domain.errors import NotFound
 from paytrack.domain.ledger import (
@@ -20,7 +21,7 @@ from paytrack.domain.ledger import (
     seller_in_transit,
     seller_pending,
 )
-from paytrack.services import permissions
+from paytrack.services import analytics, permissions
 from paytrack.services.permissions import Action
 
 Bucket = Literal["pending", "available", "in_transit", "debt"]
@@ -67,6 +68,9 @@ class LedgerCheck(TypedDict):
     differences: list[BalanceDifference]
     unbalanced_entries: list[UnbalancedEntry]
     held_differences: list[HeldDifference]
+    # The analytics rollups against the postings (False: they await their first build).
+    revenue_checked: bool
+    revenue_differences: list[RevenueDifference]
 
 
 def trial_balance(uow: UnitOfWork, actor: Actor) -> TrialBalance:
@@ -124,14 +128,18 @@ def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
 
 
 def verify_ledger(uow: UnitOfWork, actor: Actor) -> LedgerCheck:
-    """Recompute every balance from postings and report each difference (changes nothing)."""
+    """Recompute every balance from postings and report each difference (changes nothing);
+    the same for the analytics rollups' figures."""
     balance = trial_balance(uow, actor)
     differences = uow.ledger.balance_differences()
     unbalanced = uow.ledger.unbalanced_entries()
     held = held_differences(uow)
-    return {"ok": balance["balanced"] and not differences and not unbalanced and not held,
+    revenue = analytics.revenue_differences(uow)
+    return {"ok": (balance["balanced"] and not differences and not unbalanced and not held
+                   and not revenue),
             "trial_balance": balance, "differences": differences,
-            "unbalanced_entries": unbalanced, "held_differences": held}
+            "unbalanced_entries": unbalanced, "held_differences": held,
+            "revenue_checked": revenue is not None, "revenue_differences": revenue or []}
 
 
 def held_differences(uow: UnitOfWork) -> list[HeldDifference]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.analytics import RevenueTags, ended_unpaid
 from paytrack.domain.coupons import Order
 from paytrack.domain.errors import (
     DiscountMismatch,
@@ -27,6 +28,7 @@ from paytrack.domain.payments import Gateway, Payment, PaymentKind, PaymentMetho
 from paytrack.domain.splits import Bearer, Breakdown, Split, compute_split, parse_rate
 from paytrack.domain.states import (
     CAPTURABLE_STATES,
+    LATE_CAPTURE_STATES,
     OPEN_STATES,
     PAYMENT_TRANSITIONS,
     REVIEW_REASONS,
@@ -268,6 +270,10 @@ def capture_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *, gateway_f
     _record_move(uow, payment, actor, reason, now)
     _check_fee(gateway_fee, payment["total"])
     _post_capture(uow, payment, now)
+    if payment["previous_status"] in LATE_CAPTURE_STATES:  # it no longer ended unpaid
+        ended = payment["canceled_at" if payment["previous_status"] == P.CANCELED
+                        else "failed_at"]
+        uow.analytics.append(RevenueTags.of(payment), ended or now, ended_unpaid(-1))
     coupons.payment_captured(uow, payment)
     emit(uow, EventType.PAYMENT_SUCCEEDED, "payment", payment)
     fulfilment.payment_moved(uow, payment, actor, now)  # after its event: the order's follow
@@ -315,7 +321,8 @@ def _post_capture(uow: UnitOfWork, payment: Payment, now: datetime) -> None:
                       seller_id=payment["seller_id"], currency=payment["currency"],
                       split=split_of(payment), gateway_fee=payment["gateway_fee"],
                       fee_bearer=Bearer(payment["gateway_fee_bearer"]),
-                      platform_discount=payment["platform_discount"]),
+                      platform_discount=payment["platform_discount"],
+                      about=RevenueTags.of(payment)),
         now,
     )
     seller_funds.record_earning(uow, payment, now)
@@ -327,6 +334,7 @@ def fail_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
     now = uow.now()
     payment = _move(uow, payment_id, OPEN, P.FAILED, actor, reason,
                     {"failed_at": now, "failure_reason": reason}, now=now)
+    uow.analytics.append(RevenueTags.of(payment), now, ended_unpaid())
     coupons.payment_released(uow, payment)
     emit(uow, EventType.PAYMENT_FAILED, "payment", payment)
     fulfilment.payment_moved(uow, payment, actor, now)
@@ -347,6 +355,7 @@ def cancel_payment(uow: UnitOfWork, payment_id: str, actor: Actor, *,
     now = uow.now()
     payment = _move(uow, payment_id, sources, P.CANCELED, actor, reason, {"canceled_at": now},
                     now=now, refusal=refusal)
+    uow.analytics.append(RevenueTags.of(payment), now, ended_unpaid())
     coupons.payment_released(uow, payment)
     emit(uow, EventType.PAYMENT_CANCELED, "payment", payment)
     fulfilment.payment_moved(uow, payment, actor, now)

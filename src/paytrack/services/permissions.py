@@ -88,6 +88,8 @@ class Action(StrEnum):
     READ_RECONCILIATION = "read settlement report imports and their exceptions"
     RESOLVE_RECONCILIATION = "resolve a reconciliation exception"
     MARK_RECONCILED = "mark payments reconciled"
+    READ_ANALYTICS = "read the platform's revenue analytics"
+    REBUILD_ANALYTICS = "rebuild the analytics rollups"
 
 
 class Reach(StrEnum):
@@ -188,6 +190,9 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_RECONCILIATION: ADMIN_ONLY,
     Action.RESOLVE_RECONCILIATION: ADMIN_ONLY,
     Action.MARK_RECONCILED: ADMIN_ONLY,
+    # The platform's figures, across every seller (seller-scoped views come separately).
+    Action.READ_ANALYTICS: ADMIN_ONLY,
+    Action.REBUILD_ANALYTICS: ADMIN_ONLY,
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.

@@ -13,6 +13,7 @@ from paytrack.adapters.reports import ReportLine, parse_report
 from paytrack.adapters.storage.reconciliation import CurrencyTotals
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from paytrack.domain.ids import new_id
 from paytrack.domain.payments import Payment
@@ -203,7 +204,8 @@ def _record_fees(uow: UnitOfWork, row: ReconciliationImport,
         entry = fee_adjustment_entry(payment_id=payment_id, gateway=row["gateway"],
                                      currency=payment["currency"],
                                      recorded_fee=payment["gateway_fee"],
-                                     report_fee=line["report_fee"])
+                                     report_fee=line["report_fee"],
+                                     about=RevenueTags.of(payment))
         if entry is None:
             continue
         uow.ledger.post(entry, now)

@@ -24,6 +24,7 @@ from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import SYSTEM, Actor
+from paytrack.domain.analytics import RevenueTags
 from paytrack.domain.errors import (
     InvalidAmount,
     InvalidTransition,
@@ -244,7 +245,8 @@ def _succeed(uow: UnitOfWork, refund_id: str, actor: Actor) -> Refund:
     uow.ledger.post(
         refund_entry(payment_id=payment["id"], refund_id=refund_id, gateway=payment["gateway"],
                      currency=payment["currency"], parts=parts, discount_part=discount_part,
-                     seller_side=seller_funds.take_back(uow, payment, parts.seller_amount)),
+                     seller_side=seller_funds.take_back(uow, payment, parts.seller_amount),
+                     about=RevenueTags.of(payment)),
         now,
     )
     coupons.payment_released(uow, payment)  # fully refunded: its coupon's place is free

@@ -19,7 +19,7 @@ whether they did: if not, ``flush`` raises ``StaleRead`` and nothing was written
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -75,6 +75,6 @@ def _sql(shape: tuple[tuple[Table, tuple[str, ...]], ...], dialect: Dialect,
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):  # a datetime carries its offset
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__} in a buffered row")

@@ -20,6 +20,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, case, delete, func, select, text, tuple_, update
 from sqlalchemy.engine import Connection, Row
 
+from paytrack.adapters.storage.analytics import AnalyticsRepository
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.errors import balance_limit_exceeded
 from paytrack.adapters.storage.sql import (
@@ -66,9 +67,10 @@ def _current(row: Row) -> int:
 
 class LedgerRepository:
     def __init__(self, conn: Connection, appender: Appender, known_ids: dict[AccountKey, int],
-                 new_ids: dict[AccountKey, int]) -> None:
+                 new_ids: dict[AccountKey, int], revenue: AnalyticsRepository) -> None:
         self.conn = conn
         self.appender = appender
+        self.revenue = revenue  # an entry about a payment appends its revenue delta
         self._known = known_ids  # shared by the process, only ever holds committed ids
         self._new = new_ids  # ids seen in this transaction, published on commit
 
@@ -145,7 +147,10 @@ class LedgerRepository:
     # -- posting ---------------------------------------------------------------------
 
     def post(self, entry: JournalEntry, now: datetime) -> str:
+        """Store a balanced entry; one about a payment must carry the payment's revenue
+        tags, and appends its revenue delta with its postings (``domain/analytics.py``)."""
         entry.check_balanced()
+        entry.check_about()
         wanted = {(p.account.code, p.currency): p.account for p in entry.postings}
         ids = self.account_ids(wanted, now)
         bounded: dict[int, int] = defaultdict(int)
@@ -170,6 +175,8 @@ class LedgerRepository:
         for account_id, delta in unbounded.items():
             if delta:
                 self.appender.add(balance_deltas, {"account_id": account_id, "amount": delta})
+        if entry.about is not None:
+            self.revenue.append_entry(entry, now)
         return entry_id
 
     def _change_bounded(self, account_id: int, delta: int) -> None:

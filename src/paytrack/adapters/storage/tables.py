@@ -6,6 +6,7 @@ that refuses an unbalanced journal entry (see the first migration).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -13,12 +14,14 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -28,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from paytrack.domain.analytics import MEASURES
 from paytrack.domain.coupons import CouponKind, FundedBy, RedemptionStatus
 from paytrack.domain.disputes import DisputeReason
 from paytrack.domain.events import DeliveryStatus
@@ -1089,4 +1093,100 @@ reconciliation_lines = Table(
     Index(None, "import_id", "id"),
     Index(None, "exception_status", "id"),
     Index(None, "payment_id"),
+)
+
+
+# -- revenue analytics (domain/analytics.py, adapters/storage/analytics.py) -------------
+#
+# Every journal entry about a payment appends a revenue delta (a payment that ends unpaid
+# too); the background job folds them into the rollups in batches; reads add the rollups
+# and the deltas not yet folded. Rollups are kept per day and per month (a long range reads
+# whole months from the month grain and its edge days from the day grain). A rollup cell
+# holds at most MAX_BALANCE_MINOR either way, like an account: a fold that would take one
+# past it adds to the key's next ``part`` row instead, so every stored number fits 64 bits
+# and reads add the parts exactly.
+
+
+def _measures() -> list[Column]:
+    return [Column(name, Money, nullable=False) for name in MEASURES]
+
+
+revenue_deltas = Table(
+    "revenue_deltas",
+    metadata,
+    Column("id", SerialKey, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),  # the entry's local day (PAYTRACK_ANALYTICS_TZ)
+    Column("currency", String(3), nullable=False),
+    Column("seller_id", ExternalId, nullable=False),
+    Column("customer_id", ExternalId, nullable=False),
+    Column("item_type", String(40), nullable=False),
+    Column("item_id", ExternalId, nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("gateway", String(20), nullable=False),
+    Column("coupon_id", Id),
+    Column("discount_funded_by", String(10)),
+    *_measures(),
+    implicit_returning=False,
+)
+
+# The rollups: name -> the dimensions each is grouped by (besides currency and period).
+# ``coupons`` holds only payments with a coupon, ``cohorts`` only customers whose first
+# capture is known (customer_firsts); the others hold every delta.
+ROLLUP_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "totals": (),
+    "sellers": ("seller_id",),
+    "items": ("seller_id", "item_type", "item_id"),
+    "methods": ("method", "gateway"),
+    "coupons": ("coupon_id", "discount_funded_by"),
+    "cohorts": ("cohort_month",),  # the month of the customer's first capture
+}
+GRAINS = ("day", "month")  # a month row's ``month`` is the month's first day
+_DIMENSION_TYPES: dict[str, Any] = {
+    "seller_id": ExternalId, "item_type": String(40), "item_id": ExternalId,
+    "method": String(20), "gateway": String(20), "coupon_id": Id,
+    "discount_funded_by": String(10), "cohort_month": Date}
+
+
+def _rollup(name: str, grain: str) -> Table:
+    dimensions = ROLLUP_DIMENSIONS[name]
+    indexes = []
+    if "seller_id" in dimensions:  # one seller's figures (its summary, its top items)
+        indexes.append(Index(None, "seller_id", "currency", grain))
+    return Table(
+        f"revenue_{name}_{grain}",
+        metadata,
+        Column("currency", String(3), primary_key=True),
+        Column(grain, Date, primary_key=True),
+        *(Column(d, _DIMENSION_TYPES[d], primary_key=True) for d in dimensions),
+        Column("part", SmallInteger, primary_key=True),
+        *_measures(),
+        *indexes,
+    )
+
+
+rollups: dict[tuple[str, str], Table] = {
+    (name, grain): _rollup(name, grain) for name in ROLLUP_DIMENSIONS for grain in GRAINS}
+
+# Each customer's first capture per currency: new (that day) or returning customers, and
+# the cohort its figures are counted in.
+customer_firsts = Table(
+    "customer_firsts",
+    metadata,
+    Column("customer_id", ExternalId, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("first_day", Date, nullable=False),
+    Index(None, "currency", "first_day"),
+)
+
+# One row: the time zone the rollups were built in (NULL: they hold nothing yet, and the
+# first fold adopts the configured one), and whether history awaits a rebuild (an install
+# upgraded with payments already made).
+analytics_state = Table(
+    "analytics_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("tz", String(64)),
+    Column("rebuild_required", Boolean, nullable=False),
+    Column("built_at", UTCDateTime),
+    CheckConstraint("id = 1", name="one_row"),
 )

@@ -11,6 +11,8 @@ from sqlalchemy import Engine
 
 from paytrack.adapters.gateways.registry import GatewayWiring
 from paytrack.adapters.secrets import PayoutKeyring
+from paytrack.adapters.storage.analytics import AnalyticsRepository
+from paytrack.adapters.storage.analytics_history import RevenueHistory
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.coupons import CouponRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
@@ -37,6 +39,7 @@ from paytrack.adapters.storage.reconciliation import ReconciliationRepository
 from paytrack.adapters.storage.refund_rules import RefundRuleRepository
 from paytrack.adapters.storage.statements import StatementRepository
 from paytrack.adapters.storage.subscriptions import SubscriptionRepository
+from paytrack.domain.periods import zone
 from paytrack.domain.refund_rules import RefundPolicy
 from paytrack.domain.splits import Policy
 
@@ -141,8 +144,11 @@ class UnitOfWork:
         self.gateway_configs = GatewayConfigRepository(self.conn)
         self.webhooks = WebhookDeliveryRepository(self.conn)
         self.reconciliation = ReconciliationRepository(self.conn, self.appender)
+        self.analytics = AnalyticsRepository(self.conn, self.appender,
+                                             zone(self.policy.analytics_tz))
+        self.revenue_history = RevenueHistory(self.conn)
         self.ledger = LedgerRepository(self.conn, self.appender, self.storage.account_ids,
-                                       self._new_account_ids)
+                                       self._new_account_ids, self.analytics)
         self.statements = StatementRepository(self.conn)
         return self
 

@@ -19,6 +19,7 @@ from paytrack.config import Settings
 from paytrack.entrypoints.api import parameters, problems
 from paytrack.entrypoints.api.middleware import Authenticate, BodyLimit, SecurityHeaders
 from paytrack.entrypoints.api.routes import (
+    analytics,
     checkout,
     coupons,
     disputes,
@@ -106,7 +107,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
                    refund_policy, gateways, webhooks, events, subscriptions, orders,
-                   reconciliation):
+                   reconciliation, analytics):
         app.include_router(module.api)
     app.include_router(exports.api)
     app.include_router(exports.sellers)

@@ -886,6 +886,12 @@ class VerifyOut(BaseModel):
     unbalanced_entries: list[dict[str, Any]]
     held_differences: list[dict[str, Any]] = Field(
         description="Sellers whose pending balance is not what their held earnings add up to")
+    revenue_checked: bool = Field(
+        description="Whether the analytics rollups were checked (false while they await "
+                    "their first build over existing history)")
+    revenue_differences: list[dict[str, Any]] = Field(
+        description="Per rollup, currency and measure, where the rollup plus the deltas not "
+                    "yet folded differ from the figure recomputed from postings and payments")
 
 
 T = TypeVar("T")

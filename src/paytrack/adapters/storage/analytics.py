@@ -1,0 +1,280 @@
+"""Revenue analytics in the database: deltas appended with the money, rollups folded from
+them in batches, and reads that add the two.
+
+- **Append.** ``append`` buffers one ``revenue_deltas`` row in the appender, written with
+  the entry's own rows: no extra round trip, and no hot row updated by every capture.
+- **Fold.** ``fold`` claims a batch of deltas (``DELETE … RETURNING``; on PostgreSQL the
+  oldest rows no other fold holds, ``FOR UPDATE SKIP LOCKED``), adds them up in Python and
+  upserts each rollup (``ON CONFLICT DO UPDATE SET x = x + excluded.x``) in sorted key
+  order, so two folds never deadlock, all in the caller's transaction: a crash folds all of
+  a batch or none of it. A cell never passes ``MAX_BALANCE_MINOR``: what would take it
+  past goes to the key's next ``part`` row.
+- **Read.** ``figures`` adds, in one statement (one snapshot), the month rows of the whole
+  months in a range, the day rows of its edge days and the deltas not yet folded, so a
+  figure is right the moment the payment commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, tuple_, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from paytrack.adapters.storage.appender import Appender
+from paytrack.adapters.storage.sql import is_postgres, labeled_sum, read_sum, record
+from paytrack.adapters.storage.tables import (
+    ROLLUP_DIMENSIONS,
+    analytics_state,
+    customer_firsts,
+    revenue_deltas,
+    rollups,
+)
+from paytrack.domain.analytics import (
+    MEASURES,
+    AnalyticsState,
+    Measures,
+    RevenueTags,
+    measures_of,
+)
+from paytrack.domain.ledger import JournalEntry
+from paytrack.domain.limits import MAX_BALANCE_MINOR
+from paytrack.domain.periods import DateRange, local_day, month_start
+
+DeltaRow = dict[str, Any]  # a revenue_deltas row without its id
+Key = tuple[Any, ...]
+FOLD_BATCH = 5000  # deltas per fold: each adds at most ~2 × 10^14, so a batch stays < 10^18
+ROWS_PER_UPSERT = 500  # ~21 values a row: well inside both drivers' parameter limits
+# Rollups every delta is folded into (``coupons`` and ``cohorts`` take only some).
+COMPLETE_ROLLUPS = ("totals", "sellers", "items", "methods")
+NO_STATE: AnalyticsState = {"id": 1, "tz": None, "rebuild_required": False, "built_at": None}
+
+
+class AnalyticsRepository:
+    def __init__(self, conn: Connection, appender: Appender, tz: ZoneInfo) -> None:
+        self.conn = conn
+        self.appender = appender
+        self.tz = tz  # the day a delta falls on (PAYTRACK_ANALYTICS_TZ)
+
+    # -- appending ---------------------------------------------------------------------
+
+    def append(self, tags: RevenueTags, at: datetime, measures: Measures) -> None:
+        """Buffer a delta for what happened at ``at``, written with the unit of work's
+        other rows."""
+        self.appender.add(revenue_deltas, delta_row(tags, local_day(at, self.tz), measures))
+
+    def append_entry(self, entry: JournalEntry, at: datetime) -> None:
+        """An entry's delta (the ledger calls this as it posts the entry)."""
+        assert entry.about is not None
+        self.append(entry.about, at, measures_of(entry))
+
+    # -- the rollups' state --------------------------------------------------------------
+
+    def state(self) -> AnalyticsState:
+        row = self.conn.execute(select(analytics_state)).first()
+        return NO_STATE if row is None else record(row, AnalyticsState)
+
+    def lock_state(self, *, exclusive: bool) -> AnalyticsState:
+        """The state, locked until the transaction ends: shared by folds, exclusive for a
+        rebuild, so a fold never adds to rollups a rebuild is rewriting."""
+        self.conn.execute(_insert(self.conn, analytics_state).values(NO_STATE)
+                          .on_conflict_do_nothing())
+        row = self.conn.execute(select(analytics_state)
+                                .with_for_update(read=not exclusive)).one()
+        return record(row, AnalyticsState)
+
+    def save_state(self, tz: str, built_at: datetime | None) -> None:
+        values: dict[str, Any] = {"tz": tz, "rebuild_required": False}
+        if built_at is not None:
+            values["built_at"] = built_at
+        self.conn.execute(analytics_state.update().where(analytics_state.c.id == 1)
+                          .values(**values))
+
+    # -- folding -------------------------------------------------------------------------
+
+    def fold(self, limit: int = FOLD_BATCH) -> int:
+        """Fold up to ``limit`` of the oldest deltas no other fold holds; how many."""
+        assert limit <= FOLD_BATCH, "a batch's sums must stay well inside 64 bits"
+        oldest = select(revenue_deltas.c.id).order_by(revenue_deltas.c.id).limit(limit)
+        if is_postgres(self.conn):
+            oldest = oldest.with_for_update(skip_locked=True)
+        columns = [c for c in revenue_deltas.c if c.name != "id"]
+        rows = [dict(r._mapping) for r in self.conn.execute(
+            delete(revenue_deltas).where(revenue_deltas.c.id.in_(oldest.scalar_subquery()))
+            .returning(*columns))]
+        self.add_to_rollups(rows)
+        return len(rows)
+
+    def add_to_rollups(self, rows: Sequence[DeltaRow]) -> None:
+        """Add delta rows (folded, or rebuilt from history; at most ``FOLD_BATCH``) to the
+        customers' first captures and to every rollup, in a fixed order of tables and
+        keys."""
+        if not rows:
+            return
+        cohorts = self._note_first_captures(rows)
+        for (name, grain), table in sorted(rollups.items()):
+            cells: dict[Key, list[int]] = {}
+            for row in rows:
+                key = _key(row, name, grain, cohorts)
+                if key is None:
+                    continue
+                cell = cells.get(key)
+                if cell is None:
+                    cell = cells[key] = [0] * len(MEASURES)
+                for i, measure in enumerate(MEASURES):
+                    cell[i] += row[measure]
+            _upsert(self.conn, table, cells)
+
+    def _note_first_captures(self, rows: Sequence[DeltaRow]) -> dict[tuple[str, str], date]:
+        """Record each customer's earliest capture among ``rows``, then return the first
+        capture of every customer in them that has one (its cohort)."""
+        firsts: dict[tuple[str, str], date] = {}
+        for row in rows:
+            if row["captured"] > 0:
+                key = (row["customer_id"], row["currency"])
+                firsts[key] = min(firsts.get(key, row["day"]), row["day"])
+        c = customer_firsts.c
+        earliest = sorted(firsts.items())
+        for start in range(0, len(earliest), ROWS_PER_UPSERT):
+            chunk = earliest[start:start + ROWS_PER_UPSERT]
+            insert = _insert(self.conn, customer_firsts).values(
+                [{"customer_id": k[0], "currency": k[1], "first_day": d} for k, d in chunk])
+            earlier = insert.excluded.first_day < c.first_day
+            self.conn.execute(insert.on_conflict_do_update(
+                index_elements=[c.customer_id, c.currency],
+                set_={"first_day": insert.excluded.first_day}, where=earlier))
+        wanted = sorted({(row["customer_id"], row["currency"]) for row in rows})
+        known: dict[tuple[str, str], date] = {}
+        for start in range(0, len(wanted), ROWS_PER_UPSERT):
+            chunk = wanted[start:start + ROWS_PER_UPSERT]
+            found = self.conn.execute(
+                select(c.customer_id, c.currency, c.first_day)
+                .where(tuple_(c.customer_id, c.currency).in_(chunk)))
+            known.update({(r.customer_id, r.currency): r.first_day for r in found})
+        return known
+
+    def clear(self) -> None:
+        """Empty every rollup, the first captures and the deltas (a rebuild refills them)."""
+        for table in (revenue_deltas, customer_firsts, *rollups.values()):
+            self.conn.execute(delete(table))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def figures(self, rollup: str, currency: str, span: DateRange, *,
+                group: Sequence[str] = (), where: Mapping[str, str] | None = None,
+                by_period: bool = False) -> list[tuple[Key, Measures]]:
+        """Σ every measure per ``group`` (columns of the rollup) over the range, filtered
+        by ``where``: month rows of its whole months, day rows of its edge days, and the
+        deltas not yet folded, in one statement. With ``by_period``, per period as well
+        (the key's last item: a day, or a month's first day): exact per day only where the
+        range is read by day (``figures_by_day``)."""
+        assert rollup in COMPLETE_ROLLUPS or rollup == "coupons", "cohorts: by customer"
+        where = dict(where or {})
+        parts = []
+        months = span.whole_months()
+        if months is not None:
+            parts.append(_part(rollups[(rollup, "month")], "month", currency, group, where,
+                               [_between(rollups[(rollup, "month")].c.month, *months)]))
+        day_table = rollups[(rollup, "day")]
+        edges = [_between(day_table.c.day, e.start, e.end) for e in span.edge_days()]
+        if edges:
+            parts.append(_part(day_table, "day", currency, group, where, [or_(*edges)]))
+        deltas = [_between(revenue_deltas.c.day, span.start, span.end)]
+        if rollup == "coupons":
+            deltas.append(revenue_deltas.c.coupon_id.is_not(None))
+        parts.append(_part(revenue_deltas, "day", currency, group, where, deltas))
+        return self._sum(parts, group, by_period)
+
+    def figures_by_day(self, rollup: str, currency: str, span: DateRange, *,
+                       where: Mapping[str, str] | None = None) -> list[tuple[Key, Measures]]:
+        """Σ every measure per day of the range: day rows and deltas."""
+        where = dict(where or {})
+        day_table = rollups[(rollup, "day")]
+        parts = [_part(day_table, "day", currency, (), where,
+                       [_between(day_table.c.day, span.start, span.end)]),
+                 _part(revenue_deltas, "day", currency, (), where,
+                       [_between(revenue_deltas.c.day, span.start, span.end)])]
+        return self._sum(parts, (), by_period=True)
+
+    def _sum(self, parts: list[Any], group: Sequence[str],
+             by_period: bool) -> list[tuple[Key, Measures]]:
+        union = union_all(*parts).subquery()
+        keys = [union.c[name] for name in group] + ([union.c.period] if by_period else [])
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, union.c[m], m)]
+        query = select(*keys, *sums)
+        if keys:
+            query = query.group_by(*keys)
+        return [(tuple(row[:len(keys)]),
+                 Measures.of({m: read_sum(row._mapping, m) for m in MEASURES}))
+                for row in self.conn.execute(query)]
+
+    def totals(self, table: Table) -> dict[str, Measures]:
+        """Per currency, Σ every measure of a rollup table (or of the pending deltas)."""
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
+        rows = self.conn.execute(select(table.c.currency, *sums).group_by(table.c.currency))
+        return {r.currency: Measures.of({m: read_sum(r._mapping, m) for m in MEASURES})
+                for r in rows}
+
+
+def delta_row(tags: RevenueTags, day: date, measures: Measures) -> DeltaRow:
+    return {"day": day, **tags.dimensions(), **measures.as_dict()}
+
+
+def _key(row: DeltaRow, name: str, grain: str,
+         cohorts: Mapping[tuple[str, str], date]) -> Key | None:
+    period = row["day"] if grain == "day" else month_start(row["day"])
+    if name == "cohorts":
+        first = cohorts.get((row["customer_id"], row["currency"]))
+        return None if first is None else (row["currency"], period, month_start(first))
+    if name == "coupons" and row["coupon_id"] is None:
+        return None
+    return (row["currency"], period, *(row[d] for d in ROLLUP_DIMENSIONS[name]))
+
+
+def _insert(conn: Connection, table: Table) -> Any:
+    return (postgresql if is_postgres(conn) else sqlite).insert(table)
+
+
+def _upsert(conn: Connection, table: Table, cells: dict[Key, list[int]]) -> None:
+    """Add ``cells`` (keyed by the primary key but ``part``) to ``table``'s rows, keys in
+    sorted order (every fold locks rows in the same order). A row a cell would take past
+    the limit is left alone, and the cell goes to the key's next part."""
+    names = [c.name for c in table.primary_key.columns if c.name != "part"]
+    assert all(abs(v) <= MAX_BALANCE_MINOR for cell in cells.values() for v in cell), \
+        "a batch adds at most FOLD_BATCH deltas of bounded amounts"
+    waiting = sorted(cells.items())
+    part = 0
+    while waiting:
+        refused = []
+        for start in range(0, len(waiting), ROWS_PER_UPSERT):
+            chunk = waiting[start:start + ROWS_PER_UPSERT]
+            insert = _insert(conn, table).values(
+                [{**dict(zip(names, key, strict=True)), "part": part,
+                  **dict(zip(MEASURES, cell, strict=True))} for key, cell in chunk])
+            added = {m: table.c[m] + insert.excluded[m] for m in MEASURES}
+            fits = and_(*(added[m].between(-MAX_BALANCE_MINOR, MAX_BALANCE_MINOR)
+                          for m in MEASURES))
+            done = {tuple(r) for r in conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[*names, "part"], set_=added, where=fits)
+                .returning(*(table.c[n] for n in names)))}
+            refused += [(key, cell) for key, cell in chunk if key not in done]
+        waiting, part = refused, part + 1
+
+
+def _between(column: ColumnElement, start: date, end: date) -> ColumnElement[bool]:
+    return column.between(start, end)
+
+
+def _part(table: Table, period: str, currency: str, group: Sequence[str],
+          where: Mapping[str, str], conditions: list[ColumnElement[bool]]) -> Any:
+    """One source of ``figures``: its group columns, its period and its measures."""
+    filters = [table.c.currency == currency, *conditions,
+               *(table.c[name] == value for name, value in where.items())]
+    return (select(*(table.c[name] for name in group), table.c[period].label("period"),
+                   *(table.c[m] for m in MEASURES))
+            .where(*filters))

@@ -1,0 +1,183 @@
+"""Revenue figures recomputed from where the money is: journal entries and their postings,
+payments and disputes. A rebuild refills the rollups from ``delta_rows``; ``ledger verify``
+compares the rollups with ``expected``, an independent SQL formulation of the same rules
+(``domain/analytics.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, case, select, text
+from sqlalchemy.engine import Connection, Row
+
+from paytrack.adapters.storage.analytics import DeltaRow, delta_row
+from paytrack.adapters.storage.sql import is_postgres, labeled_sum, read_sum
+from paytrack.adapters.storage.tables import accounts, disputes, journal_entries, payments, postings
+from paytrack.domain.analytics import (
+    CAPTURED,
+    DISPUTE_LOST,
+    DISPUTE_OPENED,
+    DISPUTE_WON,
+    MEASURES,
+    REFUNDED,
+    Measures,
+    RevenueTags,
+    ended_unpaid,
+    fact_measures,
+    posting_measures,
+)
+from paytrack.domain.periods import local_day
+
+JE, P = journal_entries.c, payments.c
+# What a delta needs of its payment, labelled as RevenueTags.of reads them.
+TAGS = [P.id, P.currency, P.seller_id, P.customer_id, P.item_type, P.item_id, P.method,
+        P.gateway, P.coupon_id, P.discount_funded_by, P.discount]
+UNPAID = ("failed", "canceled")
+
+
+class RevenueHistory:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def hold_still(self) -> None:
+        """PostgreSQL: no posting or delta is added until the transaction ends (a rebuild
+        reads the history while nothing moves, as ``ledger.rebuild`` does)."""
+        if is_postgres(self.conn):
+            self.conn.execute(
+                text("LOCK TABLE postings, revenue_deltas IN SHARE ROW EXCLUSIVE MODE"))
+
+    def delta_rows(self, tz: ZoneInfo, batch: int) -> Iterator[list[DeltaRow]]:
+        """Every delta the history made, as the live path appended them (the facts of
+        disputes and of unpaid payments from their own rows), ``batch`` sources at a time."""
+        yield from self._entries(tz, batch)
+        yield from self._disputes(tz, batch)
+        yield from self._unpaid(tz, batch)
+
+    def _entries(self, tz: ZoneInfo, batch: int) -> Iterator[list[DeltaRow]]:
+        after = ""
+        while True:
+            ids = self.conn.execute(
+                select(JE.id).where(JE.payment_id.is_not(None), JE.id > after)
+                .order_by(JE.id).limit(batch)).scalars().all()
+            if not ids:
+                return
+            rows = self.conn.execute(
+                select(JE.id.label("entry_id"), JE.kind, JE.created_at, *TAGS,
+                       accounts.c.code, postings.c.amount)
+                .select_from(journal_entries
+                             .join(payments, P.id == JE.payment_id)
+                             .join(postings, postings.c.entry_id == JE.id)
+                             .join(accounts, accounts.c.id == postings.c.account_id))
+                .where(JE.id.in_(ids)).order_by(JE.id, postings.c.id)).all()
+            found: list[DeltaRow] = []
+            start = 0
+            for end in range(1, len(rows) + 1):
+                if end < len(rows) and rows[end].entry_id == rows[start].entry_id:
+                    continue
+                first = rows[start]
+                tags = _tags(first)
+                measures = (posting_measures(first.kind, ((r.code, int(r.amount))
+                                                          for r in rows[start:end]))
+                            + fact_measures(first.kind, tags))
+                found.append(delta_row(tags, local_day(first.created_at, tz), measures))
+                start = end
+            yield found
+            after = ids[-1]
+
+    def _disputes(self, tz: ZoneInfo, batch: int) -> Iterator[list[DeltaRow]]:
+        after = ""
+        while True:
+            rows = self.conn.execute(
+                select(disputes.c.id.label("dispute_id"), disputes.c.amount,
+                       disputes.c.opened_at, disputes.c.won_at, disputes.c.lost_at, *TAGS)
+                .join(payments, P.id == disputes.c.payment_id)
+                .where(disputes.c.id > after).order_by(disputes.c.id).limit(batch)).all()
+            if not rows:
+                return
+            found: list[DeltaRow] = []
+            for r in rows:
+                tags = _tags(r, dispute_amount=int(r.amount))
+                for kind, at in ((DISPUTE_OPENED, r.opened_at), (DISPUTE_WON, r.won_at),
+                                 (DISPUTE_LOST, r.lost_at)):
+                    if at is not None:
+                        found.append(delta_row(tags, local_day(at, tz), fact_measures(kind, tags)))
+            yield found
+            after = rows[-1].dispute_id
+
+    def _unpaid(self, tz: ZoneInfo, batch: int) -> Iterator[list[DeltaRow]]:
+        after = ""
+        while True:
+            rows = self.conn.execute(
+                select(*TAGS, P.status, P.failed_at, P.canceled_at, P.updated_at)
+                .where(P.status.in_(UNPAID), P.id > after).order_by(P.id).limit(batch)).all()
+            if not rows:
+                return
+            found = []
+            for r in rows:
+                ended = (r.canceled_at if r.status == "canceled" else r.failed_at) \
+                    or r.updated_at
+                found.append(delta_row(_tags(r), local_day(ended, tz),
+                                  ended_unpaid()))
+            yield found
+            after = rows[-1].id
+
+    def expected(self) -> dict[str, Measures]:
+        """Per currency, every measure as the ledger and the payments say it."""
+        figures: dict[str, dict[str, int]] = {}
+        for query in (self._from_postings(), self._from_entries(), self._from_payments()):
+            for row in self.conn.execute(query):
+                values = figures.setdefault(row.currency, dict.fromkeys(MEASURES, 0))
+                for name in MEASURES:
+                    if f"{name}_0" in row._mapping:
+                        values[name] = read_sum(row._mapping, name)
+        return {currency: Measures.of(values) for currency, values in figures.items()}
+
+    def _sums(self, expressions: dict[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+        return [part for name, value in expressions.items()
+                for part in labeled_sum(self.conn, value, name)]
+
+    def _from_postings(self) -> Any:
+        code, amount, kind = accounts.c.code, postings.c.amount, JE.kind
+        capture, clearing = kind == CAPTURED, code.startswith("gateway:")
+        sums = self._sums({
+            "platform_revenue": case((code == "platform:revenue", -amount), else_=0),
+            "tax": case((code == "platform:tax_payable", -amount), else_=0),
+            "shipping": case((code == "platform:shipping", -amount), else_=0),
+            "platform_discount": case((code == "platform:discounts", amount), else_=0),
+            "seller_earnings": case((code.startswith("seller:"), -amount), else_=0),
+            "gross": case((and_(capture, clearing, amount > 0), amount), else_=0),
+            "fees": case((and_(capture, clearing, amount < 0), -amount),
+                         (and_(kind != CAPTURED, code == "platform:fees"), amount), else_=0),
+            "refunded": case((and_(kind == REFUNDED, clearing), -amount), else_=0),
+        })
+        return (select(postings.c.currency, *sums)
+                .select_from(postings.join(journal_entries, JE.id == postings.c.entry_id)
+                             .join(accounts, accounts.c.id == postings.c.account_id))
+                .where(JE.payment_id.is_not(None)).group_by(postings.c.currency))
+
+    def _from_entries(self) -> Any:
+        kind = JE.kind
+        sums = self._sums({
+            "captured": case((kind == CAPTURED, 1), else_=0),
+            "discount": case((kind == CAPTURED, P.discount), else_=0),
+            "refunds": case((kind == REFUNDED, 1), else_=0),
+            "disputes": case((kind == DISPUTE_OPENED, 1), else_=0),
+        })
+        return (select(P.currency, *sums).select_from(
+            journal_entries.join(payments, P.id == JE.payment_id)).group_by(P.currency))
+
+    def _from_payments(self) -> Any:
+        sums = self._sums({
+            "failed": case((P.status.in_(UNPAID), 1), else_=0),
+            "disputed": P.disputed_amount,
+            "dispute_losses": case((P.status == "charged_back", P.disputed_amount), else_=0),
+        })
+        return select(P.currency, *sums).group_by(P.currency)
+
+
+
+def _tags(row: Row[Any, *tuple[Any, ...]], *, dispute_amount: int = 0) -> RevenueTags:
+    """The tags of the payment a row carries (``TAGS``, labelled as the payment's)."""
+    return RevenueTags.of(cast(Mapping[str, Any], row._mapping), dispute_amount=dispute_amount)

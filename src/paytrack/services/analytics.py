@@ -1,0 +1,253 @@
+"""Revenue analytics: the admin's figures over a range of local days, and the upkeep of the
+rollups behind them (fold, rebuild).
+
+Every figure is a sum of revenue deltas (``domain/analytics.py``), read from the rollups
+plus the deltas not yet folded, per currency. A read answers 503 while the rollups do not
+hold the history in the configured time zone (an upgraded install, or
+``PAYTRACK_ANALYTICS_TZ`` changed): the background job rebuilds them within a round, or
+``paytrack analytics rebuild`` at once.
+
+To add a view: pick the rollup that groups by what it needs (``tables.ROLLUP_DIMENSIONS``),
+ask ``uow.analytics.figures`` for its measures per group, and shape them with ``figures``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from paytrack.adapters.storage.analytics import COMPLETE_ROLLUPS, FOLD_BATCH
+from paytrack.adapters.storage.tables import GRAINS, revenue_deltas, rollups
+from paytrack.adapters.storage.uow import UnitOfWork
+from paytrack.domain.actors import Actor
+from paytrack.domain.analytics import MEASURES, ZERO, Measures, RevenueDifference
+from paytrack.domain.errors import AnalyticsRebuilding
+from paytrack.domain.money import round_half_up, validate_currency
+from paytrack.domain.periods import (
+    DateRange,
+    Interval,
+    bucket_start,
+    buckets,
+    local_day,
+    resolve_range,
+    zone,
+)
+from paytrack.services import permissions
+from paytrack.services.permissions import Action
+
+RATE_PLACES = Decimal("0.0001")
+
+
+class RankBy(StrEnum):
+    """What a top list is ordered by (its ``revenue``)."""
+
+    GROSS = "gross"
+    NET = "net"
+    PLATFORM_REVENUE = "platform_revenue"
+    SELLER_EARNINGS = "seller_earnings"
+    UNITS = "units"  # payments captured
+
+
+def figures(m: Measures) -> dict[str, Any]:
+    """A sum of measures as the API shows it: each measure (``captured`` as
+    ``transactions``), ``net``, the average transaction value and the success and failure
+    rates over the payments that ended (captured or unpaid), as decimal strings."""
+    values: dict[str, Any] = m.as_dict()
+    values["transactions"] = values.pop("captured")
+    ended = m.captured + m.failed
+    return {
+        **values,
+        "net": m.net,
+        "average_transaction_value": (round_half_up(Decimal(m.gross) / m.captured)
+                                      if m.captured else None),
+        "success_rate": _rate(m.captured, ended),
+        "failure_rate": _rate(m.failed, ended),
+    }
+
+
+def _rate(part: int, whole: int) -> str | None:
+    if whole <= 0:
+        return None
+    return str((Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP))
+
+
+def _open(uow: UnitOfWork, actor: Actor, currency: str, start: date | None,
+          end: date | None) -> tuple[dict[str, Any], DateRange]:
+    """Check the caller and the rollups; the range asked for (``resolve_range``)."""
+    permissions.check(actor, Action.READ_ANALYTICS)
+    currency = validate_currency(currency)
+    tz = uow.policy.analytics_tz
+    state = uow.analytics.state()
+    if state["rebuild_required"] or state["tz"] not in (None, tz):
+        raise AnalyticsRebuilding(
+            f"the analytics rollups are being rebuilt in {tz} (they hold "
+            f"{'no history yet' if state['rebuild_required'] else state['tz']}); retry in a "
+            "few seconds, or run `paytrack analytics rebuild`")
+    span = resolve_range(start, end, local_day(uow.now(), zone(tz)))
+    # What every answer starts with: the currency, the range and its time zone.
+    return {"currency": currency, "from": span.start, "to": span.end, "tz": tz}, span
+
+
+def summary(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+            end: date | None = None, seller_id: str | None = None) -> dict[str, Any]:
+    """Every figure over the range, for all sellers or one."""
+    scope, span = _open(uow, actor, currency, start, end)
+    if seller_id is None:
+        found = uow.analytics.figures("totals", scope["currency"], span)
+    else:
+        found = uow.analytics.figures("sellers", scope["currency"], span,
+                                      where={"seller_id": seller_id})
+    total = sum((m for _, m in found), ZERO)
+    return {**scope, "seller_id": seller_id, **figures(total)}
+
+
+def trend(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+          end: date | None = None, interval: str = Interval.DAY) -> dict[str, Any]:
+    """The figures per day, ISO week or month of the range, every bucket present (zeros
+    where nothing happened); the first and last are cut to the range."""
+    scope, span = _open(uow, actor, currency, start, end)
+    every = Interval(interval)
+    if every is Interval.MONTH:  # whole months from the month rollup
+        found = uow.analytics.figures("totals", scope["currency"], span, by_period=True)
+    else:
+        found = uow.analytics.figures_by_day("totals", scope["currency"], span)
+    per_bucket: dict[date, Measures] = {}
+    for (period,), m in found:
+        key = bucket_start(period, every)
+        per_bucket[key] = per_bucket.get(key, ZERO) + m
+    return {**scope, "interval": str(every), "data": [
+        {"bucket": b.label, "start": b.start, "end": b.end,
+         **figures(per_bucket.get(b.key, ZERO))}
+        for b in buckets(span, every)]}
+
+
+def _ranked(found: list[tuple[tuple[Any, ...], Measures]], by: RankBy, limit: int,
+            names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The top ``limit`` groups by ``by``, largest first (ties by key), each with its
+    units, gross, refunded, net, platform revenue and seller earnings. Sorted here, in
+    exact integers, so no sum past 64 bits can misorder them."""
+    def revenue(m: Measures) -> int:
+        return m.captured if by is RankBy.UNITS else m.net if by is RankBy.NET \
+            else getattr(m, str(by))
+
+    found = [(key, m) for key, m in found if m]
+    found.sort(key=lambda row: (-revenue(row[1]), row[0]))
+    return [{**dict(zip(names, key, strict=True)), "revenue": revenue(m),
+             "units": m.captured, "gross": m.gross, "refunded": m.refunded,
+             "refunds": m.refunds, "net": m.net, "platform_revenue": m.platform_revenue,
+             "seller_earnings": m.seller_earnings} for key, m in found[:limit]]
+
+
+def top_sellers(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+                end: date | None = None, limit: int = 10,
+                by: str = RankBy.GROSS) -> dict[str, Any]:
+    scope, span = _open(uow, actor, currency, start, end)
+    rank = RankBy(by)
+    found = uow.analytics.figures("sellers", scope["currency"], span, group=("seller_id",))
+    return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, ("seller_id",))}
+
+
+def top_items(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+              end: date | None = None, limit: int = 10,
+              by: str = RankBy.GROSS) -> dict[str, Any]:
+    scope, span = _open(uow, actor, currency, start, end)
+    rank = RankBy(by)
+    names = ("item_type", "item_id", "seller_id")
+    found = uow.analytics.figures("items", scope["currency"], span, group=names)
+    return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, names)}
+
+
+def methods(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+            end: date | None = None) -> dict[str, Any]:
+    """Per payment method and gateway: payments captured (``count``) and what they took
+    (``amount``, gross), payments that ended unpaid, refunded money and the success rate;
+    largest amount first."""
+    scope, span = _open(uow, actor, currency, start, end)
+    found = [(key, m) for key, m in uow.analytics.figures(
+        "methods", scope["currency"], span, group=("method", "gateway")) if m]
+    found.sort(key=lambda row: (-row[1].gross, row[0]))
+    return {**scope, "data": [
+        {"method": method, "gateway": gateway, "count": m.captured, "amount": m.gross,
+         "failed": m.failed, "refunded": m.refunded,
+         "success_rate": _rate(m.captured, m.captured + m.failed)}
+        for (method, gateway), m in found]}
+
+
+# -- keeping the rollups ---------------------------------------------------------------
+
+
+class Rebuilt(TypedDict):
+    tz: str
+    deltas: int  # the deltas the history made, folded afresh
+
+
+def rebuild_analytics(uow: UnitOfWork, actor: Actor) -> Rebuilt:
+    """Rebuild every rollup from the journal entries, payments and disputes, in the
+    configured time zone; on PostgreSQL nothing posts meanwhile."""
+    permissions.check(actor, Action.REBUILD_ANALYTICS)
+    rebuilt = _rebuild(uow)
+    uow.records.audit(str(actor), "analytics.rebuilt", "analytics", "rollups", None,
+                      dict(rebuilt), uow.now())
+    return rebuilt
+
+
+def _rebuild(uow: UnitOfWork) -> Rebuilt:
+    tz = uow.policy.analytics_tz
+    uow.analytics.lock_state(exclusive=True)  # folds wait, and then see the new state
+    uow.revenue_history.hold_still()
+    uow.analytics.clear()
+    deltas = 0
+    for rows in uow.revenue_history.delta_rows(zone(tz), FOLD_BATCH):
+        uow.analytics.add_to_rollups(rows)
+        deltas += len(rows)
+    uow.analytics.save_state(tz, uow.now())
+    return {"tz": tz, "deltas": deltas}
+
+
+def prepare_rollups(uow: UnitOfWork) -> Rebuilt | None:
+    """The background job's first step: rebuild the rollups if they do not hold the
+    history in the configured time zone (or adopt it while they hold nothing yet)."""
+    tz = uow.policy.analytics_tz
+    state = uow.analytics.state()
+    if state["tz"] == tz and not state["rebuild_required"]:
+        return None  # the usual case: nothing to lock
+    state = uow.analytics.lock_state(exclusive=True)
+    if state["rebuild_required"] or state["tz"] not in (None, tz):
+        return _rebuild(uow)
+    if state["tz"] is None:
+        uow.analytics.save_state(tz, None)
+    return None
+
+
+def fold_revenue(uow: UnitOfWork) -> int:
+    """Fold a batch of deltas into the rollups (a worker runs this every round); nothing
+    while they await a rebuild."""
+    state = uow.analytics.lock_state(exclusive=False)
+    if state["rebuild_required"] or state["tz"] != uow.policy.analytics_tz:
+        return 0
+    return uow.analytics.fold()
+
+
+def revenue_differences(uow: UnitOfWork) -> list[RevenueDifference] | None:
+    """Per rollup that every delta goes into, currency and measure, where the rollup plus
+    the deltas not yet folded differ from the figure recomputed from postings, entries and
+    payments. None while the rollups await their first build over existing history."""
+    if uow.analytics.state()["rebuild_required"]:
+        return None
+    expected = uow.revenue_history.expected()
+    pending = uow.analytics.totals(revenue_deltas)
+    differences: list[RevenueDifference] = []
+    for name in COMPLETE_ROLLUPS:
+        for grain in GRAINS:
+            table = rollups[(name, grain)]
+            stored = uow.analytics.totals(table)
+            for currency in sorted(expected.keys() | stored.keys() | pending.keys()):
+                have = stored.get(currency, ZERO) + pending.get(currency, ZERO)
+                want = expected.get(currency, ZERO)
+                differences += [
+                    {"rollup": table.name, "currency": currency, "measure": measure,
+                     "stored": getattr(have, measure), "expected": getattr(want, measure)}
+                    for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
+    return differences
