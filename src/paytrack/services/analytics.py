@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from paytrack.adapters.storage.analytics import COMPLETE_ROLLUPS, FOLD_BATCH
-from paytrack.adapters.storage.tables import GRAINS, revenue_deltas, rollups
+from paytrack.adapters.storage.tables import GRAINS, rollups
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor
 from paytrack.domain.analytics import MEASURES, ZERO, Measures, RevenueDifference
@@ -236,18 +236,17 @@ def revenue_differences(uow: UnitOfWork) -> list[RevenueDifference] | None:
     payments. None while the rollups await their first build over existing history."""
     if uow.analytics.state()["rebuild_required"]:
         return None
-    expected = uow.revenue_history.expected()
-    pending = uow.analytics.totals(revenue_deltas)
+    tables = [rollups[(name, grain)] for name in COMPLETE_ROLLUPS for grain in GRAINS]
+    found = uow.analytics.compare(tables, uow.revenue_history.expected("expected"))
+    expected, pending = found.get("expected", {}), found.get("pending", {})
     differences: list[RevenueDifference] = []
-    for name in COMPLETE_ROLLUPS:
-        for grain in GRAINS:
-            table = rollups[(name, grain)]
-            stored = uow.analytics.totals(table)
-            for currency in sorted(expected.keys() | stored.keys() | pending.keys()):
-                have = stored.get(currency, ZERO) + pending.get(currency, ZERO)
-                want = expected.get(currency, ZERO)
-                differences += [
-                    {"rollup": table.name, "currency": currency, "measure": measure,
-                     "stored": getattr(have, measure), "expected": getattr(want, measure)}
-                    for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
+    for table in tables:
+        stored = found.get(table.name, {})
+        for currency in sorted(expected.keys() | stored.keys() | pending.keys()):
+            have = stored.get(currency, ZERO) + pending.get(currency, ZERO)
+            want = expected.get(currency, ZERO)
+            differences += [
+                {"rollup": table.name, "currency": currency, "measure": measure,
+                 "stored": getattr(have, measure), "expected": getattr(want, measure)}
+                for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
     return differences

@@ -21,7 +21,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, and_, delete, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    and_,
+    delete,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -212,13 +224,23 @@ class AnalyticsRepository:
                  Measures.of({m: read_sum(row._mapping, m) for m in MEASURES}))
                 for row in self.conn.execute(query)]
 
-    def totals(self, table: Table) -> dict[str, Measures]:
-        """Per currency, Σ every measure of a rollup table (or of the pending deltas)."""
-        sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
-        rows = self.conn.execute(select(table.c.currency, *sums).group_by(table.c.currency))
-        return {r.currency: Measures.of({m: read_sum(r._mapping, m) for m in MEASURES})
-                for r in rows}
-
+    def compare(self, tables: Sequence[Table],
+                expected: Sequence[Select[Any]]) -> dict[str, dict[str, Measures]]:
+        """Per source and currency, Σ every measure of each table (by its name), of the
+        deltas not yet folded (``pending``) and of ``expected`` (rows labelled with their
+        own source), in one statement: one snapshot, so nothing that commits meanwhile (a
+        capture, a fold) can count on one side only."""
+        parts = [select(literal(name, String).label("source"), t.c.currency,
+                        *(t.c[m] for m in MEASURES))
+                 for name, t in [*((t.name, t) for t in tables), ("pending", revenue_deltas)]]
+        union = union_all(*parts, *expected).subquery()
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, union.c[m], m)]
+        found: dict[str, dict[str, Measures]] = {}
+        for r in self.conn.execute(select(union.c.source, union.c.currency, *sums)
+                                   .group_by(union.c.source, union.c.currency)):
+            found.setdefault(r.source, {})[r.currency] = Measures.of(
+                {m: read_sum(r._mapping, m) for m in MEASURES})
+        return found
 
 def delta_row(tags: RevenueTags, day: date, measures: Measures) -> DeltaRow:
     return {"day": day, **tags.dimensions(), **measures.as_dict()}

@@ -1,7 +1,7 @@
 """Revenue figures recomputed from where the money is: journal entries and their postings,
 payments and disputes. A rebuild refills the rollups from ``delta_rows``; ``ledger verify``
-compares the rollups with ``expected``, an independent SQL formulation of the same rules
-(``domain/analytics.py``)."""
+compares the rollups with ``expected``, the same rules (``domain/analytics.py``) written
+again in SQL."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, select, text
+from sqlalchemy import BigInteger, ColumnElement, Select, String, and_, case, literal, select, text
 from sqlalchemy.engine import Connection, Row
 
 from paytrack.adapters.storage.analytics import DeltaRow, delta_row
-from paytrack.adapters.storage.sql import is_postgres, labeled_sum, read_sum
+from paytrack.adapters.storage.sql import is_postgres
 from paytrack.adapters.storage.tables import accounts, disputes, journal_entries, payments, postings
 from paytrack.domain.analytics import (
     CAPTURED,
@@ -22,7 +22,6 @@ from paytrack.domain.analytics import (
     DISPUTE_WON,
     MEASURES,
     REFUNDED,
-    Measures,
     RevenueTags,
     ended_unpaid,
     fact_measures,
@@ -123,25 +122,13 @@ class RevenueHistory:
             yield found
             after = rows[-1].id
 
-    def expected(self) -> dict[str, Measures]:
-        """Per currency, every measure as the ledger and the payments say it."""
-        figures: dict[str, dict[str, int]] = {}
-        for query in (self._from_postings(), self._from_entries(), self._from_payments()):
-            for row in self.conn.execute(query):
-                values = figures.setdefault(row.currency, dict.fromkeys(MEASURES, 0))
-                for name in MEASURES:
-                    if f"{name}_0" in row._mapping:
-                        values[name] = read_sum(row._mapping, name)
-        return {currency: Measures.of(values) for currency, values in figures.items()}
-
-    def _sums(self, expressions: dict[str, ColumnElement[Any]]) -> list[ColumnElement[Any]]:
-        return [part for name, value in expressions.items()
-                for part in labeled_sum(self.conn, value, name)]
-
-    def _from_postings(self) -> Any:
+    def expected(self, source: str) -> list[Select[Any]]:
+        """What postings, entries and payments say, one row each, labelled ``source``:
+        (source, currency, every measure). ``ledger verify`` sums them in the statement that
+        sums the rollups (``AnalyticsRepository.compare``), so both sides see one snapshot."""
         code, amount, kind = accounts.c.code, postings.c.amount, JE.kind
         capture, clearing = kind == CAPTURED, code.startswith("gateway:")
-        sums = self._sums({
+        per_posting = _measures(source, postings.c.currency, {
             "platform_revenue": case((code == "platform:revenue", -amount), else_=0),
             "tax": case((code == "platform:tax_payable", -amount), else_=0),
             "shipping": case((code == "platform:shipping", -amount), else_=0),
@@ -151,32 +138,27 @@ class RevenueHistory:
             "fees": case((and_(capture, clearing, amount < 0), -amount),
                          (and_(kind != CAPTURED, code == "platform:fees"), amount), else_=0),
             "refunded": case((and_(kind == REFUNDED, clearing), -amount), else_=0),
-        })
-        return (select(postings.c.currency, *sums)
-                .select_from(postings.join(journal_entries, JE.id == postings.c.entry_id)
-                             .join(accounts, accounts.c.id == postings.c.account_id))
-                .where(JE.payment_id.is_not(None)).group_by(postings.c.currency))
-
-    def _from_entries(self) -> Any:
-        kind = JE.kind
-        sums = self._sums({
+        }).select_from(postings.join(journal_entries, JE.id == postings.c.entry_id)
+                       .join(accounts, accounts.c.id == postings.c.account_id)
+                       ).where(JE.payment_id.is_not(None))
+        per_entry = _measures(source, P.currency, {
             "captured": case((kind == CAPTURED, 1), else_=0),
             "discount": case((kind == CAPTURED, P.discount), else_=0),
             "refunds": case((kind == REFUNDED, 1), else_=0),
             "disputes": case((kind == DISPUTE_OPENED, 1), else_=0),
-        })
-        return (select(P.currency, *sums).select_from(
-            journal_entries.join(payments, P.id == JE.payment_id)).group_by(P.currency))
-
-    def _from_payments(self) -> Any:
-        sums = self._sums({
+        }).select_from(journal_entries.join(payments, P.id == JE.payment_id))
+        per_payment = _measures(source, P.currency, {
             "failed": case((P.status.in_(UNPAID), 1), else_=0),
             "disputed": P.disputed_amount,
             "dispute_losses": case((P.status == "charged_back", P.disputed_amount), else_=0),
-        })
-        return select(P.currency, *sums).group_by(P.currency)
+        }).select_from(payments)
+        return [per_posting, per_entry, per_payment]
 
 
+def _measures(source: str, currency: ColumnElement[str],
+              values: dict[str, ColumnElement[Any]]) -> Select[Any]:
+    return select(literal(source, String).label("source"), currency.label("currency"),
+                  *(values.get(m, literal(0, BigInteger)).label(m) for m in MEASURES))
 
 def _tags(row: Row[Any, *tuple[Any, ...]], *, dispute_amount: int = 0) -> RevenueTags:
     """The tags of the payment a row carries (``TAGS``, labelled as the payment's)."""
