@@ -315,9 +315,10 @@ def seller_figures(m: Measures) -> dict[str, Any]:
     """A seller's figures: its payments' (``figures``), with its earnings, the platform's
     commission on them and the average order value named as a seller reads them."""
     values = figures(m)
-    return {**values, "earnings": values.pop("seller_earnings"),
-            "commission": values.pop("platform_revenue"),
-            "average_order_value": values.pop("average_transaction_value")}
+    renamed = {"earnings": values.pop("seller_earnings"),
+               "commission": values.pop("platform_revenue"),
+               "average_order_value": values.pop("average_transaction_value")}
+    return {**values, **renamed}
 
 
 def seller_summary(uow: UnitOfWork, actor: Actor, *, currency: str,
