@@ -21,19 +21,22 @@ from typing import Any, TypedDict
 from paytrack.adapters.storage.analytics import COMPLETE_ROLLUPS, FOLD_BATCH
 from paytrack.adapters.storage.tables import GRAINS, rollups
 from paytrack.adapters.storage.uow import UnitOfWork
-from paytrack.domain.actors import Actor
+from paytrack.domain.actors import Actor, Role
 from paytrack.domain.analytics import MEASURES, ZERO, Measures, RevenueDifference
-from paytrack.domain.errors import AnalyticsRebuilding
+from paytrack.domain.errors import AnalyticsRebuilding, NotFound, ValidationFailed
 from paytrack.domain.money import round_half_up, validate_currency
+from paytrack.domain.payments import Payment
 from paytrack.domain.periods import (
     DateRange,
     Interval,
     bucket_start,
     buckets,
     local_day,
+    month_start,
     resolve_range,
     zone,
 )
+from paytrack.domain.states import PaymentStatus
 from paytrack.services import permissions
 from paytrack.services.permissions import Action
 
@@ -74,9 +77,12 @@ def _rate(part: int, whole: int) -> str | None:
 
 
 def _open(uow: UnitOfWork, actor: Actor, currency: str, start: date | None,
-          end: date | None) -> tuple[dict[str, Any], DateRange]:
-    """Check the caller and the rollups; the range asked for (``resolve_range``)."""
-    permissions.check(actor, Action.READ_ANALYTICS)
+          end: date | None, *, seller_id: str | None = None
+          ) -> tuple[dict[str, Any], DateRange]:
+    """Check the caller and the rollups; the range asked for (``resolve_range``). With
+    ``seller_id``: a seller's own analytics (``_seller``), else the platform's."""
+    if seller_id is None:
+        permissions.check(actor, Action.READ_ANALYTICS)
     currency = validate_currency(currency)
     tz = uow.policy.analytics_tz
     state = uow.analytics.state()
@@ -173,6 +179,206 @@ def methods(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None 
          "failed": m.failed, "refunded": m.refunded,
          "success_rate": _rate(m.captured, m.captured + m.failed)}
         for (method, gateway), m in found]}
+
+
+def _ratio(part: int, whole: int) -> str | None:
+    """``part ÷ whole`` to 4 places (null when ``whole`` is 0); may pass 1 (partial
+    refunds, or refunds of payments captured before the range)."""
+    return _rate(part, whole) if whole > 0 else None
+
+
+def _refund_figures(m: Measures) -> dict[str, Any]:
+    return {"refunds": m.refunds, "refunded": m.refunded, "captured": m.captured,
+            "gross": m.gross, "refund_rate_by_count": _ratio(m.refunds, m.captured),
+            "refund_rate_by_amount": _ratio(m.refunded, m.gross)}
+
+
+def _by_refunded(found: list[tuple[tuple[Any, ...], Measures]], limit: int,
+                 names: tuple[str, ...]) -> list[dict[str, Any]]:
+    found = [(key, m) for key, m in found if m]
+    found.sort(key=lambda row: (-row[1].refunded, row[0]))
+    return [{**dict(zip(names, key, strict=True)), **_refund_figures(m)}
+            for key, m in found[:limit]]
+
+
+def refunds(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+            end: date | None = None, limit: int = 10) -> dict[str, Any]:
+    """Refund rates per seller and per item (the top ``limit`` by money refunded), and in
+    all. A rate is refunds (or money refunded) in the range over payments captured (or
+    gross) in the range."""
+    scope, span = _open(uow, actor, currency, start, end)
+    sellers = uow.analytics.figures("sellers", scope["currency"], span, group=("seller_id",))
+    names = ("item_type", "item_id", "seller_id")
+    items = uow.analytics.figures("items", scope["currency"], span, group=names)
+    total = sum((m for _, m in sellers), ZERO)
+    return {**scope, **_refund_figures(total),
+            "sellers": _by_refunded(sellers, limit, ("seller_id",)),
+            "items": _by_refunded(items, limit, names)}
+
+
+def _coupon_figures(m: Measures) -> dict[str, Any]:
+    return {"uses": m.captured, "discount": m.discount, "gross": m.gross,
+            "refunded": m.refunded, "net": m.net}
+
+
+def coupons(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+            end: date | None = None) -> dict[str, Any]:
+    """Per coupon (and who funds it): payments captured with it (``uses``), the discount
+    they got, and their gross and net; largest discount first; totals per funder."""
+    scope, span = _open(uow, actor, currency, start, end)
+    found = [(key, m) for key, m in uow.analytics.figures(
+        "coupons", scope["currency"], span, group=("coupon_id", "discount_funded_by")) if m]
+    found.sort(key=lambda row: (-row[1].discount, row[0]))
+    codes = uow.coupons.codes([coupon_id for (coupon_id, _), _ in found])
+    funders: dict[str, Measures] = {"platform": ZERO, "seller": ZERO}
+    for (_, funder), m in found:
+        funders[funder] = funders.get(funder, ZERO) + m
+    return {**scope, "data": [
+        {"coupon_id": coupon_id, "code": codes.get(coupon_id), "funded_by": funder,
+         **_coupon_figures(m)} for (coupon_id, funder), m in found],
+        "totals": [{"funded_by": funder, **_coupon_figures(m)}
+                   for funder, m in sorted(funders.items())]}
+
+
+def _customer_figures(m: Measures) -> dict[str, Any]:
+    return {"payments": m.captured, "gross": m.gross, "net": m.net}
+
+
+def customers(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+              end: date | None = None, interval: str = Interval.DAY) -> dict[str, Any]:
+    """Per bucket: new customers (first capture in the bucket) and what new and returning
+    customers (first capture before the bucket) paid in it; and per cohort (the month of
+    the customers' first capture) what its customers paid in the range. Read from the
+    cohorts rollup (keyed by first-capture day) and the first captures."""
+    scope, span = _open(uow, actor, currency, start, end)
+    every = Interval(interval)
+    found = uow.analytics.cohort_figures(scope["currency"], span,
+                                         by_day=every is not Interval.MONTH)
+    firsts = uow.analytics.new_customers(scope["currency"], span)
+    new_count: dict[date, int] = {}
+    for day, count in firsts:
+        key = bucket_start(day, every)
+        new_count[key] = new_count.get(key, 0) + count
+    new: dict[date, Measures] = {}
+    returning: dict[date, Measures] = {}
+    per_cohort: dict[date, Measures] = {}
+    for (cohort_day, period), m in found:
+        key = bucket_start(period, every)
+        cohort = bucket_start(cohort_day, every)
+        if cohort == key:
+            new[key] = new.get(key, ZERO) + m
+        elif cohort < key:
+            returning[key] = returning.get(key, ZERO) + m
+        month = month_start(cohort_day)
+        per_cohort[month] = per_cohort.get(month, ZERO) + m
+    sizes = uow.analytics.cohort_sizes(scope["currency"], sorted(per_cohort))
+    return {**scope, "interval": str(every),
+            "new_customers": sum(new_count.values()),
+            "data": [{"bucket": b.label, "start": b.start, "end": b.end,
+                      "new_customers": new_count.get(b.key, 0),
+                      "new": _customer_figures(new.get(b.key, ZERO)),
+                      "returning": _customer_figures(returning.get(b.key, ZERO))}
+                     for b in buckets(span, every)],
+            "cohorts": [{"cohort": month.strftime("%Y-%m"), "customers": sizes.get(month, 0),
+                         **_customer_figures(m), "platform_revenue": m.platform_revenue,
+                         "seller_earnings": m.seller_earnings}
+                        for month, m in sorted(per_cohort.items()) if m]}
+
+
+# -- a seller's own analytics ----------------------------------------------------------
+
+
+def _seller(uow: UnitOfWork, actor: Actor, seller_id: str | None) -> str:
+    """The seller whose analytics are asked for: a seller key's own (another seller's id
+    is a 404); an admin names one (422 without, 404 if there is none)."""
+    permissions.check(actor, Action.READ_SELLER_ANALYTICS)
+    if seller_id is None:
+        if actor.role is not Role.SELLER or actor.id is None:
+            raise ValidationFailed("seller_id is required: whose analytics?",
+                                   field="seller_id")
+        seller_id = actor.id
+    permissions.check_object(actor, Action.READ_SELLER_ANALYTICS, {"seller_id": seller_id},
+                             f"seller {seller_id}")
+    if uow.parties.get("seller", seller_id) is None:
+        raise NotFound(f"seller {seller_id} not found")
+    return seller_id
+
+
+def _open_seller(uow: UnitOfWork, actor: Actor, seller_id: str | None, currency: str,
+                 start: date | None, end: date | None) -> tuple[dict[str, Any], DateRange]:
+    seller = _seller(uow, actor, seller_id)
+    scope, span = _open(uow, actor, currency, start, end, seller_id=seller)
+    return {**scope, "seller_id": seller}, span
+
+
+def seller_figures(m: Measures) -> dict[str, Any]:
+    """A seller's figures: its payments' (``figures``), with its earnings, the platform's
+    commission on them and the average order value named as a seller reads them."""
+    values = figures(m)
+    renamed = {"earnings": values.pop("seller_earnings"),
+               "commission": values.pop("platform_revenue"),
+               "average_order_value": values.pop("average_transaction_value")}
+    return {**values, **renamed}
+
+
+def seller_summary(uow: UnitOfWork, actor: Actor, *, currency: str,
+                   start: date | None = None, end: date | None = None,
+                   seller_id: str | None = None) -> dict[str, Any]:
+    """Every figure of one seller's payments over the range."""
+    scope, span = _open_seller(uow, actor, seller_id, currency, start, end)
+    found = uow.analytics.figures("sellers", scope["currency"], span,
+                                  where={"seller_id": scope["seller_id"]})
+    return {**scope, **seller_figures(sum((m for _, m in found), ZERO))}
+
+
+def seller_trend(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
+                 end: date | None = None, interval: str = Interval.DAY,
+                 seller_id: str | None = None) -> dict[str, Any]:
+    """One seller's earnings, commission, total (gross) and transactions per bucket."""
+    scope, span = _open_seller(uow, actor, seller_id, currency, start, end)
+    every = Interval(interval)
+    where = {"seller_id": scope["seller_id"]}
+    if every is Interval.MONTH:
+        found = uow.analytics.figures("sellers", scope["currency"], span, where=where,
+                                      by_period=True)
+    else:
+        found = uow.analytics.figures_by_day("sellers", scope["currency"], span, where=where)
+    per_bucket: dict[date, Measures] = {}
+    for (period,), m in found:
+        key = bucket_start(period, every)
+        per_bucket[key] = per_bucket.get(key, ZERO) + m
+    return {**scope, "interval": str(every), "data": [
+        {"bucket": b.label, "start": b.start, "end": b.end,
+         **seller_figures(per_bucket.get(b.key, ZERO))}
+        for b in buckets(span, every)]}
+
+
+def seller_top_items(uow: UnitOfWork, actor: Actor, *, currency: str,
+                     start: date | None = None, end: date | None = None, limit: int = 10,
+                     by: str = RankBy.GROSS, seller_id: str | None = None) -> dict[str, Any]:
+    """One seller's items with the most revenue in the range."""
+    scope, span = _open_seller(uow, actor, seller_id, currency, start, end)
+    rank = RankBy(by)
+    names = ("item_type", "item_id", "seller_id")
+    found = uow.analytics.figures("items", scope["currency"], span, group=names,
+                                  where={"seller_id": scope["seller_id"]})
+    return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, names)}
+
+
+def seller_transactions(uow: UnitOfWork, actor: Actor, *, seller_id: str | None = None,
+                        status: str | None = None, currency: str | None = None,
+                        limit: int = 20, cursor: str | None = None
+                        ) -> tuple[str, list[Payment], int]:
+    """One seller's payments, newest first, ``limit`` from ``cursor``; and how many match
+    the filters in all. (A list of payments, not a figure: read from the payments.)"""
+    seller = _seller(uow, actor, seller_id)
+    if status is not None and status not in set(PaymentStatus):
+        raise ValidationFailed(f"unknown payment status {status!r}", field="status")
+    if currency is not None:
+        currency = validate_currency(currency)
+    filters: dict[str, Any] = {"seller_id": seller, "status": status, "currency": currency}
+    rows = uow.payments.list(filters=filters, limit=limit, before_id=cursor)
+    return seller, rows, uow.payments.count(filters)
 
 
 # -- keeping the rollups ---------------------------------------------------------------

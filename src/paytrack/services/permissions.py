@@ -90,6 +90,7 @@ class Action(StrEnum):
     MARK_RECONCILED = "mark payments reconciled"
     READ_ANALYTICS = "read the platform's revenue analytics"
     REBUILD_ANALYTICS = "rebuild the analytics rollups"
+    READ_SELLER_ANALYTICS = "read a seller's own revenue analytics"
 
 
 class Reach(StrEnum):
@@ -193,6 +194,7 @@ RULES: dict[Action, dict[Role, Grant]] = {
     # The platform's figures, across every seller (seller-scoped views come separately).
     Action.READ_ANALYTICS: ADMIN_ONLY,
     Action.REBUILD_ANALYTICS: ADMIN_ONLY,
+    Action.READ_SELLER_ANALYTICS: {Role.ADMIN: ANY, Role.SELLER: OWN},
 }
 
 # The field of an object that names its seller or customer: what "own" means for each role.

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    func,
     literal,
     or_,
     select,
@@ -55,7 +56,7 @@ from paytrack.domain.analytics import (
 )
 from paytrack.domain.ledger import JournalEntry
 from paytrack.domain.limits import MAX_BALANCE_MINOR
-from paytrack.domain.periods import DateRange, local_day, month_start
+from paytrack.domain.periods import DateRange, local_day, month_end, month_start
 
 DeltaRow = dict[str, Any]  # a revenue_deltas row without its id
 Key = tuple[Any, ...]
@@ -212,6 +213,80 @@ class AnalyticsRepository:
                        [_between(revenue_deltas.c.day, span.start, span.end)])]
         return self._sum(parts, (), by_period=True)
 
+    def cohort_figures(self, currency: str, span: DateRange, *,
+                       by_day: bool) -> list[tuple[Key, Measures]]:
+        """Σ every measure per (cohort day, period) over the range: the figures of
+        customers by the local day of their first capture. ``by_day``: day rows for every
+        day (exact per day); else month rows of whole months and day rows of edge days.
+        A pending delta's cohort is its customer's first capture, folded or pending."""
+        cohorts: Sequence[str] = ("cohort_day",)
+        parts = []
+        months = None if by_day else span.whole_months()
+        if months is not None:
+            month_table = rollups[("cohorts", "month")]
+            parts.append(_part(month_table, "month", currency, cohorts, {},
+                               [_between(month_table.c.month, *months)]))
+        day_table = rollups[("cohorts", "day")]
+        edges = [span] if months is None else span.edge_days()
+        if edges:
+            parts.append(_part(day_table, "day", currency, cohorts, {},
+                               [or_(*(_between(day_table.c.day, e.start, e.end)
+                                      for e in edges))]))
+        firsts = self._firsts(currency).subquery()
+        d = revenue_deltas.c
+        parts.append(select(firsts.c.first_day.label("cohort_day"), d.day.label("period"),
+                            *(d[m] for m in MEASURES))
+                     .join(firsts, firsts.c.customer_id == d.customer_id)
+                     .where(d.currency == currency, _between(d.day, span.start, span.end)))
+        return self._sum(parts, cohorts, by_period=True)
+
+    def _pending_firsts(self, currency: str) -> Any:
+        """Each customer's earliest capture among the deltas not yet folded."""
+        d = revenue_deltas.c
+        return (select(d.customer_id, func.min(d.day).label("first_day"))
+                .where(d.currency == currency, d.captured > 0).group_by(d.customer_id))
+
+    def _firsts(self, currency: str) -> Any:
+        """The first capture of every customer with a pending delta: the earlier of its
+        folded first capture and its pending ones."""
+        c, d = customer_firsts.c, revenue_deltas.c
+        pending_customers = select(d.customer_id).where(d.currency == currency)
+        known = select(c.customer_id, c.first_day).where(
+            c.currency == currency, c.customer_id.in_(pending_customers))
+        both = union_all(known, self._pending_firsts(currency)).subquery()
+        return (select(both.c.customer_id, func.min(both.c.first_day).label("first_day"))
+                .group_by(both.c.customer_id))
+
+    def new_customers(self, currency: str, span: DateRange) -> list[tuple[date, int]]:
+        """Per local day of the range, the customers whose first capture in ``currency``
+        fell on it (each customer counts once, ever: these add up over any range)."""
+        c = customer_firsts.c
+        known = select(c.customer_id, c.first_day).where(
+            c.currency == currency, _between(c.first_day, span.start, span.end))
+        pending = self._pending_firsts(currency).subquery()
+        earlier = select(c.customer_id).where(
+            c.customer_id == pending.c.customer_id, c.currency == currency,
+            c.first_day <= pending.c.first_day).exists()
+        both = union_all(known, select(pending.c.customer_id, pending.c.first_day)
+                         .where(~earlier)).subquery()
+        firsts = (select(both.c.customer_id, func.min(both.c.first_day).label("first_day"))
+                  .group_by(both.c.customer_id).subquery())
+        rows = self.conn.execute(
+            select(firsts.c.first_day, func.count())
+            .where(_between(firsts.c.first_day, span.start, span.end))
+            .group_by(firsts.c.first_day))
+        return [(r[0], int(r[1])) for r in rows]
+
+    def cohort_sizes(self, currency: str, months: Sequence[date]) -> dict[date, int]:
+        """Per month (its first day), the customers whose first capture fell in it."""
+        if not months:
+            return {}
+        span = DateRange(min(months), month_end(max(months)))
+        found: dict[date, int] = {}
+        for day, count in self.new_customers(currency, span):
+            found[month_start(day)] = found.get(month_start(day), 0) + count
+        return found
+
     def _sum(self, parts: list[Any], group: Sequence[str],
              by_period: bool) -> list[tuple[Key, Measures]]:
         union = union_all(*parts).subquery()
@@ -251,7 +326,7 @@ def _key(row: DeltaRow, name: str, grain: str,
     period = row["day"] if grain == "day" else month_start(row["day"])
     if name == "cohorts":
         first = cohorts.get((row["customer_id"], row["currency"]))
-        return None if first is None else (row["currency"], period, month_start(first))
+        return None if first is None else (row["currency"], period, first)
     if name == "coupons" and row["coupon_id"] is None:
         return None
     return (row["currency"], period, *(row[d] for d in ROLLUP_DIMENSIONS[name]))

@@ -7,7 +7,7 @@ nothing the second time. CHECK constraints back the limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -54,6 +54,16 @@ class CouponRepository:
         if targets:
             self.conn.execute(insert(coupon_targets), targets)
         return True
+
+    def codes(self, coupon_ids: Sequence[str]) -> dict[str, str]:
+        """Each coupon's code, by id (a label for analytics)."""
+        wanted = sorted(set(coupon_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            found.update((r.id, r.code) for r in self.conn.execute(
+                select(coupons.c.id, coupons.c.code)
+                .where(coupons.c.id.in_(wanted[start:start + 500]))))
+        return found
 
     def get(self, coupon_id: str) -> Coupon | None:
         found = self._with_targets(self.conn.execute(

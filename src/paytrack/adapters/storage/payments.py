@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Select, Table, Update, bindparam, case, exists, or_, select, update
+from sqlalchemy import Select, Table, Update, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from paytrack.adapters.storage.appender import Appender
@@ -90,6 +90,14 @@ class _Rows(Generic[R]):
 class PaymentRepository(_Rows[Payment]):
     table = payments
     row_type = Payment
+
+    def count(self, filters: dict[str, Any]) -> int:
+        """How many payments match ``filters`` (column: value; None: any)."""
+        query = select(func.count()).select_from(payments)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(payments.c[name] == value)
+        return int(self.conn.execute(query).scalar_one())
 
     def list(self, *, needs_review: bool | None = None, gateway_ref: str | None = None,
              **kwargs: Any) -> list[Payment]:

@@ -1131,20 +1131,20 @@ revenue_deltas = Table(
 
 # The rollups: name -> the dimensions each is grouped by (besides currency and period).
 # ``coupons`` holds only payments with a coupon, ``cohorts`` only customers whose first
-# capture is known (customer_firsts); the others hold every delta.
+# capture is known (customer_firsts), keyed by that day; the others hold every delta.
 ROLLUP_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "totals": (),
     "sellers": ("seller_id",),
     "items": ("seller_id", "item_type", "item_id"),
     "methods": ("method", "gateway"),
     "coupons": ("coupon_id", "discount_funded_by"),
-    "cohorts": ("cohort_month",),  # the month of the customer's first capture
+    "cohorts": ("cohort_day",),  # the local day of the customer's first capture
 }
 GRAINS = ("day", "month")  # a month row's ``month`` is the month's first day
 _DIMENSION_TYPES: dict[str, Any] = {
     "seller_id": ExternalId, "item_type": String(40), "item_id": ExternalId,
     "method": String(20), "gateway": String(20), "coupon_id": Id,
-    "discount_funded_by": String(10), "cohort_month": Date}
+    "discount_funded_by": String(10), "cohort_day": Date}
 
 
 def _rollup(name: str, grain: str) -> Table:

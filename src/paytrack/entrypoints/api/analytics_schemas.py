@@ -3,7 +3,7 @@ in ``domain/analytics.py`` and the README's Analytics section."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -105,3 +105,158 @@ class MethodOut(BaseModel):
 
 class MethodsOut(Scope):
     data: list[MethodOut]
+
+
+class RefundFigures(BaseModel):
+    refunds: int = Field(description="refunds that succeeded in the range")
+    refunded: int = Field(description="money they returned")
+    captured: int = Field(description="payments captured in the range")
+    gross: int = Field(description="what those payments took")
+    refund_rate_by_count: str | None = Field(
+        description="refunds ÷ captured, 4 decimals (null without captures; may pass 1)",
+        examples=["0.0500"])
+    refund_rate_by_amount: str | None = Field(
+        description="refunded ÷ gross, 4 decimals (null without gross)", examples=["0.0312"])
+
+
+class SellerRefundsOut(RefundFigures):
+    seller_id: str
+
+
+class ItemRefundsOut(RefundFigures):
+    item_type: str
+    item_id: str
+    seller_id: str
+
+
+class RefundsOut(Scope, RefundFigures):
+    sellers: list[SellerRefundsOut] = Field(description="the top `limit` by money refunded")
+    items: list[ItemRefundsOut] = Field(description="the top `limit` by money refunded")
+
+
+class CouponFigures(BaseModel):
+    uses: int = Field(description="payments captured with the coupon")
+    discount: int = Field(description="the discount they got")
+    gross: int = Field(description="what they took")
+    refunded: int
+    net: int = Field(description="gross − refunded − dispute losses")
+
+
+class CouponOut(CouponFigures):
+    coupon_id: str
+    code: str | None = Field(description="its code, as created")
+    funded_by: str = Field(description="platform or seller: who bears the discount")
+
+
+class FunderOut(CouponFigures):
+    funded_by: str
+
+
+class CouponsOut(Scope):
+    data: list[CouponOut] = Field(description="largest discount first")
+    totals: list[FunderOut] = Field(description="per funder: platform and seller")
+
+
+class CustomerFigures(BaseModel):
+    payments: int = Field(description="payments captured")
+    gross: int
+    net: int
+
+
+class CustomerBucketOut(BaseModel):
+    bucket: str
+    start: date
+    end: date
+    new_customers: int = Field(description="customers whose first capture (in this "
+                                           "currency) fell in the bucket")
+    new: CustomerFigures = Field(description="what new customers paid in the bucket")
+    returning: CustomerFigures = Field(
+        description="what customers whose first capture was before the bucket paid in it")
+
+
+class CohortOut(CustomerFigures):
+    cohort: str = Field(description="the month of the customers' first capture, 2026-03")
+    customers: int = Field(description="customers whose first capture fell in that month")
+    platform_revenue: int
+    seller_earnings: int
+
+
+class CustomersOut(Scope):
+    interval: str
+    new_customers: int = Field(description="customers whose first capture fell in the range")
+    data: list[CustomerBucketOut]
+    cohorts: list[CohortOut] = Field(description="what each cohort paid in the range")
+
+
+class SellerFigures(BaseModel):
+    """One seller's payments; amounts in minor units of the currency."""
+
+    earnings: int = Field(description="what the seller's accounts gained from its payments: "
+                                      "its shares, less fees it bears, refunds and disputes")
+    commission: int = Field(description="the platform's commission on them, less refunds "
+                                        "and lost disputes")
+    gross: int = Field(description="what customers paid (the total)")
+    discount: int
+    platform_discount: int
+    refunded: int
+    refunds: int
+    disputed: int
+    disputes: int
+    dispute_losses: int
+    net: int = Field(description="gross − refunded − dispute_losses")
+    tax: int
+    shipping: int
+    fees: int
+    transactions: int = Field(description="payments captured")
+    failed: int = Field(description="payments that ended unpaid")
+    average_order_value: int | None = Field(
+        description="gross ÷ transactions, rounded half up; null without transactions")
+    success_rate: str | None
+    failure_rate: str | None
+
+
+class SellerScope(Scope):
+    seller_id: str
+
+
+class SellerSummaryOut(SellerScope, SellerFigures):
+    pass
+
+
+class SellerBucketOut(SellerFigures):
+    bucket: str
+    start: date
+    end: date
+
+
+class SellerTrendOut(SellerScope):
+    interval: str
+    data: list[SellerBucketOut]
+
+
+class SellerTopItemsOut(SellerScope):
+    by: str
+    data: list[TopItemOut]
+
+
+class TransactionOut(BaseModel):
+    id: str
+    status: str
+    currency: str
+    total: int = Field(description="what the customer paid")
+    seller_amount: int = Field(description="the seller's share at capture")
+    platform_fee: int = Field(description="the platform's commission")
+    refunded_amount: int
+    created_at: datetime
+    customer_id: str
+    order_id: str | None = Field(description="the platform's order reference")
+    item_type: str
+    item_id: str
+
+
+class TransactionsOut(BaseModel):
+    seller_id: str
+    data: list[TransactionOut] = Field(description="newest first")
+    has_more: bool
+    next_cursor: str | None
+    total: int = Field(description="payments matching the filters, on every page")

@@ -217,3 +217,21 @@ def present_page(actor: Actor, kind: Literal["subscription"], rows: Sequence[Sub
 def present_page(actor: Actor, kind: Any, rows: Sequence[Any], limit: int) -> dict[str, Any]:
     """A page of ``limit + 1`` fetched rows, each as ``actor`` may see it."""
     return page(rows, limit, lambda row: present(actor, kind, row))
+
+
+# What a seller's transaction history shows of each payment (all in its ``order`` and
+# ``split`` views).
+TRANSACTION_FIELDS = ("id", "status", "currency", "total", "seller_amount", "platform_fee",
+                      "refunded_amount", "created_at", "customer_id", "order_id",
+                      "item_type", "item_id")
+
+
+def present_transactions(actor: Actor, rows: Sequence[Payment], limit: int
+                         ) -> dict[str, Any]:
+    """A page of a seller's payments (``limit + 1`` fetched), each as ``actor`` may see
+    it, cut to the history's fields."""
+    def shape(row: Payment) -> dict[str, Any]:
+        seen = present(actor, "payment", row)
+        return {name: seen.get(name) for name in TRANSACTION_FIELDS}
+
+    return page(rows, limit, shape)
