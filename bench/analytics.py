@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import sys
 import tempfile
@@ -114,13 +115,16 @@ def rollup_calls(storage: Storage, params: Params) -> dict[str, Callable[[], Any
 def measure_rollups(engine: Engine, params: Params, runs: int) -> dict[str, float] | str:
     """Milliseconds per query, or why there are none."""
     try:
+        started = time.perf_counter()
         calls = rollup_calls(Storage(engine, POLICY), params)
-    except Exception as error:  # the module exists but the calls above do not fit it yet
-        return f"not measured: rollup_calls() does not match paytrack.services.analytics " \
-               f"({type(error).__name__}: {error})"
-    if calls is None:
-        return "not available (no paytrack.services.analytics yet)"
-    return {name: timed(calls[name], runs)[0] for name in QUERIES}
+        if calls is None:
+            return "not available (no paytrack.services.analytics yet)"
+        print(f"rollups built in {time.perf_counter() - started:.1f} s; summary: "
+              f"{calls['summary']()}")
+        return {name: timed(calls[name], runs)[0] for name in QUERIES}
+    except Exception as error:  # the module exists, but the calls above do not fit it yet
+        return ("not measured: rollup_calls() does not match paytrack.services.analytics "
+                f"({type(error).__name__}: {error})")
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -178,15 +182,16 @@ def main() -> None:
     shape(engine, params)
     started = time.perf_counter()
     ddl = create_index(engine)
-    print(f"naive index ({time.perf_counter() - started:.1f} s with ANALYZE): {ddl}")
+    print(f"naive baseline's index and statistics ({time.perf_counter() - started:.1f} s "
+          "with ANALYZE):\n  " + ";\n  ".join(ddl))
 
     ms: dict[str, dict[str, float]] = {}
     results: dict[str, dict[str, Result]] = {}
-    with engine.connect() as conn:
+    with engine.connect().execution_options(readonly=True) as conn:  # SQLite: a plain BEGIN
         for name, call in naive_queries(conn, params).items():
             ms.setdefault("naive", {})[name], results.setdefault("naive", {})[name] = \
                 timed(call, args.runs)
-    duck = measure_duckdb(engine, params, args.runs, url)
+    duck = measure_duckdb(engine, params, args.runs)
     if isinstance(duck, str):
         print(f"duckdb: {duck}")
     else:
@@ -200,14 +205,14 @@ def main() -> None:
     engine.dispose()
 
 
-def measure_duckdb(engine: Engine, params: Params, runs: int,
-                   url: str) -> tuple[dict[str, float], dict[str, Result]] | str:
+def measure_duckdb(engine: Engine, params: Params,
+                   runs: int) -> tuple[dict[str, float], dict[str, Result]] | str:
     try:
         import duckdb  # noqa: F401
         import pyarrow  # noqa: F401
     except ImportError as error:
         return f"skipped: {error.name} is not installed (pip install -e '.[bench]')"
-    path = Path(tempfile.gettempdir()) / f"paytrack_bench_payments_{abs(hash(url))}.parquet"
+    path = Path(tempfile.gettempdir()) / f"paytrack_bench_payments_{os.getpid()}.parquet"
     started = time.perf_counter()
     rows = export_parquet(engine, path)
     print(f"parquet export: {rows:,} payments in {time.perf_counter() - started:.1f} s, "

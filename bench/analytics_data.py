@@ -2,8 +2,8 @@
 with the rows each one leaves in the database, built by the domain's own rules.
 
 Shape (for ``payments=1_000_000``; smaller runs scale the parties down): 3 currencies
-(USD 55%, EUR 25%, INR 20%); 500 sellers with a Zipf-like skew (the top seller about 16%
-of sales); 5,000 items, each a seller's, priced per currency; 200,000 customers, a few of
+(USD 55%, EUR 25%, INR 20%); 500 sellers with a Zipf-like skew (the top seller 19% of
+sales); 5,000 items, each a seller's, priced per currency; 200,000 customers, a few of
 them frequent buyers; methods and gateways per currency; about 5% of payments with a coupon
 (platform- or seller-funded); 4% failed; of the captured ones 3% refunded (60% in full)
 and 0.5% disputed (won, lost or still open); created over the year with a weekly and a

@@ -53,7 +53,7 @@ def is_postgres(engine: Engine) -> bool:
 
 def fresh_database(url: str) -> Engine:
     """An empty, migrated database at ``url``. It must be empty already or hold an earlier
-    load of this bench (``MARKER``): nothing else is ever dropped."""
+    load of this bench, finished or not (``MARKER``): nothing else is ever dropped."""
     engine = make_engine(url)
     with engine.connect() as conn:
         names = set(engine.dialect.get_table_names(conn))
@@ -72,6 +72,8 @@ def fresh_database(url: str) -> Engine:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         engine = make_engine(url)
     migrate(engine)
+    with engine.begin() as conn:  # marked from the start: an interrupted load is redone
+        conn.execute(text(f"CREATE TABLE {MARKER} (payments BIGINT, seed BIGINT NOT NULL)"))
     return engine
 
 
@@ -80,15 +82,14 @@ def loaded_payments(engine: Engine, seed: int) -> int | None:
     with engine.connect() as conn:
         if MARKER not in engine.dialect.get_table_names(conn):
             return None
-        row = conn.execute(text(f"SELECT payments FROM {MARKER} WHERE seed = :seed"),
-                           {"seed": seed}).first()
+        row = conn.execute(text(f"SELECT payments FROM {MARKER} WHERE seed = :seed "
+                                "AND payments IS NOT NULL"), {"seed": seed}).first()
     return None if row is None else int(row.payments)
 
 
 def mark_loaded(engine: Engine, payments_count: int, seed: int) -> None:
+    """Record a finished load (``--keep`` reuses only those)."""
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE TABLE {MARKER} (payments BIGINT NOT NULL, "
-                          "seed BIGINT NOT NULL)"))
         conn.execute(text(f"INSERT INTO {MARKER} VALUES (:n, :seed)"),
                      {"n": payments_count, "seed": seed})
 
