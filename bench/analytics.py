@@ -1,6 +1,7 @@
 """Analytics on a year of 1,000,000 payments: rollups against the naive query and DuckDB.
 
     python bench/analytics.py [--payments 1000000] [--database-url URL] [--runs 7] [--keep]
+                              [--reuse-rollups]
 
 Generates a deterministic year of a marketplace's payments (``analytics_data``), loads
 it in bulk into a freshly migrated database (``analytics_load``: COPY on PostgreSQL,
@@ -8,21 +9,22 @@ executemany on SQLite; default a SQLite file in the temp directory), then times 
 admin analytics for the year in the most common currency three ways, in one run:
 
 - rollup: ``paytrack.services.analytics`` (summary, trend, top_sellers, top_items,
-  methods) over its rollup tables, once it exists (``rollup_calls`` below);
+  methods) over its rollups, built first from the loaded history by its rebuild (timed);
 - naive: the same figures straight from ``payments``, with the best index for them;
 - duckdb: the same payments exported to Parquet, queried by DuckDB (``pip install
   -e '.[bench]'``).
 
 Each query: 2 warm-up runs, then the median of ``--runs``. Prints the time per query and
 the ratios against the rollup, the issue's targets (summary and trend under 50 ms, top
-lists under 100 ms), and whether the three give the same figures. ``--keep`` reuses a
-database an earlier run loaded with the same number of payments.
+lists under 100 ms), and whether the three give the same figures (the rollups: the
+payments and gross they share with the naive query). ``--keep`` reuses a database an
+earlier run loaded with the same number of payments, migrated to the newest schema first;
+``--reuse-rollups`` also skips the rebuild.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import statistics
 import sys
@@ -47,6 +49,7 @@ from bench.analytics_load import (  # noqa: E402
 )
 from bench.analytics_queries import (  # noqa: E402
     QUERIES,
+    TOP,
     Params,
     Result,
     create_index,
@@ -55,9 +58,11 @@ from bench.analytics_queries import (  # noqa: E402
     naive_queries,
 )
 from paytrack.adapters.storage.db import make_engine  # noqa: E402
+from paytrack.adapters.storage.migrate import migrate  # noqa: E402
 from paytrack.adapters.storage.uow import Storage  # noqa: E402
 from paytrack.domain.actors import Actor, Role  # noqa: E402
 from paytrack.domain.money import round_half_up  # noqa: E402
+from paytrack.services import analytics  # noqa: E402
 
 TARGET_MS = {"summary": 50, "trend_day": 50, "trend_month": 50, "top_sellers": 100,
              "top_items": 100}
@@ -76,55 +81,84 @@ def timed(call: Callable[[], Result], runs: int, warmups: int = 2) -> tuple[floa
     return statistics.median(samples), result
 
 
-# -- the rollup slot --------------------------------------------------------------------
+# -- the rollups -------------------------------------------------------------------------
 
 
-def rollup_calls(storage: Storage, params: Params) -> dict[str, Callable[[], Any]] | None:
-    """The rollup measurement: one call per query, through the service functions the API
-    serves, or None while ``paytrack.services.analytics`` does not exist.
-
-    Plug in here when it does: build the rollups from the loaded journal entries (its
-    rebuild), then return the calls; the argument names below are the expected API and
-    may need adjusting to the real signatures."""
-    try:
-        analytics = importlib.import_module("paytrack.services.analytics")
-    except ModuleNotFoundError:
-        return None
-    rebuild = getattr(analytics, "rebuild_analytics", None) or analytics.rebuild
+def rebuild_rollups(storage: Storage) -> tuple[float, int]:
+    """Build the rollups from the loaded history (journal entries, payments, disputes) as
+    ``paytrack analytics rebuild`` does: seconds taken and deltas folded."""
+    started = time.perf_counter()
     with storage.unit_of_work() as uow:
-        rebuild(uow, ADMIN)
+        rebuilt = analytics.rebuild_analytics(uow, ADMIN)
         uow.commit()
-    # The API's range: local dates, both inclusive.
-    span = {"currency": params.currency, "date_from": params.start.date(),
-            "date_to": (params.end - timedelta(microseconds=1)).date()}
+    return time.perf_counter() - started, rebuilt["deltas"]
 
-    def call(name: str, **extra: Any) -> Callable[[], Any]:
-        function = getattr(analytics, name)
 
+def rollup_calls(storage: Storage, params: Params) -> dict[str, Callable[[], Any]]:
+    """One call per query through the service functions the API serves, each in its own
+    read-only unit of work, over the range of ``params`` (its local days, both ends
+    inclusive, as the API takes them)."""
+    span = {"currency": params.currency, "start": params.start.date(),
+            "end": (params.end - timedelta(microseconds=1)).date()}
+
+    def call(function: Callable[..., Any], **extra: Any) -> Callable[[], Any]:
         def run() -> Any:
             with storage.unit_of_work(readonly=True) as uow:
                 return function(uow, ADMIN, **span, **extra)
         return run
 
-    return {"summary": call("summary"), "trend_day": call("trend", interval="day"),
-            "trend_month": call("trend", interval="month"),
-            "top_sellers": call("top_sellers", limit=10),
-            "top_items": call("top_items", limit=10), "methods": call("methods")}
+    return {"summary": call(analytics.summary),
+            "trend_day": call(analytics.trend, interval="day"),
+            "trend_month": call(analytics.trend, interval="month"),
+            "top_sellers": call(analytics.top_sellers, limit=TOP),
+            "top_items": call(analytics.top_items, limit=TOP),
+            "methods": call(analytics.methods)}
 
 
-def measure_rollups(engine: Engine, params: Params, runs: int) -> dict[str, float] | str:
-    """Milliseconds per query, or why there are none."""
-    try:
-        started = time.perf_counter()
-        calls = rollup_calls(Storage(engine, POLICY), params)
-        if calls is None:
-            return "not available (no paytrack.services.analytics yet)"
-        print(f"rollups built in {time.perf_counter() - started:.1f} s; summary: "
-              f"{calls['summary']()}")
-        return {name: timed(calls[name], runs)[0] for name in QUERIES}
-    except Exception as error:  # the module exists, but the calls above do not fit it yet
-        return ("not measured: rollup_calls() does not match paytrack.services.analytics "
-                f"({type(error).__name__}: {error})")
+def comparable(name: str, answer: dict[str, Any]) -> Result:
+    """What the rollups and the naive query both count, in the naive result's shape:
+    payments captured and gross per row (a refund lands on its own day in the rollups but
+    on its payment's capture day in ``payments``, and fee and seller amount are net of
+    refunds there: those are not compared)."""
+    if name == "summary":
+        return [(answer["transactions"], answer["gross"])]
+    if name.startswith("trend"):
+        width = 10 if name == "trend_day" else 7
+        return [(row["start"].isoformat()[:width], row["transactions"], row["gross"])
+                for row in answer["data"] if row["transactions"] or row["gross"]]
+    if name == "top_sellers":
+        return [(row["seller_id"], row["units"], row["gross"]) for row in answer["data"]]
+    if name == "top_items":
+        return [(row["item_type"], row["item_id"], row["seller_id"], row["units"],
+                 row["gross"]) for row in answer["data"]]
+    assert name == "methods", name
+    return sorted((row["method"], row["gateway"], row["count"], row["amount"])
+                  for row in answer["data"])
+
+
+def naive_comparable(name: str, rows: Result) -> Result:
+    """The naive result cut to what ``comparable`` keeps."""
+    if name == "summary":
+        return [row[:2] for row in rows]
+    if name.startswith("trend"):
+        return [row[:3] for row in rows]
+    return list(rows)
+
+
+def measure_rollups(engine: Engine, params: Params, runs: int,
+                    rebuild: bool) -> tuple[dict[str, float], dict[str, Result]]:
+    """Milliseconds per query, and each answer cut to what the naive query also gives."""
+    storage = Storage(engine, POLICY)
+    if rebuild:
+        seconds, deltas = rebuild_rollups(storage)
+        print(f"rollups rebuilt from the history in {seconds:.1f} s ({deltas:,} deltas)",
+              flush=True)
+    calls = rollup_calls(storage, params)
+    ms, answers = {}, {}
+    for name in QUERIES:
+        ms[name], answer = timed(calls[name], runs)
+        answers[name] = comparable(name, answer)
+    return ms, answers
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -134,6 +168,9 @@ def prepare(url: str, payments: int, keep: bool) -> Engine:
     engine = make_engine(url)
     if keep and loaded_payments(engine, SEED) == payments:
         print(f"reusing the {payments:,} payments loaded earlier")
+        started = time.perf_counter()
+        migrate(engine)  # loaded by an older schema: the upgrade the project ships
+        print(f"migrated to the newest schema in {time.perf_counter() - started:.1f} s")
         return engine
     engine.dispose()
     engine = fresh_database(url)
@@ -173,6 +210,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true",
                         help="reuse the database if an earlier run loaded the same data")
     parser.add_argument("--currency", default="USD")
+    parser.add_argument("--reuse-rollups", action="store_true",
+                        help="with --keep: query the rollups an earlier run built")
     args = parser.parse_args()
     url = args.database_url or \
         f"sqlite:///{Path(tempfile.gettempdir()) / f'paytrack_bench_analytics_{args.payments}.db'}"
@@ -196,11 +235,8 @@ def main() -> None:
         print(f"duckdb: {duck}")
     else:
         ms["duckdb"], results["duckdb"] = duck
-    rollups = measure_rollups(engine, params, args.runs)
-    if isinstance(rollups, str):
-        print(f"rollups: {rollups}")
-    else:
-        ms["rollup"] = rollups
+    ms["rollup"], results["rollup"] = measure_rollups(engine, params, args.runs,
+                                                      rebuild=not args.reuse_rollups)
     report(ms, results, params, args.runs)
     engine.dispose()
 
@@ -246,6 +282,16 @@ def report(ms: dict[str, dict[str, float]], results: dict[str, dict[str, Result]
         print(f"duckdb and naive give the same figures for {len(same)} of {len(QUERIES)} "
               "queries" + ("" if len(same) == len(QUERIES) else
                            f" (differ: {sorted(set(QUERIES) - set(same))})"))
+    if "rollup" in results:
+        same = [n for n in QUERIES
+                if results["rollup"][n] == naive_comparable(n, results["naive"][n])]
+        rollup = results["rollup"]["summary"][0]
+        print(f"rollups and naive give the same payments and gross for {len(same)} of "
+              f"{len(QUERIES)} queries" + ("" if len(same) == len(QUERIES) else
+                                          f" (differ: {sorted(set(QUERIES) - set(same))})") +
+              f"; summary from the rollups: payments {rollup[0]:,}, gross {rollup[1]:,} "
+              "(refunds count on their own day there, on the capture day in payments: "
+              "refunded, fee and seller amount are not compared)")
     print(f"\nmedian of {runs} warm runs, ms")
     header = ("query", "rollup", "naive", "duckdb", "naive/rollup", "duckdb/rollup",
               "naive/duckdb", "target")
