@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Table, bindparam, select, text, update
+from sqlalchemy import Boolean, Engine, Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from bench.analytics_data import YEAR_START, Generator, house_accounts
@@ -137,7 +137,8 @@ def load(engine: Engine, generator: Generator, *, progress: bool = False) -> Loa
                       for key, balance in sorted(generator.balances.items())])
         # History written without its revenue deltas, as on an upgraded install: the
         # analytics answer 503 (and verify leaves them out) until the rollups are rebuilt.
-        conn.execute(update(analytics_state).values(rebuild_required=True))
+        conn.execute(delete(analytics_state))
+        conn.execute(insert(analytics_state).values(id=1, tz=None, rebuild_required=True))
     stats.write_s += time.perf_counter() - before
     return stats
 
