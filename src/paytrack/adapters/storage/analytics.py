@@ -339,26 +339,28 @@ def _insert(conn: Connection, table: Table) -> Any:
 def _upsert(conn: Connection, table: Table, cells: dict[Key, list[int]]) -> None:
     """Add ``cells`` (keyed by the primary key but ``part``) to ``table``'s rows, keys in
     sorted order (every fold locks rows in the same order). A row a cell would take past
-    the limit is left alone, and the cell goes to the key's next part."""
+    the limit is left alone, and the cell goes to the key's next part. One statement per
+    table, its rows sent as parameters: SQLAlchemy compiles it once and batches the rows
+    into multi-row VALUES itself (a statement with the rows inlined took ~1 s to compile
+    per 500 rows)."""
     names = [c.name for c in table.primary_key.columns if c.name != "part"]
     assert all(abs(v) <= MAX_BALANCE_MINOR for cell in cells.values() for v in cell), \
         "a batch adds at most FOLD_BATCH deltas of bounded amounts"
+    insert = _insert(conn, table)
+    added = {m: table.c[m] + insert.excluded[m] for m in MEASURES}
+    fits = and_(*(added[m].between(-MAX_BALANCE_MINOR, MAX_BALANCE_MINOR) for m in MEASURES))
+    upsert = (insert.on_conflict_do_update(index_elements=[*names, "part"], set_=added,
+                                           where=fits)
+              .returning(*(table.c[n] for n in names)))
     waiting = sorted(cells.items())
     part = 0
     while waiting:
         refused = []
         for start in range(0, len(waiting), ROWS_PER_UPSERT):
             chunk = waiting[start:start + ROWS_PER_UPSERT]
-            insert = _insert(conn, table).values(
-                [{**dict(zip(names, key, strict=True)), "part": part,
-                  **dict(zip(MEASURES, cell, strict=True))} for key, cell in chunk])
-            added = {m: table.c[m] + insert.excluded[m] for m in MEASURES}
-            fits = and_(*(added[m].between(-MAX_BALANCE_MINOR, MAX_BALANCE_MINOR)
-                          for m in MEASURES))
-            done = {tuple(r) for r in conn.execute(
-                insert.on_conflict_do_update(
-                    index_elements=[*names, "part"], set_=added, where=fits)
-                .returning(*(table.c[n] for n in names)))}
+            done = {tuple(r) for r in conn.execute(upsert, [
+                {**dict(zip(names, key, strict=True)), "part": part,
+                 **dict(zip(MEASURES, cell, strict=True))} for key, cell in chunk])}
             refused += [(key, cell) for key, cell in chunk if key not in done]
         waiting, part = refused, part + 1
 
