@@ -29,6 +29,7 @@ from paytrack.domain.limits import MAX_BALANCE_MINOR
 from paytrack.domain.splits import Policy
 from paytrack.entrypoints.upkeep import run_once
 from paytrack.services import analytics, ledger
+from paytrack.services.payments import cancel_payment, capture_payment
 from tests.clock import Clock
 from tests.conftest import postgres_only
 from tests.integration.analytics_support import (
@@ -373,3 +374,34 @@ def test_a_lost_dispute_that_moves_no_platform_money_still_counts_as_a_loss(stor
     assert verify(storage)["ok"]
     committed(storage, analytics.rebuild_analytics, ADMIN)
     assert summary(storage, "USD", today, today)["dispute_losses"] == 5000
+
+
+def cohort_cells(storage) -> dict[tuple, tuple[int, int, int]]:
+    """(period, cohort month) -> (captured, failed, gross), over both grains' tables."""
+    cells = {}
+    with storage.engine.connect() as conn:
+        for grain in ("day", "month"):
+            table = rollups[("cohorts", grain)]
+            for r in conn.execute(select(table)):
+                values = (r.captured, r.failed, r.gross)
+                if any(values):
+                    cells[(grain, r._mapping[grain], r.cohort_month)] = values
+    return cells
+
+
+def test_a_payment_confirmed_after_it_was_canceled_leaves_no_negative_count_in_a_cohort(
+        engine):
+    clock = Clock(datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+    storage = make_storage(engine, Policy(), clock)
+    payment = new_payment(storage, subtotal=1000, customer_id="late", capture=False)
+    committed(storage, cancel_payment, payment["id"], ADMIN)
+    run_once(storage)  # the customer has no capture yet: the cancel is in no cohort
+    clock.advance(40 * 86400)
+    committed(storage, capture_payment, payment["id"], ADMIN)  # takes the cancel back
+    run_once(storage)
+    april = date(2026, 4, 1)
+    expected = {("day", date(2026, 4, 10), april): (1, 0, 1000),
+                ("month", april, april): (1, 0, 1000)}
+    assert cohort_cells(storage) == expected
+    committed(storage, analytics.rebuild_analytics, ADMIN)
+    assert cohort_cells(storage) == expected

@@ -228,8 +228,12 @@ def _key(row: DeltaRow, name: str, grain: str,
          cohorts: Mapping[tuple[str, str], date]) -> Key | None:
     period = row["day"] if grain == "day" else month_start(row["day"])
     if name == "cohorts":
+        # Before its first capture a customer is in no cohort, whenever the delta is
+        # folded (a late confirmation's -1 for its cancel would otherwise count alone).
         first = cohorts.get((row["customer_id"], row["currency"]))
-        return None if first is None else (row["currency"], period, month_start(first))
+        if first is None or first > row["day"]:
+            return None
+        return (row["currency"], period, month_start(first))
     if name == "coupons" and row["coupon_id"] is None:
         return None
     return (row["currency"], period, *(row[d] for d in ROLLUP_DIMENSIONS[name]))

@@ -1131,7 +1131,7 @@ revenue_deltas = Table(
 
 # The rollups: name -> the dimensions each is grouped by (besides currency and period).
 # ``coupons`` holds only payments with a coupon, ``cohorts`` only customers whose first
-# capture is known (customer_firsts); the others hold every delta.
+# capture is known (customer_firsts), from that day on; the others hold every delta.
 ROLLUP_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "totals": (),
     "sellers": ("seller_id",),
