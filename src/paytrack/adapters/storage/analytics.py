@@ -212,6 +212,16 @@ class AnalyticsRepository:
                  Measures.of({m: read_sum(row._mapping, m) for m in MEASURES}))
                 for row in self.conn.execute(query)]
 
+    def by_period(self, table: Table) -> dict[tuple[str, date], Measures]:
+        """Per currency and period (day, or month), Σ every measure of a rollup table (or
+        of the pending deltas, by day)."""
+        period = table.c["month" if "month" in table.c else "day"]
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
+        rows = self.conn.execute(select(table.c.currency, period.label("period"), *sums)
+                                 .group_by(table.c.currency, period))
+        return {(r.currency, r.period): Measures.of({m: read_sum(r._mapping, m)
+                                                     for m in MEASURES}) for r in rows}
+
     def totals(self, table: Table) -> dict[str, Measures]:
         """Per currency, Σ every measure of a rollup table (or of the pending deltas)."""
         sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
