@@ -29,6 +29,7 @@ from paytrack.domain.limits import MAX_BALANCE_MINOR
 from paytrack.domain.splits import Policy
 from paytrack.entrypoints.upkeep import run_once
 from paytrack.services import analytics, ledger
+from paytrack.services.payments import cancel_payment, capture_payment
 from tests.clock import Clock
 from tests.conftest import postgres_only
 from tests.integration.analytics_support import (
@@ -146,7 +147,8 @@ def test_a_tampered_rollup_fails_ledger_verify(world):
     report = verify(storage)
     assert not report["ok"]
     assert report["revenue_differences"] == [{
-        "rollup": "revenue_items_month", "currency": "EUR", "measure": "refunded",
+        "rollup": "revenue_items_month", "currency": "EUR", "period": None,
+        "measure": "refunded",
         "stored": 2001, "expected": 2000}]
 
 
@@ -373,3 +375,74 @@ def test_a_lost_dispute_that_moves_no_platform_money_still_counts_as_a_loss(stor
     assert verify(storage)["ok"]
     committed(storage, analytics.rebuild_analytics, ADMIN)
     assert summary(storage, "USD", today, today)["dispute_losses"] == 5000
+
+
+def cohort_cells(storage) -> dict[tuple, tuple[int, int, int]]:
+    """(period, cohort month) -> (captured, failed, gross), over both grains' tables."""
+    cells = {}
+    with storage.engine.connect() as conn:
+        for grain in ("day", "month"):
+            table = rollups[("cohorts", grain)]
+            for r in conn.execute(select(table)):
+                values = (r.captured, r.failed, r.gross)
+                if any(values):
+                    cells[(grain, r._mapping[grain], r.cohort_month)] = values
+    return cells
+
+
+def test_a_payment_confirmed_after_it_was_canceled_leaves_no_negative_count_in_a_cohort(
+        engine):
+    clock = Clock(datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+    storage = make_storage(engine, Policy(), clock)
+    payment = new_payment(storage, subtotal=1000, customer_id="late", capture=False)
+    committed(storage, cancel_payment, payment["id"], ADMIN)
+    run_once(storage)  # the customer has no capture yet: the cancel is in no cohort
+    clock.advance(40 * 86400)
+    committed(storage, capture_payment, payment["id"], ADMIN)  # takes the cancel back
+    run_once(storage)
+    april = date(2026, 4, 1)
+    expected = {("day", date(2026, 4, 10), april): (1, 0, 1000),
+                ("month", april, april): (1, 0, 1000)}
+    assert cohort_cells(storage) == expected
+    committed(storage, analytics.rebuild_analytics, ADMIN)
+    assert cohort_cells(storage) == expected
+
+
+def test_a_figure_moved_to_another_day_fails_ledger_verify(world):
+    storage, _ = world
+    run_once(storage)
+    table = rollups[("totals", "day")]  # the month row still holds both days
+    with storage.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.currency == "EUR",
+                                         table.c.day == date(2026, 3, 3))
+                     .values(refunded=table.c.refunded - 2000))
+        conn.execute(update(table).where(table.c.currency == "EUR",
+                                         table.c.day == date(2026, 3, 2))
+                     .values(refunded=table.c.refunded + 2000))
+    report = verify(storage)
+    assert not report["ok"]
+    assert report["revenue_differences"] == [
+        {"rollup": "revenue_totals_day", "currency": "EUR", "period": date(2026, 3, day),
+         "measure": "refunded", "stored": stored, "expected": expected}
+        for day, stored, expected in ((2, 2000, 0), (3, 0, 2000))]
+
+
+def test_a_delta_dated_in_a_stale_time_zone_fails_ledger_verify(engine):
+    clock = Clock(datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
+    in_kolkata = make_storage(engine, Policy(analytics_tz="Asia/Kolkata"), clock)
+    new_payment(in_kolkata, subtotal=1000)
+    run_once(in_kolkata)
+    assert verify(in_kolkata)["ok"]
+    # A process still configured in UTC (a rolling restart) dates its capture 1 March.
+    new_payment(make_storage(engine, Policy(), clock), customer_id="c2", subtotal=2000)
+    for folded in (False, True):
+        if folded:
+            run_once(in_kolkata)
+        report = verify(in_kolkata)
+        assert not report["ok"], folded
+        assert {(d["rollup"], d["period"], d["stored"], d["expected"])
+                for d in report["revenue_differences"] if d["measure"] == "gross"} >= {
+            ("revenue_totals_day", date(2026, 3, 1), 2000, 0),
+            ("revenue_totals_day", date(2026, 3, 2), 1000, 3000)}
+    committed(in_kolkata, analytics.rebuild_analytics, ADMIN)  # the remedy
+    assert verify(in_kolkata)["ok"]

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 if TYPE_CHECKING:
@@ -215,10 +215,13 @@ class AnalyticsState(TypedDict):
 
 class RevenueDifference(TypedDict):
     """A measure whose rollup (plus the deltas not yet folded) is not what the ledger
-    says: ``stored`` from ``rollup``, ``expected`` recomputed from postings and payments."""
+    says: ``stored`` from ``rollup``, ``expected`` recomputed from postings and payments,
+    over all of history (``period`` None) or, where those agree, on one local day (or
+    month, its first day): a delta folded on the wrong day, or dated in a stale zone."""
 
     rollup: str
     currency: str
+    period: date | None
     measure: str
     stored: int
     expected: int

@@ -287,8 +287,9 @@ def ledger_verify() -> None:
         console.print(f"[red]held[/red] seller {h['seller_id']} {h['currency']}: pending "
                       f"{h['pending_balance']}, its earnings hold {h['held_by_earnings']}")
     for r in report["revenue_differences"]:
-        console.print(f"[red]analytics[/red] {r['rollup']} {r['currency']} {r['measure']}: "
-                      f"{r['stored']}, postings say {r['expected']}")
+        on = "" if r["period"] is None else f" on {r['period']}"
+        console.print(f"[red]analytics[/red] {r['rollup']} {r['currency']}{on} "
+                      f"{r['measure']}: {r['stored']}, postings say {r['expected']}")
     if not report["revenue_checked"]:
         console.print("analytics not checked: the rollups await their first build "
                       "(`paytrack analytics rebuild`, or the background job)")

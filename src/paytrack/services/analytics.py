@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from paytrack.adapters.storage.analytics import COMPLETE_ROLLUPS, FOLD_BATCH
-from paytrack.adapters.storage.tables import GRAINS, rollups
+from paytrack.adapters.storage.tables import GRAINS, revenue_deltas, rollups
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.analytics import MEASURES, ZERO, Measures, RevenueDifference
@@ -39,6 +39,9 @@ from paytrack.domain.periods import (
 from paytrack.domain.states import PaymentStatus
 from paytrack.services import permissions
 from paytrack.services.permissions import Action
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 RATE_PLACES = Decimal("0.0001")
 
@@ -446,13 +449,51 @@ def revenue_differences(uow: UnitOfWork) -> list[RevenueDifference] | None:
     found = uow.analytics.compare(tables, uow.revenue_history.expected("expected"))
     expected, pending = found.get("expected", {}), found.get("pending", {})
     differences: list[RevenueDifference] = []
-    for table in tables:
+    agreeing = []
+    for table, grain in ((rollups[(n, g)], g) for n in COMPLETE_ROLLUPS for g in GRAINS):
         stored = found.get(table.name, {})
-        for currency in sorted(expected.keys() | stored.keys() | pending.keys()):
-            have = stored.get(currency, ZERO) + pending.get(currency, ZERO)
-            want = expected.get(currency, ZERO)
-            differences += [
-                {"rollup": table.name, "currency": currency, "measure": measure,
-                 "stored": getattr(have, measure), "expected": getattr(want, measure)}
-                for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
+        found_here = _differences(table.name, None, expected, stored, pending)
+        differences += found_here
+        if not found_here:
+            agreeing.append((table, grain))
+    return differences + _misplaced(uow, agreeing)
+
+
+def _differences(rollup: str, period: date | None, expected: dict[Any, Measures],
+                 stored: dict[Any, Measures],
+                 pending: dict[Any, Measures]) -> list[RevenueDifference]:
+    """Per key (a currency, or a currency and a period) and measure, where ``stored`` plus
+    ``pending`` is not ``expected``."""
+    differences: list[RevenueDifference] = []
+    for key in sorted(expected.keys() | stored.keys() | pending.keys()):
+        have = stored.get(key, ZERO) + pending.get(key, ZERO)
+        want = expected.get(key, ZERO)
+        currency, on = (key, period) if isinstance(key, str) else key
+        differences += [
+            {"rollup": rollup, "currency": currency, "period": on, "measure": measure,
+             "stored": getattr(have, measure), "expected": getattr(want, measure)}
+            for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
     return differences
+
+
+def _misplaced(uow: UnitOfWork, tables: list[tuple[Table, str]]) -> list[RevenueDifference]:
+    """Rollups whose totals agree, checked per local day (month) against the history
+    dated in the rollups' zone: a figure moved to another day, or a delta a process
+    dated in a stale time zone. Nothing while a rebuild in another zone is due."""
+    tz = uow.analytics.state()["tz"] or uow.policy.analytics_tz
+    if not tables or tz != uow.policy.analytics_tz:
+        return []
+    days = uow.revenue_history.expected_by_day(zone(tz), FOLD_BATCH)
+    pending = uow.analytics.by_period(revenue_deltas)  # dated by the appending process
+    expected = {"day": (days, pending), "month": (_by_month(days), _by_month(pending))}
+    return [difference for table, grain in tables
+            for difference in _differences(table.name, None, expected[grain][0],
+                                           uow.analytics.by_period(table), expected[grain][1])]
+
+
+def _by_month(days: dict[tuple[str, date], Measures]) -> dict[tuple[str, date], Measures]:
+    months: dict[tuple[str, date], Measures] = {}
+    for (currency, day), m in days.items():
+        key = (currency, bucket_start(day, Interval.MONTH))
+        months[key] = months.get(key, ZERO) + m
+    return months

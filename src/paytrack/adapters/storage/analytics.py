@@ -317,6 +317,24 @@ class AnalyticsRepository:
                 {m: read_sum(r._mapping, m) for m in MEASURES})
         return found
 
+    def by_period(self, table: Table) -> dict[tuple[str, date], Measures]:
+        """Per currency and period (day, or month), Σ every measure of a rollup table (or
+        of the pending deltas, by day)."""
+        period = table.c["month" if "month" in table.c else "day"]
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
+        rows = self.conn.execute(select(table.c.currency, period.label("period"), *sums)
+                                 .group_by(table.c.currency, period))
+        return {(r.currency, r.period): Measures.of({m: read_sum(r._mapping, m)
+                                                     for m in MEASURES}) for r in rows}
+
+    def totals(self, table: Table) -> dict[str, Measures]:
+        """Per currency, Σ every measure of a rollup table (or of the pending deltas)."""
+        sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
+        rows = self.conn.execute(select(table.c.currency, *sums).group_by(table.c.currency))
+        return {r.currency: Measures.of({m: read_sum(r._mapping, m) for m in MEASURES})
+                for r in rows}
+
+
 def delta_row(tags: RevenueTags, day: date, measures: Measures) -> DeltaRow:
     return {"day": day, **tags.dimensions(), **measures.as_dict()}
 
@@ -325,8 +343,12 @@ def _key(row: DeltaRow, name: str, grain: str,
          cohorts: Mapping[tuple[str, str], date]) -> Key | None:
     period = row["day"] if grain == "day" else month_start(row["day"])
     if name == "cohorts":
+        # Before its first capture a customer is in no cohort, whenever the delta is
+        # folded (a late confirmation's -1 for its cancel would otherwise count alone).
         first = cohorts.get((row["customer_id"], row["currency"]))
-        return None if first is None else (row["currency"], period, first)
+        if first is None or first > row["day"]:
+            return None
+        return (row["currency"], period, first)
     if name == "coupons" and row["coupon_id"] is None:
         return None
     return (row["currency"], period, *(row[d] for d in ROLLUP_DIMENSIONS[name]))

@@ -6,6 +6,7 @@ again in SQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from paytrack.domain.analytics import (
     DISPUTE_WON,
     MEASURES,
     REFUNDED,
+    Measures,
     RevenueTags,
     ended_unpaid,
     fact_measures,
@@ -121,6 +123,17 @@ class RevenueHistory:
                                   ended_unpaid()))
             yield found
             after = rows[-1].id
+
+    def expected_by_day(self, tz: ZoneInfo, batch: int) -> dict[tuple[str, date], Measures]:
+        """Per currency and local day, every measure the history makes: what a rebuild
+        in ``tz`` would fold on each day."""
+        days: dict[tuple[str, date], list[int]] = {}
+        for rows in self.delta_rows(tz, batch):
+            for row in rows:
+                cell = days.setdefault((row["currency"], row["day"]), [0] * len(MEASURES))
+                for i, name in enumerate(MEASURES):
+                    cell[i] += row[name]
+        return {key: Measures(*cell) for key, cell in days.items()}
 
     def expected(self, source: str) -> list[Select[Any]]:
         """What postings, entries and payments say, one row each, labelled ``source``:

@@ -890,8 +890,10 @@ class VerifyOut(BaseModel):
         description="Whether the analytics rollups were checked (false while they await "
                     "their first build over existing history)")
     revenue_differences: list[dict[str, Any]] = Field(
-        description="Per rollup, currency and measure, where the rollup plus the deltas not "
-                    "yet folded differ from the figure recomputed from postings and payments")
+        description="Per rollup, currency and measure (and `period`, a local day or month, "
+                    "where the totals agree but a day does not), where the rollup plus the "
+                    "deltas not yet folded differ from the figure recomputed from postings "
+                    "and payments")
 
 
 T = TypeVar("T")
