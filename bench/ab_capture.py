@@ -1,7 +1,7 @@
 """Capture throughput of this checkout against another one, both running at the same time.
 
     mkdir ../before && git archive <commit> | tar -x -C ../before   # the code to compare with
-    python bench/ab_capture.py ../before [--seconds 8] [--rounds 8] [--workers 2]
+    python bench/ab_capture.py ../before [--seconds 8] [--rounds 8] [--workers 2] [--start-s 5]
 
 For a change that should not move the figures (a refactoring): on a shared machine the
 load drifts between measurements more than such a change could, so the two versions are
@@ -54,6 +54,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="per checkout")
+    parser.add_argument("--start-s", type=float, default=5, help="time for the pools to "
+                        "start and warm up (a worker that misses the start counts 0)")
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args()
     trees = {"this": HERE, "other": args.other.resolve()}
@@ -68,7 +70,7 @@ def main() -> None:
     for round_ in range(args.rounds):
         for flow, one_step in (("recorded", True), ("two-step", False)):
             _checkpoint(args.server)
-            start_at = time.time() + 5  # time for both pools to start and warm up
+            start_at = time.time() + args.start_s
             pools = {name: _start(tree, url, workers=args.workers, one_step=one_step,
                                   seconds=args.seconds, start_at=start_at,
                                   seed=1000 * round_ + 100 * i)

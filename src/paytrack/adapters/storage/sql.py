@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, func
@@ -44,7 +44,7 @@ def exact_sum_parts(conn: Connection, value: ColumnElement) -> list[ColumnElemen
             func.sum(value.op("%", precedence=precedence)(_HALF))]
 
 
-def exact_sum(parts: list[Any]) -> int:
+def exact_sum(parts: Sequence[Any]) -> int:
     """Add up what the ``exact_sum_parts`` aggregates returned (NULL, no rows, is 0)."""
     if len(parts) == 1:
         return int(parts[0] or 0)
