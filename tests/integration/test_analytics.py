@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select, text, update
 
 from paytrack.adapters.storage import analytics as analytics_storage
+from paytrack.adapters.storage.analytics_history import RevenueHistory
 from paytrack.adapters.storage.tables import (
     analytics_state,
     customer_firsts,
@@ -446,3 +447,18 @@ def test_a_delta_dated_in_a_stale_time_zone_fails_ledger_verify(engine):
             ("revenue_totals_day", date(2026, 3, 2), 1000, 3000)}
     committed(in_kolkata, analytics.rebuild_analytics, ADMIN)  # the remedy
     assert verify(in_kolkata)["ok"]
+
+
+@postgres_only
+def test_ledger_verify_while_payments_are_captured_reports_no_difference(world, monkeypatch):
+    storage, _ = world
+    real = RevenueHistory.expected
+
+    def expected_then_a_capture_commits(self):
+        found = real(self)
+        new_payment(storage, customer_id="c_meanwhile", subtotal=1000)  # another session
+        return found
+
+    monkeypatch.setattr(RevenueHistory, "expected", expected_then_a_capture_commits)
+    report = verify(storage)
+    assert report["ok"], report["revenue_differences"]

@@ -129,7 +129,9 @@ def list_entries(uow: UnitOfWork, actor: Actor, *, limit: int = 20, cursor: str 
 
 def verify_ledger(uow: UnitOfWork, actor: Actor) -> LedgerCheck:
     """Recompute every balance from postings and report each difference (changes nothing);
-    the same for the analytics rollups' figures."""
+    the same for the analytics rollups' figures. All from one snapshot: a payment
+    captured meanwhile is in all of them or none."""
+    uow.one_snapshot()
     balance = trial_balance(uow, actor)
     differences = uow.ledger.balance_differences()
     unbalanced = uow.ledger.unbalanced_entries()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from paytrack.adapters.gateways.registry import GatewayWiring
 from paytrack.adapters.secrets import PayoutKeyring
@@ -154,6 +154,15 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.storage.clock()
+
+    def one_snapshot(self) -> None:
+        """Read every later statement from one snapshot, so a check that compares several
+        reads sees no write that commits between them. PostgreSQL: begin the transaction
+        (reads otherwise run one by one in autocommit, ``lazy_transaction.py``) at
+        REPEATABLE READ; a SQLite read transaction already reads one snapshot. Called
+        before the unit of work's first statement."""
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
     def commit(self) -> None:
         self.appender.commit(self._tx.commit)
