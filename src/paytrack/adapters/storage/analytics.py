@@ -32,7 +32,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -158,24 +157,27 @@ class AnalyticsRepository:
                 key = (row["customer_id"], row["currency"])
                 firsts[key] = min(firsts.get(key, row["day"]), row["day"])
         c = customer_firsts.c
+        insert = _insert(self.conn, customer_firsts)
+        earlier = insert.excluded.first_day < c.first_day
+        upsert = insert.on_conflict_do_update(
+            index_elements=[c.customer_id, c.currency],
+            set_={"first_day": insert.excluded.first_day}, where=earlier)
         earliest = sorted(firsts.items())
-        for start in range(0, len(earliest), ROWS_PER_UPSERT):
-            chunk = earliest[start:start + ROWS_PER_UPSERT]
-            insert = _insert(self.conn, customer_firsts).values(
-                [{"customer_id": k[0], "currency": k[1], "first_day": d} for k, d in chunk])
-            earlier = insert.excluded.first_day < c.first_day
-            self.conn.execute(insert.on_conflict_do_update(
-                index_elements=[c.customer_id, c.currency],
-                set_={"first_day": insert.excluded.first_day}, where=earlier))
-        wanted = sorted({(row["customer_id"], row["currency"]) for row in rows})
+        for start in range(0, len(earliest), ROWS_PER_UPSERT):  # rows as parameters
+            self.conn.execute(upsert, [{"customer_id": k[0], "currency": k[1], "first_day": d}
+                                       for k, d in earliest[start:start + ROWS_PER_UPSERT]])
+        keys = {(row["customer_id"], row["currency"]) for row in rows}
+        wanted = sorted(keys)
         known: dict[tuple[str, str], date] = {}
         for start in range(0, len(wanted), ROWS_PER_UPSERT):
             chunk = wanted[start:start + ROWS_PER_UPSERT]
+            # By customer (the key's first column): SQLite scanned the whole table for a
+            # row-value IN list; a customer's other currencies are dropped here.
             found = self.conn.execute(
                 select(c.customer_id, c.currency, c.first_day)
-                .where(tuple_(c.customer_id, c.currency).in_(chunk)))
+                .where(c.customer_id.in_(sorted({k[0] for k in chunk}))))
             known.update({(r.customer_id, r.currency): r.first_day for r in found})
-        return known
+        return {key: day for key, day in known.items() if key in keys}
 
     def clear(self) -> None:
         """Empty every rollup, the first captures and the deltas (a rebuild refills them)."""
