@@ -379,7 +379,8 @@ def test_a_lost_dispute_that_moves_no_platform_money_still_counts_as_a_loss(stor
 
 
 def cohort_cells(storage) -> dict[tuple, tuple[int, int, int]]:
-    """(period, cohort month) -> (captured, failed, gross), over both grains' tables."""
+    """(period, cohort: its first capture's day) -> (captured, failed, gross), over both
+    grains' tables."""
     cells = {}
     with storage.engine.connect() as conn:
         for grain in ("day", "month"):
@@ -387,7 +388,7 @@ def cohort_cells(storage) -> dict[tuple, tuple[int, int, int]]:
             for r in conn.execute(select(table)):
                 values = (r.captured, r.failed, r.gross)
                 if any(values):
-                    cells[(grain, r._mapping[grain], r.cohort_month)] = values
+                    cells[(grain, r._mapping[grain], r.cohort_day)] = values
     return cells
 
 
@@ -401,9 +402,9 @@ def test_a_payment_confirmed_after_it_was_canceled_leaves_no_negative_count_in_a
     clock.advance(40 * 86400)
     committed(storage, capture_payment, payment["id"], ADMIN)  # takes the cancel back
     run_once(storage)
-    april = date(2026, 4, 1)
-    expected = {("day", date(2026, 4, 10), april): (1, 0, 1000),
-                ("month", april, april): (1, 0, 1000)}
+    first = date(2026, 4, 10)
+    expected = {("day", first, first): (1, 0, 1000),
+                ("month", date(2026, 4, 1), first): (1, 0, 1000)}
     assert cohort_cells(storage) == expected
     committed(storage, analytics.rebuild_analytics, ADMIN)
     assert cohort_cells(storage) == expected
