@@ -455,8 +455,8 @@ def test_ledger_verify_while_payments_are_captured_reports_no_difference(world, 
     storage, _ = world
     real = RevenueHistory.expected
 
-    def expected_then_a_capture_commits(self):
-        found = real(self)
+    def expected_then_a_capture_commits(self, *args):
+        found = real(self, *args)
         new_payment(storage, customer_id="c_meanwhile", subtotal=1000)  # another session
         return found
 
