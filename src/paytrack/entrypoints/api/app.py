@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp
 
@@ -115,13 +116,15 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     simulator.serve(app, lambda: _simulator(app.state.storage))
     app.include_router(checkout.pages)
 
-    @app.get("/v1/health", tags=["health"], responses=problems.documented(400))
-    def health() -> dict[str, str]:
-        """Liveness: answers without touching the database."""
-        return {"status": "ok"}
-
+    app.add_api_route("/v1/health", health, methods=["GET"], tags=["health"],
+                      responses=problems.documented(400))
     _document_problem_schema(app)
     return app
+
+
+def health() -> dict[str, str]:
+    """Liveness: answers without touching the database."""
+    return {"status": "ok"}
 
 
 def _simulator(storage: Storage) -> SimulatorGateway:
@@ -154,12 +157,28 @@ IDEMPOTENCY_KEY = {
 }
 
 
+# Building the schema takes about 2 s, and a validation error's message reads it (hints.py):
+# apps with the same routes (each test makes one) share the one built first.
+_SCHEMAS: dict[tuple, dict] = {}
+
+
+def _routes_key(app: FastAPI) -> tuple:
+    routes = tuple((route.path, tuple(sorted(route.methods)), route.endpoint)
+                   for route in app.routes
+                   if isinstance(route, APIRoute) and route.include_in_schema)
+    return (app.title, app.version, app.description, routes)
+
+
 def _document_problem_schema(app: FastAPI) -> None:
     """Make sure ``Problem`` is in the schema components the routes point at."""
     original = app.openapi
 
     def openapi() -> dict:
         if app.openapi_schema is None:
+            key = _routes_key(app)
+            if key in _SCHEMAS:
+                app.openapi_schema = _SCHEMAS[key]
+                return app.openapi_schema
             schema = original()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.setdefault("Problem", problems.Problem.model_json_schema(
@@ -168,7 +187,7 @@ def _document_problem_schema(app: FastAPI) -> None:
             for path in schema.get("paths", {}).values():
                 if "post" in path:
                     path["post"].setdefault("parameters", []).append(IDEMPOTENCY_KEY)
-            app.openapi_schema = schema
+            app.openapi_schema = _SCHEMAS[key] = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
