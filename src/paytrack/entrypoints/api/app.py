@@ -163,7 +163,7 @@ _SCHEMAS: dict[tuple, dict] = {}
 
 
 def _routes_key(app: FastAPI) -> tuple:
-    routes = tuple((route.path, tuple(sorted(route.methods)), route.endpoint)
+    routes = tuple((route.path, tuple(sorted(route.methods or ())), route.endpoint)
                    for route in app.routes
                    if isinstance(route, APIRoute) and route.include_in_schema)
     return (app.title, app.version, app.description, routes)
