@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import fastapi.dependencies.models as fastapi_models
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from paytrack.adapters.storage.db import make_engine, normalize_url
@@ -62,13 +62,17 @@ _EMPTY_POSTGRES = "; ".join([
 ])
 
 
+_EMPTIERS: dict[str, Engine] = {}
+
+
 def _empty_postgres(url: str) -> None:
-    engine = make_engine(url, pool_size=1)
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(_EMPTY_POSTGRES)
-    finally:
-        engine.dispose()
+    # One connection kept for the whole run: a new one per test cost more than the DELETEs.
+    # Pre-pinged, as a test may have terminated it.
+    engine = _EMPTIERS.get(url)
+    if engine is None:
+        engine = _EMPTIERS[url] = create_engine(url, pool_size=1, pool_pre_ping=True)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_EMPTY_POSTGRES)
 
 
 @pytest.fixture
