@@ -13,6 +13,7 @@ from paytrack.domain.actors import Actor, Role
 from paytrack.domain.errors import Forbidden, NotFound, ValidationFailed
 from paytrack.entrypoints.upkeep import run_once
 from paytrack.services import analytics
+from paytrack.services.payments import cancel_payment, capture_payment
 from tests.integration.analytics_support import EXPECTED, START, make_storage, marketplace
 from tests.integration.conftest import ADMIN, committed, new_payment
 
@@ -130,6 +131,24 @@ def test_a_pending_capture_earlier_than_a_folded_first_capture_moves_no_one_twic
     found = read(storage, analytics.customers, interval="month")
     assert found["new_customers"] == 3
     assert found["data"][1]["new"]["payments"] == 5  # same month: still new
+
+
+def test_a_pending_delta_before_a_customers_first_capture_is_in_no_cohort(engine):
+    # c1's payment is canceled on 1 March and confirmed on 3 March (its first capture):
+    # the cancel's +1 was folded while c1 had no capture (no cohort), the confirmation's
+    # -1 is dated 1 March too. Read before it is folded, the -1 must stay out of the
+    # 3-March cohort, as the fold keeps it out.
+    storage = make_storage(engine)
+    payment = new_payment(storage, customer_id="c1", subtotal=1000, capture=False)
+    committed(storage, cancel_payment, payment["id"], ADMIN)
+    run_once(storage)
+    storage.clock.advance(2 * 86400)
+    committed(storage, capture_payment, payment["id"], ADMIN)
+    day = START.date()
+    pending = read(storage, analytics.customers, start=day, end=day)
+    run_once(storage)
+    assert pending == read(storage, analytics.customers, start=day, end=day)
+    assert pending["cohorts"] == []
 
 
 SELLER_1 = Actor(Role.SELLER, "s1")

@@ -227,7 +227,8 @@ class AnalyticsRepository:
         """Σ every measure per (cohort day, period) over the range: the figures of
         customers by the local day of their first capture. ``by_day``: day rows for every
         day (exact per day); else month rows of whole months and day rows of edge days.
-        A pending delta's cohort is its customer's first capture, folded or pending."""
+        A pending delta's cohort is its customer's first capture, folded or pending (none
+        before it)."""
         cohorts: Sequence[str] = ("cohort_day",)
         parts = []
         months = None if by_day else span.whole_months()
@@ -243,9 +244,12 @@ class AnalyticsRepository:
                                       for e in edges))]))
         firsts = self._firsts(currency).subquery()
         d = revenue_deltas.c
+        # As the fold keys them (``_key``): a delta dated before its customer's first
+        # capture (a late confirmation's -1 for its cancel) is in no cohort.
         parts.append(select(firsts.c.first_day.label("cohort_day"), d.day.label("period"),
                             *(d[m] for m in MEASURES))
-                     .join(firsts, firsts.c.customer_id == d.customer_id)
+                     .join(firsts, and_(firsts.c.customer_id == d.customer_id,
+                                        firsts.c.first_day <= d.day))
                      .where(d.currency == currency, _between(d.day, span.start, span.end)))
         return self._sum(parts, cohorts, by_period=True)
 
