@@ -153,6 +153,47 @@ def test_a_tampered_rollup_fails_ledger_verify(world):
         "stored": 2001, "expected": 2000}]
 
 
+def test_a_figure_moved_to_another_seller_item_method_or_coupon_fails_ledger_verify(world):
+    # Every currency total and every day still agree: only whose figure it is changed.
+    storage, p = world
+    run_once(storage)
+    moves = [("sellers", "seller_id", "s1", "s2"), ("items", "item_id", "py", "sql"),
+             ("methods", "gateway", "razorpay", "paypal"),
+             ("coupons", "coupon_id", p["B"]["coupon_id"], p["C"]["coupon_id"])]
+    for name, column, source, target in moves:
+        table = rollups[(name, "month")]
+        with storage.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.currency == "USD",
+                                             table.c[column] == source)
+                         .values(gross=table.c.gross - 100))
+            conn.execute(update(table).where(table.c.currency == "USD",
+                                             table.c[column] == target)
+                         .values(gross=table.c.gross + 100))
+        report = verify(storage)
+        assert not report["ok"], name
+        assert {(d["rollup"], d["group"][column], d["stored"] - d["expected"])
+                for d in report["revenue_differences"]} == {
+            (table.name, source, -100), (table.name, target, 100)}, name
+        committed(storage, analytics.rebuild_analytics, ADMIN)  # the remedy
+        assert verify(storage)["ok"], name
+
+
+@pytest.mark.xfail(strict=True, reason="ledger verify does not check the cohorts rollup "
+                   "(nor customer_firsts) yet: its cells depend on each customer's first "
+                   "capture day in the analytics time zone")
+def test_a_tampered_cohort_fails_ledger_verify(world):
+    storage, _ = world
+    run_once(storage)
+    table = rollups[("cohorts", "day")]
+    with storage.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.currency == "JPY")
+                     .values(gross=table.c.gross + 1))
+    report = verify(storage)
+    assert not report["ok"]
+    assert [(d["rollup"], d["measure"], d["stored"] - d["expected"])
+            for d in report["revenue_differences"]] == [("revenue_cohorts_day", "gross", 1)]
+
+
 def test_trend_buckets_add_up_to_the_summary(world):
     storage, _ = world
     run_once(storage)

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from paytrack.domain.ledger import JournalEntry
@@ -217,7 +217,9 @@ class RevenueDifference(TypedDict):
     """A measure whose rollup (plus the deltas not yet folded) is not what the ledger
     says: ``stored`` from ``rollup``, ``expected`` recomputed from postings and payments,
     over all of history (``period`` None) or, where those agree, on one local day (or
-    month, its first day): a delta folded on the wrong day, or dated in a stale zone."""
+    month, its first day): a delta folded on the wrong day, or dated in a stale zone.
+    ``group`` (seller, item, method and gateway, or coupon) where the totals agree but one
+    group's figures over all of history do not: a figure counted as another's."""
 
     rollup: str
     currency: str
@@ -225,3 +227,4 @@ class RevenueDifference(TypedDict):
     measure: str
     stored: int
     expected: int
+    group: NotRequired[dict[str, str | None]]

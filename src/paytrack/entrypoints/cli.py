@@ -288,6 +288,8 @@ def ledger_verify() -> None:
                       f"{h['pending_balance']}, its earnings hold {h['held_by_earnings']}")
     for r in report["revenue_differences"]:
         on = "" if r["period"] is None else f" on {r['period']}"
+        if "group" in r:
+            on += " for " + " ".join(f"{k}={v}" for k, v in r["group"].items())
         console.print(f"[red]analytics[/red] {r['rollup']} {r['currency']}{on} "
                       f"{r['measure']}: {r['stored']}, postings say {r['expected']}")
     if not report["revenue_checked"]:

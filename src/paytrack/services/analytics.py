@@ -19,7 +19,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from paytrack.adapters.storage.analytics import COMPLETE_ROLLUPS, FOLD_BATCH
-from paytrack.adapters.storage.tables import GRAINS, revenue_deltas, rollups
+from paytrack.adapters.storage.tables import (
+    GRAINS,
+    ROLLUP_DIMENSIONS,
+    revenue_deltas,
+    rollups,
+)
 from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Actor, Role
 from paytrack.domain.analytics import MEASURES, ZERO, Measures, RevenueDifference
@@ -44,6 +49,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
 
 RATE_PLACES = Decimal("0.0001")
+# Rollups by the payment's own columns, which ``ledger verify`` checks per group.
+GROUPED_ROLLUPS = ("sellers", "items", "methods", "coupons")
 
 
 class RankBy(StrEnum):
@@ -456,7 +463,38 @@ def revenue_differences(uow: UnitOfWork) -> list[RevenueDifference] | None:
         differences += found_here
         if not found_here:
             agreeing.append((table, grain))
-    return differences + _misplaced(uow, agreeing)
+    return differences + _misplaced(uow, agreeing) + _misattributed(uow, agreeing)
+
+
+def _misattributed(uow: UnitOfWork, agreeing: list[tuple[Table, str]]
+                   ) -> list[RevenueDifference]:
+    """Rollups by seller, item, method or coupon whose totals agree (the coupons rollup
+    always: it holds only payments with a coupon), checked per group over all of history
+    against the payments' own columns: a figure counted as another seller's (item's …)."""
+    differences: list[RevenueDifference] = []
+    for name in GROUPED_ROLLUPS:
+        names = ROLLUP_DIMENSIONS[name]
+        tables = [t for t in (rollups[(name, g)] for g in GRAINS)
+                  if name == "coupons" or any(t is table for table, _ in agreeing)]
+        if not tables:
+            continue
+        found = uow.analytics.compare(tables, uow.revenue_history.expected("expected", names),
+                                      group=names)
+        # Payments without a coupon are in no coupon's row.
+        expected, pending = ({key: m for key, m in found.get(source, {}).items()
+                              if name != "coupons" or key[1] is not None}
+                             for source in ("expected", "pending"))
+        for table in tables:
+            stored = found.get(table.name, {})
+            for key in sorted(expected.keys() | stored.keys() | pending.keys()):
+                have = stored.get(key, ZERO) + pending.get(key, ZERO)
+                want = expected.get(key, ZERO)
+                differences += [
+                    {"rollup": table.name, "currency": key[0], "period": None,
+                     "group": dict(zip(names, key[1:], strict=True)), "measure": measure,
+                     "stored": getattr(have, measure), "expected": getattr(want, measure)}
+                    for measure in MEASURES if getattr(have, measure) != getattr(want, measure)]
+    return differences
 
 
 def _differences(rollup: str, period: date | None, expected: dict[Any, Measures],

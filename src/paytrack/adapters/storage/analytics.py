@@ -315,21 +315,24 @@ class AnalyticsRepository:
                                              for i in range(n, len(row), width))))
                 for row in self.conn.execute(query)]
 
-    def compare(self, tables: Sequence[Table],
-                expected: Sequence[Select[Any]]) -> dict[str, dict[str, Measures]]:
-        """Per source and currency, Σ every measure of each table (by its name), of the
-        deltas not yet folded (``pending``) and of ``expected`` (rows labelled with their
-        own source), in one statement: one snapshot, so nothing that commits meanwhile (a
-        capture, a fold) can count on one side only."""
+    def compare(self, tables: Sequence[Table], expected: Sequence[Select[Any]],
+                group: Sequence[str] = ()) -> dict[str, dict[Any, Measures]]:
+        """Per source and currency (with ``group``: per currency and those columns, a
+        tuple), Σ every measure of each table (by its name), of the deltas not yet folded
+        (``pending``) and of ``expected`` (rows labelled with their own source), in one
+        statement: one snapshot, so nothing that commits meanwhile (a capture, a fold) can
+        count on one side only."""
         parts = [select(literal(name, String).label("source"), t.c.currency,
-                        *(t.c[m] for m in MEASURES))
+                        *(t.c[g] for g in group), *(t.c[m] for m in MEASURES))
                  for name, t in [*((t.name, t) for t in tables), ("pending", revenue_deltas)]]
         union = union_all(*parts, *expected).subquery()
+        keys = [union.c.currency, *(union.c[g] for g in group)]
         sums = [part for m in MEASURES for part in labeled_sum(self.conn, union.c[m], m)]
-        found: dict[str, dict[str, Measures]] = {}
-        for r in self.conn.execute(select(union.c.source, union.c.currency, *sums)
-                                   .group_by(union.c.source, union.c.currency)):
-            found.setdefault(r.source, {})[r.currency] = Measures.of(
+        found: dict[str, dict[Any, Measures]] = {}
+        for r in self.conn.execute(select(union.c.source, *keys, *sums)
+                                   .group_by(union.c.source, *keys)):
+            key = tuple(r[1:len(keys) + 1]) if group else r.currency
+            found.setdefault(r.source, {})[key] = Measures.of(
                 {m: read_sum(r._mapping, m) for m in MEASURES})
         return found
 

@@ -5,7 +5,7 @@ again in SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -135,13 +135,19 @@ class RevenueHistory:
                     cell[i] += row[name]
         return {key: Measures(*cell) for key, cell in days.items()}
 
-    def expected(self, source: str) -> list[Select[Any]]:
+    def expected(self, source: str, group: Sequence[str] = ()) -> list[Select[Any]]:
         """What postings, entries and payments say, one row each, labelled ``source``:
-        (source, currency, every measure). ``ledger verify`` sums them in the statement that
-        sums the rollups (``AnalyticsRepository.compare``), so both sides see one snapshot."""
+        (source, currency, the payment's ``group`` columns, every measure). ``ledger
+        verify`` sums them in the statement that sums the rollups
+        (``AnalyticsRepository.compare``), so both sides see one snapshot."""
         code, amount, kind = accounts.c.code, postings.c.amount, JE.kind
+        groups = [P[name] for name in group]
+        joined = (postings.join(journal_entries, JE.id == postings.c.entry_id)
+                  .join(accounts, accounts.c.id == postings.c.account_id))
+        if group:  # the payment's columns
+            joined = joined.join(payments, P.id == JE.payment_id)
         capture, clearing = kind == CAPTURED, code.startswith("gateway:")
-        per_posting = _measures(source, postings.c.currency, {
+        per_posting = _measures(source, postings.c.currency, groups, {
             "platform_revenue": case((code == "platform:revenue", -amount), else_=0),
             "tax": case((code == "platform:tax_payable", -amount), else_=0),
             "shipping": case((code == "platform:shipping", -amount), else_=0),
@@ -151,16 +157,14 @@ class RevenueHistory:
             "fees": case((and_(capture, clearing, amount < 0), -amount),
                          (and_(kind != CAPTURED, code == "platform:fees"), amount), else_=0),
             "refunded": case((and_(kind == REFUNDED, clearing), -amount), else_=0),
-        }).select_from(postings.join(journal_entries, JE.id == postings.c.entry_id)
-                       .join(accounts, accounts.c.id == postings.c.account_id)
-                       ).where(JE.payment_id.is_not(None))
-        per_entry = _measures(source, P.currency, {
+        }).select_from(joined).where(JE.payment_id.is_not(None))
+        per_entry = _measures(source, P.currency, groups, {
             "captured": case((kind == CAPTURED, 1), else_=0),
             "discount": case((kind == CAPTURED, P.discount), else_=0),
             "refunds": case((kind == REFUNDED, 1), else_=0),
             "disputes": case((kind == DISPUTE_OPENED, 1), else_=0),
         }).select_from(journal_entries.join(payments, P.id == JE.payment_id))
-        per_payment = _measures(source, P.currency, {
+        per_payment = _measures(source, P.currency, groups, {
             "failed": case((P.status.in_(UNPAID), 1), else_=0),
             "disputed": P.disputed_amount,
             "dispute_losses": case((P.status == "charged_back", P.disputed_amount), else_=0),
@@ -168,10 +172,11 @@ class RevenueHistory:
         return [per_posting, per_entry, per_payment]
 
 
-def _measures(source: str, currency: ColumnElement[str],
+def _measures(source: str, currency: ColumnElement[str], groups: Sequence[ColumnElement[Any]],
               values: dict[str, ColumnElement[Any]]) -> Select[Any]:
     return select(literal(source, String).label("source"), currency.label("currency"),
-                  *(values.get(m, literal(0, BigInteger)).label(m) for m in MEASURES))
+                  *groups, *(values.get(m, literal(0, BigInteger)).label(m) for m in MEASURES))
+
 
 def _tags(row: Row[Any, *tuple[Any, ...]], *, dispute_amount: int = 0) -> RevenueTags:
     """The tags of the payment a row carries (``TAGS``, labelled as the payment's)."""

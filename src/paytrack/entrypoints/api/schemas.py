@@ -891,7 +891,9 @@ class VerifyOut(BaseModel):
                     "their first build over existing history)")
     revenue_differences: list[dict[str, Any]] = Field(
         description="Per rollup, currency and measure (and `period`, a local day or month, "
-                    "where the totals agree but a day does not), where the rollup plus the "
+                    "where the totals agree but a day does not; `group`, a seller, item, "
+                    "method and gateway, or coupon, where one of those does not), where "
+                    "the rollup plus the "
                     "deltas not yet folded differ from the figure recomputed from postings "
                     "and payments")
 
