@@ -504,3 +504,57 @@ def test_ledger_verify_while_payments_are_captured_reports_no_difference(world, 
     monkeypatch.setattr(RevenueHistory, "expected", expected_then_a_capture_commits)
     report = verify(storage)
     assert report["ok"], report["revenue_differences"]
+
+
+def test_whole_years_read_from_the_year_rollup_agree_with_the_days_and_months(engine):
+    """Captures at the ends of three years: a range of whole years reads year rows, one
+    around them years, months and days; each agrees with what was captured, before the
+    fold (deltas) and after it; a year row moved to another year fails verify."""
+    clock = Clock(datetime(2024, 12, 31, 23, 0, tzinfo=UTC))
+    storage = make_storage(engine, Policy(), clock)
+    sent = {}
+    for at, subtotal in ((datetime(2024, 12, 31, 23, 0), 1000),
+                         (datetime(2025, 1, 1, 0, 0), 2000),
+                         (datetime(2025, 7, 15, 12, 0), 4000),
+                         (datetime(2025, 12, 31, 23, 59), 8000),
+                         (datetime(2026, 1, 1, 0, 0), 16000)):
+        clock.now = at.replace(tzinfo=UTC)
+        new_payment(storage, subtotal=subtotal, item_id=f"course_{at.year}")
+        sent[at.date()] = subtotal
+
+    def gross(start: date, end: date) -> int:
+        return summary(storage, "USD", start, end)["gross"]
+
+    def expected(start: date, end: date) -> int:
+        return sum(v for day, v in sent.items() if start <= day <= end)
+
+    ranges = [(date(2025, 1, 1), date(2025, 12, 31)), (date(2024, 12, 31), date(2026, 1, 1)),
+              (date(2024, 1, 1), date(2025, 12, 31)), (date(2025, 1, 2), date(2025, 12, 31)),
+              (date(2024, 12, 1), date(2026, 1, 31))]
+    before = [gross(*r) for r in ranges]
+    run_once(storage)
+    assert [gross(*r) for r in ranges] == before == [expected(*r) for r in ranges]
+    with storage.unit_of_work(readonly=True) as uow:
+        top = analytics.top_items(uow, ADMIN, currency="USD", start=date(2025, 1, 1),
+                                  end=date(2025, 12, 31))
+        months = analytics.trend(uow, ADMIN, currency="USD", start=date(2025, 1, 1),
+                                 end=date(2025, 12, 31), interval="month")["data"]
+    assert [(i["item_id"], i["gross"]) for i in top["data"]] == [("course_2025", 14000)]
+    assert [m["gross"] for m in months] == [2000, 0, 0, 0, 0, 0, 4000, 0, 0, 0, 0, 8000]
+    table = rollups[("totals", "year")]
+    with storage.engine.connect() as conn:
+        years = conn.execute(select(table.c.year, table.c.gross).order_by(table.c.year)).all()
+    assert [tuple(r) for r in years] == [(date(2024, 1, 1), 1000), (date(2025, 1, 1), 14000),
+                                         (date(2026, 1, 1), 16000)]
+    assert verify(storage)["ok"]
+    with storage.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.year == date(2025, 1, 1))
+                     .values(gross=table.c.gross - 2000))
+        conn.execute(update(table).where(table.c.year == date(2026, 1, 1))
+                     .values(gross=table.c.gross + 2000))
+    report = verify(storage)
+    assert not report["ok"]
+    assert [(d["rollup"], d["period"], d["stored"], d["expected"])
+            for d in report["revenue_differences"] if d["measure"] == "gross"] == [
+        ("revenue_totals_year", date(2025, 1, 1), 12000, 14000),
+        ("revenue_totals_year", date(2026, 1, 1), 18000, 16000)]

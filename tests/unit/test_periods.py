@@ -13,6 +13,7 @@ from paytrack.domain.periods import (
     bucket_start,
     buckets,
     local_day,
+    month_end,
     resolve_range,
     zone,
 )
@@ -92,6 +93,35 @@ def test_a_range_reads_whole_months_and_the_days_around_them(start, end, months,
     expected = None if months is None else tuple(map(date.fromisoformat, months))
     assert span.whole_months() == expected
     assert [(e.start.isoformat(), e.end.isoformat()) for e in span.edge_days()] == edges
+
+
+@pytest.mark.parametrize(("start", "end", "pieces"), [
+    ("2025-01-01", "2025-12-31", [("year", "2025-01-01", "2025-01-01")]),
+    ("2024-03-15", "2026-02-10", [
+        ("year", "2025-01-01", "2025-01-01"), ("month", "2024-04-01", "2024-12-01"),
+        ("day", "2024-03-15", "2024-03-31"), ("month", "2026-01-01", "2026-01-01"),
+        ("day", "2026-02-01", "2026-02-10")]),
+    ("2023-01-01", "2025-12-30", [
+        ("year", "2023-01-01", "2024-01-01"), ("month", "2025-01-01", "2025-11-01"),
+        ("day", "2025-12-01", "2025-12-30")]),
+    ("2025-01-02", "2025-12-31", [
+        ("month", "2025-02-01", "2025-12-01"), ("day", "2025-01-02", "2025-01-31")]),
+    ("0001-01-01", "0001-12-31", [("year", "0001-01-01", "0001-01-01")]),
+    ("0001-01-01", "0001-12-30", [
+        ("month", "0001-01-01", "0001-11-01"), ("day", "0001-12-01", "0001-12-30")]),
+    ("9999-01-01", "9999-12-31", [("year", "9999-01-01", "9999-01-01")]),
+    ("9998-12-31", "9999-12-31", [("year", "9999-01-01", "9999-01-01"),
+                                  ("day", "9998-12-31", "9998-12-31")]),
+])
+def test_a_range_reads_whole_years_then_whole_months_then_days(start, end, pieces):
+    span = DateRange(date.fromisoformat(start), date.fromisoformat(end))
+    assert [(g, a.isoformat(), b.isoformat()) for g, a, b in span.pieces()] == pieces
+    # The pieces cover the range, each day once.
+    days = []
+    for grain, first, last in span.pieces():
+        end_of = {"day": last, "month": month_end(last), "year": date(last.year, 12, 31)}
+        days += range(first.toordinal(), end_of[grain].toordinal() + 1)
+    assert sorted(days) == list(range(span.start.toordinal(), span.end.toordinal() + 1))
 
 
 def test_a_range_defaults_to_the_last_30_days():

@@ -71,6 +71,35 @@ class DateRange:
             return None
         return first, last
 
+    def whole_years(self) -> tuple[date, date] | None:
+        """The first days of the first and last years the range covers entirely."""
+        first = self.start.year if (self.start.month, self.start.day) == (1, 1) \
+            else self.start.year + 1
+        last = self.end.year if (self.end.month, self.end.day) == (12, 31) else self.end.year - 1
+        if first > last:
+            return None
+        return date(first, 1, 1), date(last, 1, 1)
+
+    def pieces(self) -> list[tuple[str, date, date]]:
+        """The range as the fewest rollup rows read it: its whole years (``year``, first
+        days), the whole months outside them (``month``, first days) and the days outside
+        those (``day``); each as (grain, first, last)."""
+        years = self.whole_years()
+        if years is None:
+            return self._months_and_days()
+        pieces: list[tuple[str, date, date]] = [("year", *years)]
+        if self.start < years[0]:
+            pieces += DateRange(self.start, years[0] - ONE_DAY)._months_and_days()
+        year_end = date(years[1].year, 12, 31)
+        if year_end < self.end:
+            pieces += DateRange(year_end + ONE_DAY, self.end)._months_and_days()
+        return pieces
+
+    def _months_and_days(self) -> list[tuple[str, date, date]]:
+        months = self.whole_months()
+        return ([("month", *months)] if months is not None else []) + [
+            ("day", edge.start, edge.end) for edge in self.edge_days()]
+
     def edge_days(self) -> list[DateRange]:
         """The days outside ``whole_months``: the whole range if it covers no month."""
         months = self.whole_months()

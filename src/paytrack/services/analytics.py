@@ -523,15 +523,19 @@ def _misplaced(uow: UnitOfWork, tables: list[tuple[Table, str]]) -> list[Revenue
         return []
     days = uow.revenue_history.expected_by_day(zone(tz), FOLD_BATCH)
     pending = uow.analytics.by_period(revenue_deltas)  # dated by the appending process
-    expected = {"day": (days, pending), "month": (_by_month(days), _by_month(pending))}
+    expected = {"day": (days, pending),
+                "month": (_by(days, Interval.MONTH), _by(pending, Interval.MONTH)),
+                "year": (_by(days, None), _by(pending, None))}
     return [difference for table, grain in tables
             for difference in _differences(table.name, None, expected[grain][0],
                                            uow.analytics.by_period(table), expected[grain][1])]
 
 
-def _by_month(days: dict[tuple[str, date], Measures]) -> dict[tuple[str, date], Measures]:
-    months: dict[tuple[str, date], Measures] = {}
+def _by(days: dict[tuple[str, date], Measures],
+        interval: Interval | None) -> dict[tuple[str, date], Measures]:
+    """Per currency and month (``interval``), or year (None)."""
+    periods: dict[tuple[str, date], Measures] = {}
     for (currency, day), m in days.items():
-        key = (currency, bucket_start(day, Interval.MONTH))
-        months[key] = months.get(key, ZERO) + m
-    return months
+        start = bucket_start(day, interval) if interval else day.replace(month=1, day=1)
+        periods[(currency, start)] = periods.get((currency, start), ZERO) + m
+    return periods

@@ -47,6 +47,7 @@ from paytrack.adapters.storage.sql import (
     record,
 )
 from paytrack.adapters.storage.tables import (
+    GRAINS,
     ROLLUP_DIMENSIONS,
     analytics_state,
     customer_firsts,
@@ -190,21 +191,24 @@ class AnalyticsRepository:
                 group: Sequence[str] = (), where: Mapping[str, str] | None = None,
                 by_period: bool = False) -> list[tuple[Key, Measures]]:
         """Σ every measure per ``group`` (columns of the rollup) over the range, filtered
-        by ``where``: month rows of its whole months, day rows of its edge days, and the
-        deltas not yet folded, in one statement. With ``by_period``, per period as well
-        (the key's last item: a day, or a month's first day): exact per day only where the
-        range is read by day (``figures_by_day``)."""
+        by ``where``: year rows of its whole years, month rows of the whole months outside
+        them, day rows of the rest, and the deltas not yet folded, in one statement. With
+        ``by_period``, per period as well (the key's last item: a day, or a month's first
+        day; whole years read as months): exact per day only where the range is read by
+        day (``figures_by_day``)."""
         assert rollup in COMPLETE_ROLLUPS or rollup == "coupons", "cohorts: by customer"
         where = dict(where or {})
         parts = []
-        months = span.whole_months()
-        if months is not None:
-            parts.append(_part(rollups[(rollup, "month")], "month", currency, group, where,
-                               [_between(rollups[(rollup, "month")].c.month, *months)]))
-        day_table = rollups[(rollup, "day")]
-        edges = [_between(day_table.c.day, e.start, e.end) for e in span.edge_days()]
-        if edges:
-            parts.append(_part(day_table, "day", currency, group, where, [or_(*edges)]))
+        pieces = span.pieces()
+        if by_period:  # a year is read as its months (a trend's month buckets)
+            pieces = [("month", first, last.replace(month=12)) if grain == "year"
+                      else (grain, first, last) for grain, first, last in pieces]
+        for grain in GRAINS:
+            table = rollups[(rollup, grain)]
+            spans = [_between(table.c[grain], first, last)
+                     for piece_grain, first, last in pieces if piece_grain == grain]
+            if spans:
+                parts.append(_part(table, grain, currency, group, where, [or_(*spans)]))
         deltas = [_between(revenue_deltas.c.day, span.start, span.end)]
         if rollup == "coupons":
             deltas.append(revenue_deltas.c.coupon_id.is_not(None))
@@ -337,9 +341,9 @@ class AnalyticsRepository:
         return found
 
     def by_period(self, table: Table) -> dict[tuple[str, date], Measures]:
-        """Per currency and period (day, or month), Σ every measure of a rollup table (or
-        of the pending deltas, by day)."""
-        period = table.c["month" if "month" in table.c else "day"]
+        """Per currency and period (day, month or year), Σ every measure of a rollup table
+        (or of the pending deltas, by day)."""
+        period = next(table.c[grain] for grain in GRAINS if grain in table.c)
         sums = [part for m in MEASURES for part in labeled_sum(self.conn, table.c[m], m)]
         rows = self.conn.execute(select(table.c.currency, period.label("period"), *sums)
                                  .group_by(table.c.currency, period))
@@ -360,7 +364,8 @@ def delta_row(tags: RevenueTags, day: date, measures: Measures) -> DeltaRow:
 
 def _key(row: DeltaRow, name: str, grain: str,
          cohorts: Mapping[tuple[str, str], date]) -> Key | None:
-    period = row["day"] if grain == "day" else month_start(row["day"])
+    period = {"day": row["day"], "month": month_start(row["day"]),
+              "year": row["day"].replace(month=1, day=1)}[grain]
     if name == "cohorts":
         # Before its first capture a customer is in no cohort, whenever the delta is
         # folded (a late confirmation's -1 for its cancel would otherwise count alone).

@@ -1100,9 +1100,10 @@ reconciliation_lines = Table(
 #
 # Every journal entry about a payment appends a revenue delta (a payment that ends unpaid
 # too); the background job folds them into the rollups in batches; reads add the rollups
-# and the deltas not yet folded. Rollups are kept per day and per month (a long range reads
-# whole months from the month grain and its edge days from the day grain). A rollup cell
-# holds at most MAX_BALANCE_MINOR either way, like an account: a fold that would take one
+# and the deltas not yet folded. Rollups are kept per day, month and year (a long range
+# reads whole years from the year grain, whole months from the month grain and its edge
+# days from the day grain). A rollup cell holds at most MAX_BALANCE_MINOR either way, like
+# an account: a fold that would take one
 # past it adds to the key's next ``part`` row instead, so every stored number fits 64 bits
 # and reads add the parts exactly.
 
@@ -1140,7 +1141,7 @@ ROLLUP_DIMENSIONS: dict[str, tuple[str, ...]] = {
     "coupons": ("coupon_id", "discount_funded_by"),
     "cohorts": ("cohort_day",),  # the local day of the customer's first capture
 }
-GRAINS = ("day", "month")  # a month row's ``month`` is the month's first day
+GRAINS = ("day", "month", "year")  # a month's (year's) row is keyed by its first day
 _DIMENSION_TYPES: dict[str, Any] = {
     "seller_id": ExternalId, "item_type": String(40), "item_id": ExternalId,
     "method": String(20), "gateway": String(20), "coupon_id": Id,
