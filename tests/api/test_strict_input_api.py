@@ -22,6 +22,23 @@ def test_an_unknown_query_parameter_is_a_400_naming_it_on_every_route(app, admin
         assert repr(name) in body["detail"]
 
 
+@pytest.mark.parametrize(("role", "path", "query"), [
+    ("admin", "/v1/payments", "limit=5&limit=50"),
+    ("admin", "/v1/payments", "currency=USD&status=succeeded&currency=EUR"),
+    ("admin", "/v1/analytics/summary", "currency=USD&currency=EUR"),
+    ("seller", "/v1/analytics/seller/summary",
+     "currency=USD&seller_id=seller_2&seller_id=seller_1"),
+])
+def test_a_query_parameter_given_twice_is_refused_not_last_one_wins(as_key, role, path,
+                                                                    query):
+    api = as_key(role, **({"seller_id": "seller_1"} if role == "seller" else {}))
+    response = api.get(f"{path}?{query}")
+    assert response.status_code == 400, response.text
+    body = response.json()
+    name = query.split("&")[-1].split("=")[0]
+    assert (body["code"], body["parameter"]) == ("repeated_parameter", name), body
+
+
 def test_a_filter_the_list_does_not_have_is_refused_not_ignored(admin):
     admin.post("/v1/payments", json=payment_body(currency="USD"))
     response = admin.get("/v1/refunds", params={"currency": "KWD"})

@@ -70,6 +70,11 @@ class UnknownParameter(BadRequest):
     title = "Unknown query parameter"
 
 
+class RepeatedParameter(BadRequest):
+    code = "repeated_parameter"
+    title = "Query parameter given more than once"
+
+
 class InvalidCursor(BadRequest):
     code = "invalid_cursor"
     title = "Invalid cursor"

@@ -55,7 +55,8 @@ Payment tracking and a revenue ledger for marketplaces.
 * Errors are `application/problem+json` with a stable `code`; a refused field is named
   with what was expected and an example.
 * Nothing is ignored: a query parameter a route does not take is a 400
-  (`unknown_parameter`), a `cursor` no list returned is a 400 (`invalid_cursor`), and an
+  (`unknown_parameter`), so is one given twice (`repeated_parameter`), a `cursor` no list
+  returned is a 400 (`invalid_cursor`), and an
   id that cannot be one (`pay_%00`) is a 422, while a well-formed id of nothing you may
   see is a 404.
 """

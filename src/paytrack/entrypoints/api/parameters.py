@@ -1,4 +1,5 @@
-"""Query parameters, one rule each for every route: none is silently ignored, and a cursor
+"""Query parameters, one rule each for every route: none is silently ignored (nor given
+twice: no route takes a list), and a cursor
 that no list returned is refused the same way by every list (400 ``invalid_cursor``).
 
 (No ``from __future__ import annotations``: the cursor parameters are made in functions,
@@ -10,7 +11,7 @@ from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from paytrack.domain.errors import InvalidCursor, UnknownParameter
+from paytrack.domain.errors import InvalidCursor, RepeatedParameter, UnknownParameter
 from paytrack.domain.ids import is_id
 
 _CURSOR_HELP = ("pass the `next_cursor` of the previous page unchanged, or leave `cursor` "
@@ -24,11 +25,17 @@ async def no_unknown_parameters(request: Request) -> None:
     if not isinstance(route, APIRoute) or not route.include_in_schema:
         return  # the docs pages (Swagger's OAuth redirect takes what its provider sends)
     known = _query_names(route)
-    for name in request.query_params:
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
         if name not in known:
             takes = ", ".join(sorted(known)) or "no query parameters"
             raise UnknownParameter(f"unknown query parameter {name!r}; this route takes: "
                                    f"{takes}", parameter=name)
+        # No route takes a list: a second value would silently replace the first.
+        if name in seen:
+            raise RepeatedParameter(f"query parameter {name!r} is given more than once; "
+                                    "give it once", parameter=name)
+        seen.add(name)
 
 
 def _query_names(route: APIRoute) -> frozenset[str]:
