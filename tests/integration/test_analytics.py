@@ -23,6 +23,7 @@ from paytrack.adapters.storage.tables import (
     revenue_deltas,
     rollups,
 )
+from paytrack.domain.analytics import MEASURES as ALL_MEASURES
 from paytrack.domain.analytics import Measures
 from paytrack.domain.errors import AnalyticsRebuilding, LedgerError
 from paytrack.domain.ledger import JournalEntry, gateway_clearing, seller_pending
@@ -31,6 +32,7 @@ from paytrack.domain.splits import Policy
 from paytrack.entrypoints.upkeep import run_once
 from paytrack.services import analytics, ledger
 from paytrack.services.payments import cancel_payment, capture_payment
+from paytrack.services.refunds import refund_payment
 from tests.clock import Clock
 from tests.conftest import postgres_only
 from tests.integration.analytics_support import (
@@ -558,3 +560,32 @@ def test_whole_years_read_from_the_year_rollup_agree_with_the_days_and_months(en
             for d in report["revenue_differences"] if d["measure"] == "gross"] == [
         ("revenue_totals_year", date(2025, 1, 1), 12000, 14000),
         ("revenue_totals_year", date(2026, 1, 1), 18000, 16000)]
+
+
+def test_a_top_list_skips_groups_that_add_up_to_nothing_and_still_fills_up(engine):
+    """Ranked on its figure first, then summed in full: a group whose every figure is 0
+    (here a rollup row of zeros, as a take-back leaves) is not shown, and the next group
+    takes its place; by net, refunds count."""
+    clock = Clock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    storage = make_storage(engine, Policy(), clock)
+    new_payment(storage, subtotal=3000, item_id="course_z")
+    refunded = new_payment(storage, subtotal=5000, item_id="course_y")
+    committed(storage, refund_payment, refunded["id"], ADMIN, amount=4000, reason="r")
+    unpaid = new_payment(storage, subtotal=1000, item_id="course_b", capture=False)
+    committed(storage, cancel_payment, unpaid["id"], ADMIN)
+    run_once(storage)
+    table = rollups[("items", "day")]
+    with storage.engine.begin() as conn:
+        conn.execute(insert(table).values(
+            currency="USD", day=date(2026, 3, 2), seller_id="seller_1", item_type="course",
+            item_id="course_a", part=0, **dict.fromkeys(ALL_MEASURES, 0)))
+
+    def top(by: str, limit: int) -> list[tuple[str, int]]:
+        with storage.unit_of_work(readonly=True) as uow:
+            found = analytics.top_items(uow, ADMIN, currency="USD", start=date(2026, 3, 1),
+                                        end=date(2026, 3, 31), by=by, limit=limit)
+        return [(i["item_id"], i["revenue"]) for i in found["data"]]
+
+    assert top("gross", 3) == [("course_y", 5000), ("course_z", 3000), ("course_b", 0)]
+    assert top("net", 2) == [("course_z", 3000), ("course_y", 1000)]
+    assert top("units", 3) == [("course_y", 1), ("course_z", 1), ("course_b", 0)]

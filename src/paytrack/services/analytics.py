@@ -63,6 +63,17 @@ class RankBy(StrEnum):
     UNITS = "units"  # payments captured
 
 
+# A top list's figure as measures added up: the storage ranks groups by it (exactly) before
+# adding up their other measures.
+RANK_WEIGHTS: dict[RankBy, dict[str, int]] = {
+    RankBy.GROSS: {"gross": 1},
+    RankBy.NET: {"gross": 1, "refunded": -1, "dispute_losses": -1},  # Measures.net
+    RankBy.PLATFORM_REVENUE: {"platform_revenue": 1},
+    RankBy.SELLER_EARNINGS: {"seller_earnings": 1},
+    RankBy.UNITS: {"captured": 1},
+}
+
+
 def figures(m: Measures) -> dict[str, Any]:
     """A sum of measures as the API shows it: each measure (``captured`` as
     ``transactions``), ``net``, the average transaction value and the success and failure
@@ -145,8 +156,7 @@ def _ranked(found: list[tuple[tuple[Any, ...], Measures]], by: RankBy, limit: in
     units, gross, refunded, net, platform revenue and seller earnings. Sorted here, in
     exact integers, so no sum past 64 bits can misorder them."""
     def revenue(m: Measures) -> int:
-        return m.captured if by is RankBy.UNITS else m.net if by is RankBy.NET \
-            else getattr(m, str(by))
+        return sum(weight * getattr(m, name) for name, weight in RANK_WEIGHTS[by].items())
 
     found = [(key, m) for key, m in found if m]
     found.sort(key=lambda row: (-revenue(row[1]), row[0]))
@@ -161,7 +171,8 @@ def top_sellers(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | N
                 by: str = RankBy.GROSS) -> dict[str, Any]:
     scope, span = _open(uow, actor, currency, start, end)
     rank = RankBy(by)
-    found = uow.analytics.figures("sellers", scope["currency"], span, group=("seller_id",))
+    found = uow.analytics.figures("sellers", scope["currency"], span, group=("seller_id",),
+                                  top=(RANK_WEIGHTS[rank], limit))
     return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, ("seller_id",))}
 
 
@@ -171,7 +182,8 @@ def top_items(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | Non
     scope, span = _open(uow, actor, currency, start, end)
     rank = RankBy(by)
     names = ("item_type", "item_id", "seller_id")
-    found = uow.analytics.figures("items", scope["currency"], span, group=names)
+    found = uow.analytics.figures("items", scope["currency"], span, group=names,
+                                  top=(RANK_WEIGHTS[rank], limit))
     return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, names)}
 
 
@@ -371,7 +383,8 @@ def seller_top_items(uow: UnitOfWork, actor: Actor, *, currency: str,
     rank = RankBy(by)
     names = ("item_type", "item_id", "seller_id")
     found = uow.analytics.figures("items", scope["currency"], span, group=names,
-                                  where={"seller_id": scope["seller_id"]})
+                                  where={"seller_id": scope["seller_id"]},
+                                  top=(RANK_WEIGHTS[rank], limit))
     return {**scope, "by": str(rank), "data": _ranked(found, rank, limit, names)}
 
 
