@@ -129,6 +129,17 @@ def test_every_figure_equals_the_ledger_and_what_was_sent_before_and_after_foldi
     check_every_figure(storage)  # rebuilt from the journal entries, payments and disputes
 
 
+@pytest.mark.parametrize("held", [1, analytics_storage.HELD_CELLS])
+def test_a_rebuild_in_many_batches_adds_cells_up_across_them_exactly(world, monkeypatch, held):
+    storage, _ = world
+    monkeypatch.setattr(analytics, "FOLD_BATCH", 2)  # a batch's cells meet the held ones
+    monkeypatch.setattr(analytics_storage, "HELD_CELLS", held)  # 1: written every batch
+    rebuilt = committed(storage, analytics.rebuild_analytics, ADMIN)
+    assert rebuilt["deltas"] > 10
+    assert count(storage, revenue_deltas) == 0
+    check_every_figure(storage)
+
+
 def test_one_sellers_summary_is_its_share(world):
     storage, _ = world
     run_once(storage)
@@ -373,6 +384,24 @@ def test_a_rollup_cell_never_passes_the_limit_and_sums_stay_exact(storage):
     assert all(abs(g) <= MAX_BALANCE_MINOR for _, g in parts)
     found = summary(storage, "USD", date(2026, 3, 1), date(2026, 3, 31))
     assert (found["gross"], found["transactions"]) == (4 * big, 4)  # past 2^63, exactly
+
+
+def test_a_rebuilt_cell_never_passes_the_limit_either(storage):
+    committed(storage, analytics.prepare_rollups)
+    big = 3 * 10**18
+    row = {"day": date(2026, 3, 2), "currency": "USD", "seller_id": "s", "customer_id": "c",
+           "item_type": "course", "item_id": "i", "method": "card", "gateway": "manual",
+           "coupon_id": None, "discount_funded_by": None,
+           **Measures(captured=1, gross=big).as_dict()}
+    with storage.unit_of_work() as uow:
+        assert uow.analytics.refill([[row], [row], [row]]) == 3  # held across batches
+        uow.commit()
+    table = rollups[("items", "year")]
+    with storage.engine.connect() as conn:
+        parts = conn.execute(select(table.c.part, table.c.gross).order_by(table.c.part)).all()
+    assert [tuple(p) for p in parts] == [(0, big), (1, big), (2, big)]
+    found = summary(storage, "USD", date(2026, 1, 1), date(2026, 12, 31))
+    assert (found["gross"], found["transactions"]) == (3 * big, 3)
 
 
 @postgres_only

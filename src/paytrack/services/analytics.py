@@ -427,10 +427,7 @@ def _rebuild(uow: UnitOfWork) -> Rebuilt:
     uow.analytics.lock_state(exclusive=True)  # folds wait, and then see the new state
     uow.revenue_history.hold_still()
     uow.analytics.clear()
-    deltas = 0
-    for rows in uow.revenue_history.delta_rows(zone(tz), FOLD_BATCH):
-        uow.analytics.add_to_rollups(rows)
-        deltas += len(rows)
+    deltas = uow.analytics.refill(uow.revenue_history.delta_rows(zone(tz), FOLD_BATCH))
     uow.analytics.save_state(tz, uow.now())
     return {"tz": tz, "deltas": deltas}
 

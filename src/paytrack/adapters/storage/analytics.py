@@ -16,7 +16,7 @@ them in batches, and reads that add the two.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,6 +69,7 @@ DeltaRow = dict[str, Any]  # a revenue_deltas row without its id
 Key = tuple[Any, ...]
 Top = tuple[Mapping[str, int], int]  # a top list: weights of the measures it ranks by, size
 FOLD_BATCH = 5000  # deltas per fold: each adds at most ~2 × 10^14, so a batch stays < 10^18
+HELD_CELLS = 100_000  # cells a rebuild adds up before writing them (~80 MB at most)
 ROWS_PER_UPSERT = 500  # ~21 values a row: well inside both drivers' parameter limits
 # Rollups every delta is folded into (``coupons`` and ``cohorts`` take only some).
 COMPLETE_ROLLUPS = ("totals", "sellers", "items", "methods")
@@ -131,12 +132,52 @@ class AnalyticsRepository:
         return len(rows)
 
     def add_to_rollups(self, rows: Sequence[DeltaRow]) -> None:
-        """Add delta rows (folded, or rebuilt from history; at most ``FOLD_BATCH``) to the
-        customers' first captures and to every rollup, in a fixed order of tables and
-        keys."""
+        """Add delta rows (a fold's; at most ``FOLD_BATCH``) to the customers' first
+        captures and to every rollup, in a fixed order of tables and keys."""
+        for table, cells in self._cells(rows).items():
+            _upsert(self.conn, table, cells)
+
+    def refill(self, batches: Iterable[Sequence[DeltaRow]]) -> int:
+        """Add every batch of a rebuild's deltas (at most ``FOLD_BATCH`` each) to the
+        emptied rollups; how many deltas. Cells are added up in memory across batches and
+        written when ``HELD_CELLS`` are held and at the end, so a month's or a year's row
+        is written a few times, not once a batch (on PostgreSQL every update of a row
+        leaves a version behind: a million payments' rebuild crawled). A held cell that
+        would pass ``MAX_BALANCE_MINOR`` is written first and starts again."""
+        held: dict[Table, dict[Key, list[int]]] = {}
+        size = deltas = 0
+        for rows in batches:
+            deltas += len(rows)
+            for table, cells in self._cells(rows).items():
+                into = held.setdefault(table, {})
+                for key, cell in cells.items():
+                    was = into.get(key)
+                    if was is None:
+                        into[key] = cell
+                        size += 1
+                        continue
+                    total = [a + b for a, b in zip(was, cell, strict=True)]
+                    if any(abs(v) > MAX_BALANCE_MINOR for v in total):
+                        _upsert(self.conn, table, {key: was})
+                        total = cell
+                    into[key] = total
+            if size >= HELD_CELLS:
+                self._write(held)
+                held, size = {}, 0
+        self._write(held)
+        return deltas
+
+    def _write(self, held: Mapping[Table, dict[Key, list[int]]]) -> None:
+        for table in sorted(held, key=lambda t: t.name):
+            _upsert(self.conn, table, held[table])
+
+    def _cells(self, rows: Sequence[DeltaRow]) -> dict[Table, dict[Key, list[int]]]:
+        """Each rollup's cells for ``rows``, tables in a fixed order, after noting the
+        customers' first captures among them (a cohort is the first capture's day)."""
         if not rows:
-            return
+            return {}
         cohorts = self._note_first_captures(rows)
+        tables: dict[Table, dict[Key, list[int]]] = {}
         for (name, grain), table in sorted(rollups.items()):
             cells: dict[Key, list[int]] = {}
             for row in rows:
@@ -148,7 +189,9 @@ class AnalyticsRepository:
                     cell = cells[key] = [0] * len(MEASURES)
                 for i, measure in enumerate(MEASURES):
                     cell[i] += row[measure]
-            _upsert(self.conn, table, cells)
+            if cells:
+                tables[table] = cells
+        return tables
 
     def _note_first_captures(self, rows: Sequence[DeltaRow]) -> dict[tuple[str, str], date]:
         """Record each customer's earliest capture among ``rows``, then return the first
