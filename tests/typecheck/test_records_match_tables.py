@@ -10,7 +10,13 @@ from sqlalchemy import Table
 from paytrack.adapters.storage import tables
 from paytrack.adapters.storage.keys import IdempotencyRecord
 from paytrack.adapters.storage.refund_rules import StoredRefundPolicy
-from paytrack.domain.actors import AuditRecord, Role, StoredApiKey
+from paytrack.domain.actors import (
+    AuditRecord,
+    DashboardSession,
+    Role,
+    StoredApiKey,
+    StoredDashboardUser,
+)
 from paytrack.domain.analytics import DIMENSIONS, MEASURES, AnalyticsState
 from paytrack.domain.disputes import Dispute
 from paytrack.domain.events import Event, EventDelivery, EventEndpoint
@@ -38,6 +44,8 @@ def keys(record: type) -> set[str]:
     (tables.status_events, StatusEvent, set()),
     (tables.audit_log, AuditRecord, set()),
     (tables.api_keys, StoredApiKey, set()),
+    (tables.dashboard_users, StoredDashboardUser, set()),
+    (tables.dashboard_sessions, DashboardSession, set()),
     (tables.idempotency_keys, IdempotencyRecord, set()),
     (tables.customers, Customer, set()),
     (tables.sellers, Seller, set()),

@@ -11,6 +11,8 @@ appears in a message, a log line or a response; neither does what it encrypts.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -75,6 +77,12 @@ class PayoutKeyring:
                     self._fernet = MultiFernet([_fernet(k, i) for i, k in
                                                 enumerate(self._load(), start=1)])
         return self._fernet
+
+    def derive(self, purpose: str) -> list[bytes]:
+        """A secret per configured key for ``purpose`` (HMAC-SHA256 of the purpose with
+        the key), newest first: what signs the dashboard's cookies, say, so that a rotated
+        key still verifies what the one before signed."""
+        return [hmac.new(key, purpose.encode(), hashlib.sha256).digest() for key in self._load()]
 
     def encrypt(self, details: dict[str, str]) -> str:
         """``details`` as one token, with the newest key."""

@@ -61,3 +61,35 @@ class AuditRecord(TypedDict):
     object_id: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+
+class DashboardUser(TypedDict):
+    """Someone who signs in to the dashboard with a username and password (``paytrack users
+    create``): an admin, or bound to one seller."""
+
+    id: str
+    username: str  # as typed at creation; compared case-insensitively
+    role: str  # "admin" or "seller"
+    seller_id: str | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class StoredDashboardUser(DashboardUser):
+    username_key: str  # the username folded to compare, unique
+    password_hash: str  # argon2id, with its salt and parameters
+
+
+class DashboardSession(TypedDict):
+    """A signed-in browser: the cookie carries a random token (signed); only its SHA-256 is
+    stored. It stands for a dashboard user or an API key, and ends at ``expires_at`` or at
+    sign-out, or when that user is disabled or that key revoked."""
+
+    token_hash: str
+    user_id: str | None
+    api_key_id: str | None
+    role: str
+    seller_id: str | None
+    csrf_token: str  # every form posts it back
+    created_at: datetime
+    expires_at: datetime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -49,6 +50,9 @@ app.add_typer(reconcile_app, name="reconcile")
 analytics_app = typer.Typer(help="Keep the revenue analytics.", no_args_is_help=True,
                             rich_markup_mode=None)
 app.add_typer(analytics_app, name="analytics")
+users_app = typer.Typer(help="Manage who signs in to the dashboard with a password.",
+                        no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(users_app, name="users")
 console = Console(soft_wrap=True)  # messages hold commands to copy: never wrapped mid-way
 err = Console(stderr=True, soft_wrap=True)
 
@@ -132,6 +136,96 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000,
     os.environ.setdefault("PAYTRACK_PUBLIC_URL", f"http://{host}:{port}")
     uvicorn.run("paytrack.entrypoints.asgi:app", host=host, port=port, workers=workers,
                 log_level="info")
+
+
+class UserRole(StrEnum):
+    admin = "admin"
+    seller = "seller"
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(metavar="NAME", help="What they sign in with")],
+    role: Annotated[UserRole, typer.Option(help="Everything (admin), or one seller's part")],
+    seller_id: Annotated[str | None, typer.Option(
+        metavar="ID", help="The seller a seller user is bound to")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input's first line "
+                                 "instead of asking for it twice")] = False,
+) -> None:
+    """Create a dashboard user (the password is stored as an argon2id hash)."""
+    from paytrack.services.dashboard_access import create_user
+
+    if role is UserRole.admin and seller_id:
+        _usage("an admin sees everything: drop --seller-id")
+    if role is UserRole.seller and not seller_id:
+        _usage("a seller user is bound to one seller: add --seller-id ID")
+    password = _password(password_stdin)
+    storage = open_storage()
+    try:
+        with storage.unit_of_work() as uow:
+            user = create_user(uow, SYSTEM, username, password, str(role), seller_id=seller_id)
+            uow.commit()
+    except PaytrackError as exc:
+        _fail(exc)
+    console.print(f"created {user['role']} user {user['username']} ({user['id']}); sign in "
+                  "at /dashboard", highlight=False)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the dashboard's users (never their passwords)."""
+    from paytrack.services.dashboard_access import list_users
+
+    with open_storage().unit_of_work(readonly=True) as uow:
+        users = list_users(uow, SYSTEM)
+    table = Table("username", "role", "seller", "created", "disabled")
+    for user in users:
+        table.add_row(user["username"], user["role"], user["seller_id"] or "",
+                      f"{user['created_at']:%Y-%m-%d %H:%M}",
+                      f"{user['disabled_at']:%Y-%m-%d %H:%M}" if user["disabled_at"] else "")
+    console.print(table)
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Option(metavar="NAME", help="Whose password")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input's first line")] = False,
+) -> None:
+    """Give a dashboard user a new password (its open sessions stay open)."""
+    from paytrack.services.dashboard_access import set_password
+
+    password = _password(password_stdin)
+    try:
+        with open_storage().unit_of_work() as uow:
+            set_password(uow, SYSTEM, username, password)
+            uow.commit()
+    except PaytrackError as exc:
+        _fail(exc)
+    console.print(f"new password set for {username}", highlight=False)
+
+
+@users_app.command("disable")
+def users_disable(
+    username: Annotated[str, typer.Option(metavar="NAME", help="Who may no longer sign in")],
+) -> None:
+    """Stop a dashboard user signing in; its open sessions end now."""
+    from paytrack.services.dashboard_access import disable_user
+
+    try:
+        with open_storage().unit_of_work() as uow:
+            disable_user(uow, SYSTEM, username)
+            uow.commit()
+    except PaytrackError as exc:
+        _fail(exc)
+    console.print(f"{username} is disabled", highlight=False)
 
 
 @keys_app.command("create")

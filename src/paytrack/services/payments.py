@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from paytrack.adapters.storage.uow import UnitOfWork
-from paytrack.domain.actors import Actor
+from paytrack.domain.actors import Actor, AuditRecord
 from paytrack.domain.analytics import RevenueTags, ended_unpaid
 from paytrack.domain.coupons import Order
 from paytrack.domain.errors import (
@@ -237,6 +237,13 @@ def payment_history(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[Paym
     get_payment(uow, payment_id, actor)
     return [{**event, "needs_review": needs_review(event["from_status"], event["to_status"])}
             for event in uow.records.status_history("payment", payment_id)]
+
+
+def payment_audit_trail(uow: UnitOfWork, payment_id: str, actor: Actor) -> list[AuditRecord]:
+    """Who did what to the payment, oldest first (an admin's read)."""
+    permissions.check(actor, Action.READ_AUDIT)
+    get_payment(uow, payment_id, actor)
+    return uow.records.audit_trail("payment", payment_id)
 
 
 def mark_processing(uow: UnitOfWork, payment_id: str, actor: Actor) -> Payment:

@@ -57,6 +57,8 @@ class Action(StrEnum):
     READ_LEDGER = "read the ledger"
     REBUILD_LEDGER = "rebuild the ledger's balances"
     MANAGE_KEYS = "create, list or revoke API keys"
+    MANAGE_USERS = "create, list or disable dashboard users"
+    READ_AUDIT = "read the audit trail"
     MANAGE_REFUND_POLICY = "read or change the refund policy"
     REQUEST_PAYOUT = "request a payout"
     DECIDE_PAYOUT = "approve, pay or fail a payout"
@@ -147,6 +149,8 @@ RULES: dict[Action, dict[Role, Grant]] = {
     Action.READ_LEDGER: ADMIN_ONLY,
     Action.REBUILD_LEDGER: ADMIN_ONLY,
     Action.MANAGE_KEYS: ADMIN_ONLY,
+    Action.MANAGE_USERS: ADMIN_ONLY,
+    Action.READ_AUDIT: ADMIN_ONLY,
     Action.MANAGE_REFUND_POLICY: ADMIN_ONLY,
     Action.REQUEST_PAYOUT: {Role.ADMIN: ANY, Role.SELLER: OWN},
     Action.DECIDE_PAYOUT: ADMIN_ONLY,

@@ -610,6 +610,38 @@ api_keys = Table(
 )
 
 
+# The dashboard's people and signed-in browsers (see ``domain.actors``).
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("username", String(100), nullable=False),
+    Column("username_key", String(100), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(10), nullable=False),
+    Column("seller_id", ExternalId),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+    UniqueConstraint("username_key"),
+    CheckConstraint("role IN ('admin', 'seller')", name="role_known"),
+    CheckConstraint("(role = 'seller') = (seller_id IS NOT NULL)", name="binding_matches_role"),
+)
+
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("dashboard_users.id")),
+    Column("api_key_id", Id, ForeignKey("api_keys.id")),
+    Column("role", String(10), nullable=False),
+    Column("seller_id", ExternalId),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    CheckConstraint("(user_id IS NULL) <> (api_key_id IS NULL)", name="one_holder"),
+)
+
+
 # -- refund rules (domain/refund_rules.py) ---------------------------------------------
 
 # The refund policy an admin set through the API, in place of the configured one: one row,

@@ -15,6 +15,7 @@ from paytrack.adapters.storage.analytics import AnalyticsRepository
 from paytrack.adapters.storage.analytics_history import RevenueHistory
 from paytrack.adapters.storage.appender import Appender
 from paytrack.adapters.storage.coupons import CouponRepository
+from paytrack.adapters.storage.dashboard import DashboardRepository
 from paytrack.adapters.storage.db import is_paytrack_engine
 from paytrack.adapters.storage.earnings import EarningsRepository
 from paytrack.adapters.storage.errors import StaleRead
@@ -139,6 +140,7 @@ class UnitOfWork:
         self.event_endpoints = EventEndpointRepository(self.conn)
         self.event_deliveries = EventDeliveryRepository(self.conn)
         self.api_keys = ApiKeyRepository(self.conn)
+        self.dashboard = DashboardRepository(self.conn)
         self.idempotency = IdempotencyRepository(self.conn)
         self.refund_rules = RefundRuleRepository(self.conn)
         self.gateway_configs = GatewayConfigRepository(self.conn)

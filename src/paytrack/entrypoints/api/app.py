@@ -40,6 +40,7 @@ from paytrack.entrypoints.api.routes import (
     webhooks,
 )
 from paytrack.entrypoints.api.throttle import FailureLimiter
+from paytrack.entrypoints.web import app as dashboard
 from paytrack.services import gateways as gateway_config
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.include_router(webhooks.intake)
     simulator.serve(app, lambda: _simulator(app.state.storage))
     app.include_router(checkout.pages)
+    dashboard.mount(app, limiter=FailureLimiter(
+        settings.auth_failures_max, settings.auth_failure_window_s, settings.auth_lockout_s)
+        if settings.auth_failures_max else None)
 
     app.add_api_route("/v1/health", health, methods=["GET"], tags=["health"],
                       responses=problems.documented(400))

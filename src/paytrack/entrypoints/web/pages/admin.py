@@ -1,0 +1,186 @@
+"""The admin's pages: the overview, payments and a payment."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from paytrack.domain.actors import Role
+from paytrack.domain.errors import NotFound, ValidationFailed
+from paytrack.domain.money import validate_currency
+from paytrack.domain.payments import PaymentMethod
+from paytrack.domain.states import PaymentStatus
+from paytrack.entrypoints.api.views import present
+from paytrack.entrypoints.web.charts import Series, line_chart
+from paytrack.entrypoints.web.render import page
+from paytrack.entrypoints.web.session import Viewer, current_viewer, storage_of
+from paytrack.services import analytics, disputes, exports, ledger, payments, refunds, webhooks
+from paytrack.services.permissions import Action, check
+
+pages = APIRouter()
+ViewerDep = Annotated[Viewer, Depends(current_viewer)]
+Day = Annotated[date | None, Query()]
+Param = Annotated[str | None, Query(max_length=200)]
+INTERVALS = ("day", "week", "month")
+PAGE_SIZE = 25
+
+
+def admin(viewer: ViewerDep) -> Viewer:
+    """Only an admin; a seller asking for an admin page is shown its 404."""
+    if viewer.actor.role is not Role.ADMIN:
+        raise NotFound("there is no such page for a seller")
+    return viewer
+
+
+AdminDep = Annotated[Viewer, Depends(admin)]
+
+
+def currencies(viewer: Viewer, request: Request) -> list[str]:
+    """The currencies money moved in (the trial balance's), most used first."""
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        balance = ledger.trial_balance(uow, viewer.actor)
+    found = sorted(balance["currencies"], key=lambda c: -c["debits"])
+    return [c["currency"] for c in found] or ["USD"]
+
+
+def date_range(request: Request, start: date | None, end: date | None) -> tuple[date, date]:
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        today = uow.now().date()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end:
+        raise ValidationFailed("the range starts after it ends", field="start")
+    return start, end
+
+
+@pages.get("/", response_class=HTMLResponse)
+def home(request: Request, viewer: ViewerDep, start: Day = None, end: Day = None,
+         currency: Param = None, interval: Param = None) -> Response:
+    if not viewer.is_admin:
+        from paytrack.entrypoints.web.pages.seller import balance_page
+        return balance_page(request, viewer, start, end, currency, interval)
+    return overview(request, viewer, start, end, currency, interval)
+
+
+def overview(request: Request, viewer: Viewer, start: date | None, end: date | None,
+             currency: str | None, interval: str | None) -> Response:
+    known = currencies(viewer, request)
+    currency = validate_currency(currency) if currency else known[0]
+    interval = interval if interval in INTERVALS else "day"
+    start, end = date_range(request, start, end)
+    span: dict[str, Any] = {"currency": currency, "start": start, "end": end}
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        uow.one_snapshot()
+        summary = analytics.summary(uow, viewer.actor, **span)
+        trend = analytics.trend(uow, viewer.actor, interval=interval, **span)
+        sellers = analytics.top_sellers(uow, viewer.actor, limit=5, **span)
+        items = analytics.top_items(uow, viewer.actor, limit=5, **span)
+        methods = analytics.methods(uow, viewer.actor, **span)
+    buckets = trend["data"]
+    chart = line_chart(
+        [str(b["start"]) for b in buckets],
+        [Series("platform", [b["platform_revenue"] for b in buckets], "platform"),
+         Series("sellers", [b["seller_earnings"] for b in buckets], "sellers")],
+        title=f"Revenue {start} – {end}", chart_id="trend",
+        label_of=lambda v: viewer.formats.money(v, currency))
+    return page(request, viewer, "overview.html", summary=summary, trend=buckets,
+                chart=chart, sellers=sellers["data"], items=items["data"],
+                methods=methods["data"], currency=currency, currencies=known,
+                interval=interval, intervals=INTERVALS, start=start, end=end)
+
+
+def _moment(day: date | None, *, after: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1) if after else day, time(), UTC)
+
+
+def payment_filters(status: str | None, seller_id: str | None, customer_id: str | None,
+                    method: str | None, gateway: str | None, currency: str | None,
+                    start: date | None, end: date | None, search: str | None
+                    ) -> dict[str, Any]:
+    """The payments table's filters as ``payments.list_payments`` takes them (a blank
+    field is no filter); ``search`` is a paytrack id or a gateway's id."""
+    filters: dict[str, Any] = {
+        "status": status or None, "seller_id": seller_id or None,
+        "customer_id": customer_id or None, "method": method or None,
+        "gateway": gateway or None, "currency": currency or None,
+        "created_gte": _moment(start), "created_lt": _moment(end, after=True)}
+    if search and not search.startswith("pay_"):
+        filters["gateway_payment_id"] = search.strip()
+    return filters
+
+
+@pages.get("/payments", response_class=HTMLResponse)
+def payments_page(request: Request, viewer: ViewerDep, status: Param = None,
+                  seller_id: Param = None, customer_id: Param = None, method: Param = None,
+                  gateway: Param = None, currency: Param = None, start: Day = None,
+                  end: Day = None, search: Param = None, cursor: Param = None) -> Response:
+    search = (search or "").strip()
+    if search.startswith("pay_"):
+        from fastapi.responses import RedirectResponse
+        return RedirectResponse(f"/dashboard/payments/{search}", status_code=303)
+    filters = payment_filters(status, seller_id, customer_id, method, gateway, currency,
+                              start, end, search)
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        rows = payments.list_payments(uow, viewer.actor, limit=PAGE_SIZE + 1,
+                                      cursor=cursor or None, **filters)
+    shown = [present(viewer.actor, "payment", row) for row in rows[:PAGE_SIZE]]
+    params = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
+              "method": method, "gateway": gateway, "currency": currency,
+              "start": start, "end": end, "search": search or None, "cursor": cursor}
+    return page(request, viewer, "payments.html", rows=shown, params=params,
+                next_cursor=rows[PAGE_SIZE - 1]["id"] if len(rows) > PAGE_SIZE else None,
+                statuses=list(PaymentStatus), methods=list(PaymentMethod),
+                gateways=["manual", "simulator", "stripe", "paypal", "razorpay"])
+
+
+@pages.get("/payments.csv")
+def payments_csv(request: Request, viewer: ViewerDep, status: Param = None,
+                 seller_id: Param = None, customer_id: Param = None, method: Param = None,
+                 gateway: Param = None, currency: Param = None, start: Day = None,
+                 end: Day = None, search: Param = None) -> Response:
+    """The table's filtered rows, all of them, as the API's export streams them."""
+    filters = payment_filters(status, seller_id, customer_id, method, gateway, currency,
+                              start, end, search)
+    if (search or "").startswith("pay_"):
+        raise ValidationFailed("search by a payment id opens that payment", field="search")
+    export = exports.start_export(storage_of(request), "payments", viewer.actor, **filters)
+    return StreamingResponse(export.csv_chunks(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition":
+                                      'attachment; filename="payments.csv"'})
+
+
+@pages.get("/payments/{payment_id}", response_class=HTMLResponse)
+def payment_page(request: Request, viewer: ViewerDep, payment_id: str) -> Response:
+    actor = viewer.actor
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        uow.one_snapshot()
+        payment = payments.get_payment(uow, payment_id[:60], actor)  # 404 if not its own
+        history = payments.payment_history(uow, payment["id"], actor)
+        its_refunds = refunds.list_refunds(uow, actor, limit=100, payment_id=payment["id"])
+        its_disputes = disputes.list_disputes(uow, actor, limit=100, payment_id=payment["id"])
+        entries = audit = deliveries = None
+        if viewer.is_admin:
+            entries = ledger.list_entries(uow, actor, limit=100, payment_id=payment["id"])
+            audit = payments.payment_audit_trail(uow, payment["id"], actor)
+            deliveries = webhooks.list_deliveries(uow, actor, limit=50,
+                                                  payment_id=payment["id"])
+    may_refund = _may(actor, Action.REQUEST_REFUND)
+    return page(request, viewer, "payment.html",
+                payment=present(actor, "payment", payment),
+                history=[present(actor, "status_event", e) for e in history],
+                refunds=[present(actor, "refund", r) for r in its_refunds],
+                disputes=[present(actor, "dispute", d) for d in its_disputes],
+                entries=entries, audit=audit, deliveries=deliveries, may_refund=may_refund)
+
+
+def _may(actor: Any, action: Action) -> bool:
+    try:
+        check(actor, action)
+    except Exception:  # noqa: BLE001 - Forbidden: the button is not shown
+        return False
+    return True
