@@ -58,7 +58,7 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, title: str,
                      f'y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" '
                      f'text-anchor="end">{escape(label_of(tick))}</text>')
-    every = max(1, len(labels) // 8)
+    every = -(-len(labels) // 7) or 1  # at most 7 labels: they never overlap
     for i, label in enumerate(labels):
         if i % every == 0:
             parts.append(f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" '

@@ -80,6 +80,11 @@ class Formats:
     def date(self, value: date | None) -> str:
         return "—" if value is None else format_date(value, "medium", locale=self.locale)
 
+    def bucket(self, value: date, interval: str) -> str:
+        """A chart's short label for the bucket starting ``value``: "Nov 2" or "Nov 2026"."""
+        pattern = "LLL yyyy" if interval == "month" else "MMM d"
+        return format_date(value, pattern, locale=self.locale)
+
     def datetime(self, value: datetime | None) -> str:
         return "—" if value is None else format_datetime(value, "medium", tzinfo=value.tzinfo,
                                                          locale=self.locale)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from paytrack.domain.actors import Role
@@ -15,6 +16,7 @@ from paytrack.domain.payments import PaymentMethod
 from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.views import present
 from paytrack.entrypoints.web.charts import Series, line_chart
+from paytrack.entrypoints.web.fields import DayText, Text, day, text
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, current_viewer, storage_of
 from paytrack.services import analytics, disputes, exports, ledger, payments, refunds, webhooks
@@ -22,8 +24,8 @@ from paytrack.services.permissions import Action, check
 
 pages = APIRouter()
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
-Day = Annotated[date | None, Query()]
-Param = Annotated[str | None, Query(max_length=200)]
+Day = DayText
+Param = Text
 INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
 
@@ -59,10 +61,11 @@ def date_range(request: Request, start: date | None, end: date | None) -> tuple[
 @pages.get("/", response_class=HTMLResponse)
 def home(request: Request, viewer: ViewerDep, start: Day = None, end: Day = None,
          currency: Param = None, interval: Param = None) -> Response:
+    span = (day(start, "start"), day(end, "end"), text(currency), text(interval))
     if not viewer.is_admin:
         from paytrack.entrypoints.web.pages.seller import balance_page
-        return balance_page(request, viewer, start, end, currency, interval)
-    return overview(request, viewer, start, end, currency, interval)
+        return balance_page(request, viewer, *span)
+    return overview(request, viewer, *span)
 
 
 def overview(request: Request, viewer: Viewer, start: date | None, end: date | None,
@@ -81,7 +84,7 @@ def overview(request: Request, viewer: Viewer, start: date | None, end: date | N
         methods = analytics.methods(uow, viewer.actor, **span)
     buckets = trend["data"]
     chart = line_chart(
-        [str(b["start"]) for b in buckets],
+        [viewer.formats.bucket(b["start"], interval) for b in buckets],
         [Series("platform", [b["platform_revenue"] for b in buckets], "platform"),
          Series("sellers", [b["seller_earnings"] for b in buckets], "sellers")],
         title=f"Revenue {start} – {end}", chart_id="trend",
@@ -105,33 +108,35 @@ def payment_filters(status: str | None, seller_id: str | None, customer_id: str 
     """The payments table's filters as ``payments.list_payments`` takes them (a blank
     field is no filter); ``search`` is a paytrack id or a gateway's id."""
     filters: dict[str, Any] = {
-        "status": status or None, "seller_id": seller_id or None,
-        "customer_id": customer_id or None, "method": method or None,
-        "gateway": gateway or None, "currency": currency or None,
+        "status": text(status), "seller_id": text(seller_id),
+        "customer_id": text(customer_id), "method": text(method),
+        "gateway": text(gateway), "currency": text(currency),
         "created_gte": _moment(start), "created_lt": _moment(end, after=True)}
+    search = text(search)
     if search and not search.startswith("pay_"):
-        filters["gateway_payment_id"] = search.strip()
+        filters["gateway_payment_id"] = search
     return filters
 
 
 @pages.get("/payments", response_class=HTMLResponse)
-def payments_page(request: Request, viewer: ViewerDep, status: Param = None,
+def payments_page(request: Request, viewer: AdminDep, status: Param = None,
                   seller_id: Param = None, customer_id: Param = None, method: Param = None,
                   gateway: Param = None, currency: Param = None, start: Day = None,
                   end: Day = None, search: Param = None, cursor: Param = None) -> Response:
-    search = (search or "").strip()
+    search = text(search) or ""
     if search.startswith("pay_"):
         from fastapi.responses import RedirectResponse
-        return RedirectResponse(f"/dashboard/payments/{search}", status_code=303)
+        return RedirectResponse(f"/dashboard/payments/{quote(search)}", status_code=303)
     filters = payment_filters(status, seller_id, customer_id, method, gateway, currency,
-                              start, end, search)
+                              day(start, "start"), day(end, "end"), search)
     with storage_of(request).unit_of_work(readonly=True) as uow:
         rows = payments.list_payments(uow, viewer.actor, limit=PAGE_SIZE + 1,
-                                      cursor=cursor or None, **filters)
+                                      cursor=text(cursor), **filters)
     shown = [present(viewer.actor, "payment", row) for row in rows[:PAGE_SIZE]]
-    params = {"status": status, "seller_id": seller_id, "customer_id": customer_id,
-              "method": method, "gateway": gateway, "currency": currency,
-              "start": start, "end": end, "search": search or None, "cursor": cursor}
+    params = {"status": text(status), "seller_id": text(seller_id),
+              "customer_id": text(customer_id), "method": text(method),
+              "gateway": text(gateway), "currency": text(currency), "start": text(start),
+              "end": text(end), "search": search or None, "cursor": text(cursor)}
     return page(request, viewer, "payments.html", rows=shown, params=params,
                 next_cursor=rows[PAGE_SIZE - 1]["id"] if len(rows) > PAGE_SIZE else None,
                 statuses=list(PaymentStatus), methods=list(PaymentMethod),
@@ -139,13 +144,13 @@ def payments_page(request: Request, viewer: ViewerDep, status: Param = None,
 
 
 @pages.get("/payments.csv")
-def payments_csv(request: Request, viewer: ViewerDep, status: Param = None,
+def payments_csv(request: Request, viewer: AdminDep, status: Param = None,
                  seller_id: Param = None, customer_id: Param = None, method: Param = None,
                  gateway: Param = None, currency: Param = None, start: Day = None,
                  end: Day = None, search: Param = None) -> Response:
     """The table's filtered rows, all of them, as the API's export streams them."""
     filters = payment_filters(status, seller_id, customer_id, method, gateway, currency,
-                              start, end, search)
+                              day(start, "start"), day(end, "end"), search)
     if (search or "").startswith("pay_"):
         raise ValidationFailed("search by a payment id opens that payment", field="search")
     export = exports.start_export(storage_of(request), "payments", viewer.actor, **filters)

@@ -41,7 +41,7 @@ def balance_page(request: Request, viewer: Viewer, start: date | None, end: date
         summary = analytics.seller_summary(uow, viewer.actor, currency=currency,
                                            start=start, end=end)
     buckets = trend["data"]
-    chart = line_chart([str(b["start"]) for b in buckets],
+    chart = line_chart([viewer.formats.bucket(b["start"], interval) for b in buckets],
                        [Series("earnings", [b["earnings"] for b in buckets], "earnings")],
                        title=f"Earnings {start} – {end}", chart_id="earnings",
                        label_of=lambda v: viewer.formats.money(v, currency))
