@@ -77,7 +77,7 @@ class Formats:
             return "—"
         return format_percent(Decimal(value), "#,##0.0%", locale=self.locale)
 
-    def date(self, value: date | None) -> str:
+    def day(self, value: date | None) -> str:
         return "—" if value is None else format_date(value, "medium", locale=self.locale)
 
     def bucket(self, value: date, interval: str) -> str:
