@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Query
 
 from paytrack.domain.errors import ValidationFailed
+from paytrack.entrypoints.api.parameters import is_id
 
 Text = Annotated[str | None, Query(max_length=200)]
 DayText = Annotated[str | None, Query(max_length=10)]
@@ -27,3 +28,11 @@ def day(value: str | None, field: str = "date") -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(f"{value!r} is not a date like 2026-03-31", field=field) from None
+
+
+def cursor(value: str | None, prefix: str) -> str | None:
+    """A list's cursor: the id of the last row shown (``pay_…``), as the list gave it."""
+    value = text(value)
+    if value is not None and not is_id(value, prefix):
+        raise ValidationFailed(f"{value!r} is not a cursor this list gave", field="cursor")
+    return value

@@ -15,6 +15,7 @@ from paytrack.domain.money import validate_currency
 from paytrack.domain.payments import PaymentMethod
 from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.views import present
+from paytrack.entrypoints.web import fields
 from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, Text, day, text
 from paytrack.entrypoints.web.render import page
@@ -131,7 +132,7 @@ def payments_page(request: Request, viewer: AdminDep, status: Param = None,
                               day(start, "start"), day(end, "end"), search)
     with storage_of(request).unit_of_work(readonly=True) as uow:
         rows = payments.list_payments(uow, viewer.actor, limit=PAGE_SIZE + 1,
-                                      cursor=text(cursor), **filters)
+                                      cursor=fields.cursor(cursor, "pay"), **filters)
     shown = [present(viewer.actor, "payment", row) for row in rows[:PAGE_SIZE]]
     params = {"status": text(status), "seller_id": text(seller_id),
               "customer_id": text(customer_id), "method": text(method),
