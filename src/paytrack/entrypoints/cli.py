@@ -109,7 +109,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000,
               help="Fold balance deltas into balances and purge expired idempotency keys "
                    "in the background. Turn it off only where `paytrack worker` runs "
                    "beside the server.")] = True) -> None:
-    """Serve the API and its docs at /docs.
+    """Serve the API, its docs at /docs and the dashboard at /dashboard.
 
     Migrates the database first. Unless --no-upkeep, each server process also does what
     `paytrack worker` does, every few seconds.
@@ -124,6 +124,7 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000,
         has_admin = any(k["role"] == "admin" and k["revoked_at"] is None
                         for k in list_keys(uow, SYSTEM))
     console.print(f"paytrack on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
+                  f"dashboard: http://{host}:{port}/dashboard, "
                   f"database: {_safe_url(settings.database_url)})", highlight=False)
     if not has_admin:
         console.print("no admin API key in this database yet: create one with "
@@ -694,6 +695,7 @@ def demo(
         console.print(f"revoked the previous demo admin key (prefix {key['prefix']})",
                       highlight=False)
     console.print(f"\nAPI docs: http://{host}:{port}/docs  (Authorize with the admin key)")
+    console.print(f"dashboard: http://{host}:{port}/dashboard  (sign in with the admin key)")
     console.print(f"try: curl -H 'Authorization: Bearer {token}' "
                   f"'http://{host}:{port}/v1/payments?limit=3'", highlight=False,
                   soft_wrap=True)
