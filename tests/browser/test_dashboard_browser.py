@@ -134,3 +134,10 @@ def test_the_keyboard_reaches_the_content_first(page: Page, server, market):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.closest('main') !== null")
     assert focused, "after the skip link, Tab lands inside the main content"
+
+
+def test_the_accessibility_check_does_catch_a_serious_violation(page: Page):
+    page.set_content("<html lang='en'><title>t</title><main><input type='text'>"
+                     "<img src='x.png'></main></html>")
+    with pytest.raises(AssertionError, match="label"):
+        accessible(page)
