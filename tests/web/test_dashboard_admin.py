@@ -227,9 +227,125 @@ def test_an_unknown_or_malformed_id_is_refused_not_a_500(admin_web):
 # -- a seller sees none of it ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [QUEUES])
+@pytest.mark.parametrize("path", [
+    QUEUES, "/dashboard/coupons", "/dashboard/coupons/cpn_x", "/dashboard/sellers",
+    "/dashboard/sellers/s1", "/dashboard/gateways", "/dashboard/ledger"])
 def test_a_seller_gets_the_404_page_for_admin_pages(web, make_key, make_seller, path):
     make_seller("s1")
     sign_in(web, api_key=make_key("seller", seller_id="s1"))
     answer = web.get(path)
     assert answer.status_code == 404 and "Not found" in answer.text
+
+
+# -- ledger --------------------------------------------------------------------------------
+
+
+def test_the_ledger_shows_the_trial_balance_and_verifies(admin_web, storage):
+    new_payment(storage, subtotal=10000)
+    page = admin_web.get("/dashboard/ledger")
+    assert page.status_code == 200
+    assert "Balanced" in page.text and "seller:seller_1:pending" in page.text
+    verified = admin_web.post("/dashboard/ledger/verify",
+                              data=form_of(page.text, "/dashboard/ledger/verify"))
+    assert verified.status_code == 200
+    assert "Verified: every balance matches its postings." in verified.text
+
+
+def test_verify_without_the_csrf_token_is_refused(admin_web):
+    assert admin_web.post("/dashboard/ledger/verify", data={}).status_code == 403
+    assert admin_web.get("/dashboard/ledger/verify").status_code == 405  # never a GET
+
+
+# -- coupons -------------------------------------------------------------------------------
+
+
+def test_a_coupon_is_created_listed_and_deactivated(admin_web, api):
+    sent = submit(admin_web, "/dashboard/coupons", "/dashboard/coupons", {
+        "code": "SPRING25", "kind": "fixed", "amount_off": "5.00", "currency": "usd",
+        "min_order_amount": "20", "max_redemptions": "100", "seller_ids": "s1, s2",
+        "expires_at": "2030-06-01T00:00", "funded_by": "seller", "active": "on"})
+    assert "SPRING25 created" in notice(admin_web, sent)
+    coupon = api.get("/v1/coupons?code=SPRING25").json()["data"][0]
+    assert (coupon["kind"], coupon["amount_off"], coupon["currency"],
+            coupon["min_order_amount"], coupon["max_redemptions"], coupon["seller_ids"],
+            coupon["funded_by"], coupon["active"]) == (
+        "fixed", 500, "USD", 2000, 100, ["s1", "s2"], "seller", True)
+    assert coupon["expires_at"].startswith("2030-06-01T00:00:00")
+    listed = admin_web.get("/dashboard/coupons").text
+    assert "SPRING25" in listed and "$5.00" in listed
+    usage = admin_web.get(f"/dashboard/coupons/{coupon['id']}")
+    assert usage.status_code == 200 and "Not used yet." in usage.text
+    off = submit(admin_web, "/dashboard/coupons",
+                 f"/dashboard/coupons/{coupon['id']}/deactivate")
+    assert "deactivated" in notice(admin_web, off)
+    assert api.get(f"/v1/coupons/{coupon['id']}").json()["active"] is False
+
+
+def test_a_coupon_the_api_would_refuse_is_refused_with_a_notice(admin_web, api):
+    for fields in ({"code": "BAD", "kind": "fixed", "amount_off": "5.00"},  # no currency
+                   {"code": "BAD", "kind": "percent", "percent_off": "150%"},
+                   {"code": "BAD", "kind": "percent", "percent_off": "0.1",
+                    "max_redemptions": "many"},
+                   {"code": "has space", "kind": "percent", "percent_off": "0.1"}):
+        sent = submit(admin_web, "/dashboard/coupons", "/dashboard/coupons", fields)
+        assert notice(admin_web, sent).startswith("error:"), fields
+    assert api.get("/v1/coupons").json()["data"] == []
+
+
+def test_a_coupon_usage_page_for_an_unknown_coupon_is_404(admin_web):
+    assert admin_web.get("/dashboard/coupons/cpn_nothing").status_code == 404
+
+
+# -- sellers -------------------------------------------------------------------------------
+
+
+def test_sellers_are_listed_with_their_balances(admin_web, storage):
+    new_payment(storage, subtotal=10000, seller_id="seller_1")
+    new_payment(storage, subtotal=5000, seller_id="seller_2", currency="EUR")
+    page = admin_web.get("/dashboard/sellers")
+    assert page.status_code == 200
+    assert 'href="/dashboard/sellers/seller_1"' in page.text
+    assert "$80.00" in page.text and "€40.00" in page.text
+
+
+def test_a_seller_commission_and_hold_are_edited(admin_web, storage, api):
+    committed(storage, upsert_party, "seller", "seller_1", ADMIN)
+    committed(storage, payouts.set_payout_account, "seller_1", ADMIN, method="bank_transfer",
+              details={"account_holder": "Ada Lovelace", "iban": IBAN})
+    path = "/dashboard/sellers/seller_1"
+    page = admin_web.get(path)
+    assert "****3000" in page.text and IBAN not in page.text and "Ada Lovelace" not in page.text
+    sent = submit(admin_web, path, path, {"commission_rate": "0.15", "hold_days": "3"})
+    assert "saved" in notice(admin_web, sent)
+    seller = api.get("/v1/sellers/seller_1").json()
+    assert (seller["commission_rate"], seller["hold_days"]) == ("0.15", 3)
+    bad = submit(admin_web, path, path, {"commission_rate": "fifteen"})
+    assert notice(admin_web, bad).startswith("error:")
+    cleared = submit(admin_web, path, path, {"clear_commission_rate": "on"})
+    assert "saved" in notice(admin_web, cleared)
+    seller = api.get("/v1/sellers/seller_1").json()
+    assert (seller["commission_rate"], seller["hold_days"]) == (None, 3)
+
+
+def test_an_unknown_seller_is_404_and_is_not_created(admin_web, api):
+    assert admin_web.get("/dashboard/sellers/nobody").status_code == 404
+    token = field(admin_web.get("/dashboard/sellers").text, "csrf_token")
+    answer = admin_web.post("/dashboard/sellers/nobody", follow_redirects=False,
+                            data={"csrf_token": token, "form_key": "k1", "hold_days": "2"})
+    assert answer.status_code == 303
+    assert api.get("/v1/sellers/nobody").status_code == 404
+
+
+# -- gateways ------------------------------------------------------------------------------
+
+
+def test_gateways_show_which_secrets_are_set_never_the_secrets(admin_web, api):
+    secret = "sk_test_51Habcdefghijklmnopqrstuvwxyz0123456789SECRET"
+    put = api.put("/v1/gateways/stripe/test", json={"credentials": {
+        "secret_key": secret, "webhook_secret": "whsec_abcdefghijklmnop1234"}})
+    assert put.status_code == 200, put.text
+    page = admin_web.get("/dashboard/gateways")
+    assert page.status_code == 200
+    assert "stripe" in page.text and "/v1/webhooks/stripe" in page.text
+    assert "secret_key" in page.text
+    assert secret not in page.text and "whsec_abcdefghijklmnop1234" not in page.text
