@@ -11,6 +11,7 @@ import pytest
 
 from paytrack.services import payouts, reconciliation, refunds, seller_funds
 from paytrack.services.parties import upsert_party
+from tests.api import test_stripe_webhooks_api as stripe_hooks
 from tests.integration.conftest import ADMIN, committed, new_payment
 from tests.integration.reconciliation_support import report
 from tests.web.conftest import field, sign_in
@@ -212,6 +213,27 @@ def test_a_dispute_outcome_is_recorded(admin_web, storage, api):
     assert "won" in notice(admin_web, sent)
     assert api.get(f"/v1/disputes/{dispute['id']}").json()["status"] == "won"
     assert api.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+
+
+def test_a_failed_webhook_delivery_is_replayed_from_the_queue(admin_web, api):
+    assert api.put("/v1/gateways/stripe/test", json={"credentials": {
+        "secret_key": stripe_hooks.KEY, "webhook_secret": stripe_hooks.SECRET}}
+    ).status_code == 200
+    body = stripe_hooks.event("payment_intent.succeeded",
+                              stripe_hooks.intent("pi_later", "succeeded"), "evt_later")
+    assert stripe_hooks.deliver(api.client, body).status_code == 503  # unknown payment yet
+    delivery = api.get("/v1/webhooks/deliveries?status=failed").json()["data"][0]
+    payment = api.post("/v1/payments", json={
+        "customer_id": "cust_1", "seller_id": "seller_1", "item_type": "course",
+        "item_id": "course_1", "currency": "USD", "subtotal": 10000, "gateway": "stripe",
+        "gateway_payment_id": "pi_later"}).json()
+    action = f"{QUEUES}/deliveries/{delivery['id']}/replay"
+    assert admin_web.post(action, data={}).status_code == 403  # no CSRF token
+    assert api.get(f"/v1/payments/{payment['id']}").json()["status"] == "pending"
+    sent = submit(admin_web, QUEUES, action)
+    assert "processed" in notice(admin_web, sent)
+    assert api.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    assert delivery["id"] not in admin_web.get(QUEUES).text
 
 
 def test_an_unknown_or_malformed_id_is_refused_not_a_500(admin_web):
