@@ -106,6 +106,19 @@ def main() -> None:
         started = time.perf_counter()
         load_demo(storage, payments=args.payments)
         print(f"demo: {args.payments:,} payments loaded in {time.perf_counter() - started:.0f} s")
+    # As a served process keeps them: the balance and revenue deltas folded.
+    from paytrack.services.analytics import fold_revenue, prepare_rollups
+    from paytrack.services.ledger import fold_balances
+    with storage.unit_of_work() as uow:
+        prepare_rollups(uow)
+        uow.commit()
+    for fold in (fold_revenue, fold_balances):
+        while True:
+            with storage.unit_of_work() as uow:
+                done = fold(uow)
+                uow.commit()
+            if not done:
+                break
     admin = signed_in(storage, "admin")
     with storage.unit_of_work(readonly=True) as uow:
         payment = uow.payments.list(filters={}, limit=1)[0]

@@ -93,6 +93,14 @@ def get_party(uow: UnitOfWork, kind: PartyKind, party_id: str, actor: Actor) -> 
     return _get(uow, kind, party_id)
 
 
+def list_parties(uow: UnitOfWork, kind: PartyKind, actor: Actor, *, limit: int = 20,
+                 cursor: str | None = None) -> list[Party]:
+    """Every customer or seller, in id order (``cursor``: the last id of the page before);
+    admins only (a seller reads itself with ``get_party``)."""
+    permissions.check(actor, Action.EDIT_PARTIES)
+    return uow.parties.page(kind, limit=limit, after_id=cursor)
+
+
 def _get(uow: UnitOfWork, kind: PartyKind, party_id: str) -> Party:
     party = uow.parties.get(kind, party_id)
     if party is None:

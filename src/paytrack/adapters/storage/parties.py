@@ -145,6 +145,15 @@ class PartyRepository:
         row = self.conn.execute(select(table).where(table.c.id == party_id)).first()
         return record_or_none(row, _RECORDS[kind])
 
+    def page(self, kind: PartyKind, *, limit: int, after_id: str | None = None
+             ) -> list[Party]:
+        """Parties of one kind in id order, the first ``limit`` after ``after_id``."""
+        table = _TABLES[kind]
+        query = select(table).order_by(table.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(table.c.id > after_id)
+        return [record(row, _RECORDS[kind]) for row in self.conn.execute(query)]
+
     def get_item(self, item_type: str, item_id: str) -> Item | None:
         row = self.conn.execute(
             select(items).where(items.c.item_type == item_type, items.c.id == item_id)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from paytrack.domain.errors import PaytrackError
 from paytrack.entrypoints.api.throttle import FailureLimiter
 from paytrack.entrypoints.web.actions import PREFIX
-from paytrack.entrypoints.web.pages import access, admin, bookings, seller
+from paytrack.entrypoints.web.pages import access, admin, bookings, manage, queues, seller
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import CsrfRefused, SignInRequired, viewer_or_none
 
@@ -33,7 +33,7 @@ def mount(parent: FastAPI, *, limiter: FailureLimiter | None) -> None:
                         redirect_slashes=False)
     dashboard.state.parent = parent
     dashboard.state.limiter = limiter
-    for module in (access, admin, seller, bookings):
+    for module in (access, admin, seller, bookings, queues, manage):
         dashboard.include_router(module.pages)
     dashboard.mount("/static", StaticFiles(directory=STATIC), name="static")
     dashboard.add_exception_handler(SignInRequired, _sign_in)

@@ -6,21 +6,34 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
+from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.actors import Role
 from paytrack.domain.errors import NotFound, ValidationFailed
-from paytrack.domain.money import validate_currency
+from paytrack.domain.money import parse_amount, validate_currency
 from paytrack.domain.payments import PaymentMethod
 from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.views import present
-from paytrack.entrypoints.web import fields
+from paytrack.entrypoints.web import fields, forms
+from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, Text, day, text
+from paytrack.entrypoints.web.forms import FormDep
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, current_viewer, storage_of
-from paytrack.services import analytics, disputes, exports, ledger, payments, refunds, webhooks
+from paytrack.services import (
+    analytics,
+    disputes,
+    exports,
+    gateway_jobs,
+    ledger,
+    payments,
+    refunds,
+    webhooks,
+)
 from paytrack.services.permissions import Action, check
 
 pages = APIRouter()
@@ -190,3 +203,28 @@ def _may(actor: Any, action: Action) -> bool:
     except Exception:  # noqa: BLE001 - Forbidden: the button is not shown
         return False
     return True
+
+
+@pages.post("/payments/{payment_id}/refunds")
+def request_refund(request: Request, viewer: ViewerDep, form: FormDep,
+                         payment_id: Annotated[str, Path(max_length=60)]) -> Response:
+    """The payment page's refund form: what ``POST /v1/refunds`` does (the refund policy
+    may approve it at once; an approved one is sent to its gateway after the commit)."""
+    here = f"/dashboard/payments/{payment_id}"
+
+    def work(uow: UnitOfWork) -> str:
+        payment = payments.get_payment(uow, payment_id, viewer.actor)  # 404 if not its own
+        amount_text = forms.text(form, "amount", max_length=30)
+        amount = None if amount_text is None else parse_amount(amount_text,
+                                                               payment["currency"])
+        reason = forms.text(form, "reason", max_length=500) or ""
+        refund = refunds.request_refund(uow, payment["id"], viewer.actor, reason=reason,
+                                        amount=amount)
+        shown = present(viewer.actor, "refund", refund)
+        return (f"Refund {shown['id']} of "
+                f"{viewer.formats.money(shown['amount'], shown['currency'])}: "
+                f"{shown['status']}.")
+
+    response = act(request, viewer, form, work, done=here, back=here)
+    response.background = BackgroundTask(gateway_jobs.send_now, storage_of(request))
+    return response
