@@ -270,3 +270,17 @@ def test_a_seller_without_money_has_no_statement_yet(seller_web):
     page = seller_web.get("/dashboard/statements")
     assert page.status_code == 200 and "there is no statement" in page.text
     assert seller_web.get("/dashboard/statements.pdf").status_code == 404
+
+
+def test_the_statements_days_are_the_analytics_time_zones(seller_web, funded, storage,
+                                                          monkeypatch):
+    import dataclasses
+    monkeypatch.setattr(storage, "policy",
+                        dataclasses.replace(storage.policy, analytics_tz="Asia/Kolkata"))
+    params = statement_params()
+    response = seller_web.get("/dashboard/statements.csv", params=params)
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    start = date.fromisoformat(params["start"])
+    assert rows[0]["date"] == f"{start - timedelta(days=1)}T18:30:00Z"  # 00:00 in Kolkata
+    assert rows[-1]["date"] == f"{params['end']}T18:30:00Z"
+    assert "Asia/Kolkata" in seller_web.get("/dashboard/statements", params=params).text

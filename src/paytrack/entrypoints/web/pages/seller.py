@@ -4,7 +4,7 @@ CSV, PDF). Each reads and writes through the API's service functions, as the sel
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +16,7 @@ from paytrack.domain.errors import InvalidCursor, NotFound, ValidationFailed
 from paytrack.domain.ids import is_id
 from paytrack.domain.money import format_amount, parse_amount, validate_currency
 from paytrack.domain.payouts import PayoutMethod
+from paytrack.domain.periods import zone
 from paytrack.domain.states import PaymentStatus, PayoutStatus
 from paytrack.entrypoints.api.views import present_page, present_transactions
 from paytrack.entrypoints.web.actions import act
@@ -181,13 +182,14 @@ async def form_of(request: Request) -> dict[str, str]:
 
 def _statement(request: Request, viewer: Viewer, currency: str | None, start: date | None,
                end: date | None) -> tuple[statements.Statement | None, dict[str, Any]]:
-    """The statement (``GET /v1/sellers/{id}/statement``) for the local days
-    ``start``..``end`` (included) in UTC, or none when the seller has no currency yet."""
+    """The statement (``GET /v1/sellers/{id}/statement``) for the days ``start``..``end``
+    (included) in the analytics time zone (the earnings chart's days), or none when the
+    seller has no currency yet."""
     assert viewer.seller_id is not None
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
-        today = uow.now().date()
-        end = end or today
+        tz = zone(uow.policy.analytics_tz)
+        end = end or uow.now().astimezone(tz).date()
         start = start or end.replace(day=1)
         if start > end:
             raise ValidationFailed("the period starts after it ends", field="start")
@@ -200,9 +202,10 @@ def _statement(request: Request, viewer: Viewer, currency: str | None, start: da
         if currency:
             found = statements.seller_statement(
                 uow, viewer.seller_id, viewer.actor, currency=currency,
-                start=datetime.combine(start, time(), UTC),
-                end=datetime.combine(end + timedelta(days=1), time(), UTC))
-    return found, {"currency": currency, "start": start, "end": end, "currencies": known}
+                start=datetime.combine(start, time(), tz),
+                end=datetime.combine(end + timedelta(days=1), time(), tz))
+    return found, {"currency": currency, "start": start, "end": end, "currencies": known,
+                   "zone": str(tz)}
 
 
 @pages.get("/statements", response_class=HTMLResponse)
