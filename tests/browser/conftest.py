@@ -94,3 +94,19 @@ def shoot(page):
         return path
 
     return take
+
+
+@pytest.fixture
+def api(storage):
+    """An admin API client on the same database (to set the scene and to check)."""
+    from fastapi.testclient import TestClient
+
+    from paytrack.services.keys import create_key
+    from tests.api.conftest import Api
+    from tests.integration.conftest import ADMIN
+
+    with storage.unit_of_work() as uow:
+        _, token = create_key(uow, "admin", ADMIN)
+        uow.commit()
+    with TestClient(create_app(storage), raise_server_exceptions=False) as client:
+        yield Api(client, token)
