@@ -139,6 +139,16 @@ def test_every_admin_page_is_accessible_and_shot(page: Page, server, shop, shoot
     assert response is not None and response.status == 200
     accessible(page)
     shoot("admin-" + path.rsplit("/", 1)[1])
+    fits(page, 375)
+
+
+def fits(page: Page, width: int) -> None:
+    """At ``width`` px the page needs no sideways scrolling (wide tables scroll inside
+    their own region)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.reload()
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"{page.url} is {wide} px wide on a {width} px screen"
 
 
 @pytest.mark.parametrize("path", ["/dashboard/transactions", "/dashboard/bookings"])
@@ -148,3 +158,4 @@ def test_every_seller_page_is_accessible_and_shot(page: Page, server, shop, shoo
     assert response is not None and response.status == 200
     accessible(page)
     shoot("seller-" + path.rsplit("/", 1)[1])
+    fits(page, 375)

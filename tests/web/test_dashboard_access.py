@@ -143,3 +143,15 @@ def test_pages_have_a_strict_content_security_policy(admin_web):
 def test_an_unknown_page_is_a_404_page_not_a_problem(admin_web):
     response = admin_web.get("/dashboard/no-such-page")
     assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+
+
+def test_over_https_the_session_cookie_is_secure(storage, make_user):
+    from fastapi.testclient import TestClient
+
+    from paytrack.entrypoints.api import create_app
+
+    make_user("ana")
+    with TestClient(create_app(storage), base_url="https://dash.example") as client:
+        signed = sign_in(client, username="ana")
+    assert signed.status_code == 303
+    assert "Secure" in signed.headers["set-cookie"]
