@@ -1,8 +1,8 @@
 """How fast the dashboard's pages render, against the API's health check in the same run.
 
     python bench/dashboard.py [--payments 4000] [--runs 15]
-    python bench/dashboard.py --database-url URL --overview-only   # e.g. bench/analytics.py's
-                                                                    # million payments (--keep)
+    python bench/dashboard.py --database-url URL --overview-only --year 2025
+                                  # e.g. bench/analytics.py's million payments (--keep)
 
 Loads the demo (``paytrack demo``'s data, default 4,000 payments) into a fresh SQLite file,
 or uses the database given, signs in as an admin and as a seller over HTTP (the app in
@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--overview-only", action="store_true")
+    parser.add_argument("--year", type=int, help="also the overview of this whole year, by day "
+                                                 "and by month (bench/analytics.py: 2025)")
     args = parser.parse_args()
     url = args.database_url
     if url is None:
@@ -125,9 +127,12 @@ def main() -> None:
     baseline = timed(admin, "/v1/health", args.runs)
     assert baseline is not None
     print(f"baseline GET /v1/health: {baseline:.2f} ms (median of {args.runs})")
+    overviews = ["/dashboard/", "/dashboard/?interval=month"]
+    if args.year:
+        span = f"start={args.year}-01-01&end={args.year}-12-31&currency=USD"
+        overviews += [f"/dashboard/?{span}&interval=day", f"/dashboard/?{span}&interval=month"]
     if args.overview_only:
-        ok = report(admin, ["/dashboard/", "/dashboard/?interval=month"], args.runs, baseline,
-                    300, payment["id"])
+        ok = report(admin, overviews, args.runs, baseline, 300, payment["id"])
     else:
         print("admin:")
         ok = report(admin, ADMIN_PAGES, args.runs, baseline, 200, payment["id"])

@@ -207,6 +207,17 @@ def test_a_tampered_cohort_fails_ledger_verify(world):
             for d in report["revenue_differences"]] == [("revenue_cohorts_day", "gross", 1)]
 
 
+def test_the_currencies_list_the_most_gross_first_before_and_after_folding(world):
+    storage, _ = world
+    gross = {c: summary(storage, c)["gross"] for c in ("USD", "EUR", "JPY")}
+    expected = [c for c, g in sorted(gross.items(), key=lambda i: (-i[1], i[0])) if g]
+    with storage.unit_of_work(readonly=True) as uow:
+        assert analytics.currencies(uow, ADMIN) == expected  # from the deltas alone
+    run_once(storage)
+    with storage.unit_of_work(readonly=True) as uow:
+        assert analytics.currencies(uow, ADMIN) == expected  # from the year rows
+
+
 def test_trend_buckets_add_up_to_the_summary(world):
     storage, _ = world
     run_once(storage)

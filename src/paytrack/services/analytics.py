@@ -117,6 +117,13 @@ def _open(uow: UnitOfWork, actor: Actor, currency: str, start: date | None,
     return {"currency": currency, "from": span.start, "to": span.end, "tz": tz}, span
 
 
+def currencies(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """The currencies the platform took money in, the one with the most gross first."""
+    permissions.check(actor, Action.READ_ANALYTICS)
+    found = uow.analytics.currencies()
+    return [currency for currency, _ in sorted(found, key=lambda c: (-c[1], c[0]))]
+
+
 def summary(uow: UnitOfWork, actor: Actor, *, currency: str, start: date | None = None,
             end: date | None = None, seller_id: str | None = None) -> dict[str, Any]:
     """Every figure over the range, for all sellers or one."""

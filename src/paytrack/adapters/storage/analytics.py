@@ -232,6 +232,16 @@ class AnalyticsRepository:
 
     # -- reading -------------------------------------------------------------------------
 
+    def currencies(self) -> list[tuple[str, int]]:
+        """Every currency with revenue, and its gross over all time (the year rows and
+        the deltas not yet folded: a few rows per currency and year)."""
+        years = rollups[("totals", "year")]
+        parts = union_all(select(years.c.currency, years.c.gross),
+                          select(revenue_deltas.c.currency, revenue_deltas.c.gross)).subquery()
+        rows = self.conn.execute(select(parts.c.currency, *labeled_sum(
+            self.conn, parts.c.gross, "gross")).group_by(parts.c.currency))
+        return [(row.currency, read_sum(row._mapping, "gross")) for row in rows]
+
     def figures(self, rollup: str, currency: str, span: DateRange, *,
                 group: Sequence[str] = (), where: Mapping[str, str] | None = None,
                 by_period: bool = False, top: Top | None = None

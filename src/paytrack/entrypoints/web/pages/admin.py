@@ -55,11 +55,9 @@ AdminDep = Annotated[Viewer, Depends(admin)]
 
 
 def currencies(viewer: Viewer, request: Request) -> list[str]:
-    """The currencies money moved in (the trial balance's), most used first."""
+    """The currencies money was taken in, most first (read from the analytics rollups)."""
     with storage_of(request).unit_of_work(readonly=True) as uow:
-        balance = ledger.trial_balance(uow, viewer.actor)
-    found = sorted(balance["currencies"], key=lambda c: -c["debits"])
-    return [c["currency"] for c in found] or ["USD"]
+        return analytics.currencies(uow, viewer.actor) or ["USD"]
 
 
 def date_range(request: Request, start: date | None, end: date | None) -> tuple[date, date]:
