@@ -129,11 +129,16 @@ def test_every_figure_equals_the_ledger_and_what_was_sent_before_and_after_foldi
     check_every_figure(storage)  # rebuilt from the journal entries, payments and disputes
 
 
-@pytest.mark.parametrize("held", [1, analytics_storage.HELD_CELLS])
-def test_a_rebuild_in_many_batches_adds_cells_up_across_them_exactly(world, monkeypatch, held):
+@pytest.mark.parametrize(("held", "held_periods"), [
+    (1, analytics_storage.HELD_PERIOD_CELLS),  # day cells written every batch
+    (1, 1),  # every cell written every batch
+    (analytics_storage.HELD_CELLS, analytics_storage.HELD_PERIOD_CELLS)])  # all at the end
+def test_a_rebuild_in_many_batches_adds_cells_up_across_them_exactly(world, monkeypatch, held,
+                                                                      held_periods):
     storage, _ = world
     monkeypatch.setattr(analytics, "FOLD_BATCH", 2)  # a batch's cells meet the held ones
-    monkeypatch.setattr(analytics_storage, "HELD_CELLS", held)  # 1: written every batch
+    monkeypatch.setattr(analytics_storage, "HELD_CELLS", held)
+    monkeypatch.setattr(analytics_storage, "HELD_PERIOD_CELLS", held_periods)
     rebuilt = committed(storage, analytics.rebuild_analytics, ADMIN)
     assert rebuilt["deltas"] > 10
     assert count(storage, revenue_deltas) == 0

@@ -70,7 +70,8 @@ DeltaRow = dict[str, Any]  # a revenue_deltas row without its id
 Key = tuple[Any, ...]
 Top = tuple[Mapping[str, int], int]  # a top list: weights of the measures it ranks by, size
 FOLD_BATCH = 5000  # deltas per fold: each adds at most ~2 × 10^14, so a batch stays < 10^18
-HELD_CELLS = 100_000  # cells a rebuild adds up before writing them (~80 MB at most)
+HELD_CELLS = 100_000  # day cells a rebuild adds up before writing them (~70 MB)
+HELD_PERIOD_CELLS = 400_000  # month and year cells held at most (~280 MB)
 ROWS_PER_UPSERT = 500  # ~21 values a row: well inside both drivers' parameter limits
 # Rollups every delta is folded into (``coupons`` and ``cohorts`` take only some).
 COMPLETE_ROLLUPS = ("totals", "sellers", "items", "methods")
@@ -140,31 +141,37 @@ class AnalyticsRepository:
 
     def refill(self, batches: Iterable[Sequence[DeltaRow]]) -> int:
         """Add every batch of a rebuild's deltas (at most ``FOLD_BATCH`` each) to the
-        emptied rollups; how many deltas. Cells are added up in memory across batches and
-        written when ``HELD_CELLS`` are held and at the end, so a month's or a year's row
-        is written a few times, not once a batch (on PostgreSQL every update of a row
-        leaves a version behind: a million payments' rebuild crawled). A held cell that
-        would pass ``MAX_BALANCE_MINOR`` is written first and starts again."""
+        emptied rollups; how many deltas. Cells are added up in memory across batches:
+        day cells are written whenever ``HELD_CELLS`` of them are held, month and year
+        cells (far fewer) at the end, so each month's and year's row is written once, not
+        once a batch (on PostgreSQL every update of a row leaves a dead version behind:
+        a million payments' rebuild crawled, and the year rows it left were 30 times
+        their size until vacuumed). A held cell that would pass ``MAX_BALANCE_MINOR`` is
+        written first and starts again."""
         held: dict[Table, dict[Key, list[int]]] = {}
-        size = deltas = 0
+        days = periods = deltas = 0
         for rows in batches:
             deltas += len(rows)
             for table, cells in self._cells(rows).items():
                 into = held.setdefault(table, {})
+                by_day = "day" in table.c
                 for key, cell in cells.items():
                     was = into.get(key)
                     if was is None:
                         into[key] = cell
-                        size += 1
+                        days, periods = (days + 1, periods) if by_day else (days, periods + 1)
                         continue
                     total = [a + b for a, b in zip(was, cell, strict=True)]
                     if any(abs(v) > MAX_BALANCE_MINOR for v in total):
                         _upsert(self.conn, table, {key: was})
                         total = cell
                     into[key] = total
-            if size >= HELD_CELLS:
+            if days >= HELD_CELLS:
+                self._write({t: c for t, c in held.items() if "day" in t.c})
+                held, days = {t: c for t, c in held.items() if "day" not in t.c}, 0
+            if periods >= HELD_PERIOD_CELLS:  # years of many items: memory first
                 self._write(held)
-                held, size = {}, 0
+                held, days, periods = {}, 0, 0
         self._write(held)
         return deltas
 
