@@ -15,6 +15,7 @@ from paytrack.domain.actors import Role
 from paytrack.domain.errors import NotFound, ValidationFailed
 from paytrack.domain.money import parse_amount, validate_currency
 from paytrack.domain.payments import PaymentMethod
+from paytrack.domain.periods import resolve_range
 from paytrack.domain.states import PaymentStatus
 from paytrack.entrypoints.api.views import present
 from paytrack.entrypoints.web import fields, forms
@@ -63,13 +64,15 @@ def currencies(viewer: Viewer, request: Request) -> list[str]:
 
 
 def date_range(request: Request, start: date | None, end: date | None) -> tuple[date, date]:
+    """``start`` to ``end`` (today when not given); no ``start``: 30 days to ``end`` (as the
+    API's analytics count them, never stepping before the calendar's first day)."""
     with storage_of(request).unit_of_work(readonly=True) as uow:
         today = uow.now().date()
     end = end or today
-    start = start or end - timedelta(days=29)
-    if start > end:
+    if start is not None and start > end:
         raise ValidationFailed("the range starts after it ends", field="start")
-    return start, end
+    span = resolve_range(start, end, today)
+    return span.start, span.end
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -110,7 +113,7 @@ def overview(request: Request, viewer: Viewer, start: date | None, end: date | N
 
 
 def _moment(day: date | None, *, after: bool = False) -> datetime | None:
-    if day is None:
+    if day is None or after and day == date.max:  # the calendar's last day: no bound
         return None
     return datetime.combine(day + timedelta(days=1) if after else day, time(), UTC)
 

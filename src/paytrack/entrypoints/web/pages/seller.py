@@ -16,7 +16,7 @@ from paytrack.domain.errors import InvalidCursor, NotFound, ValidationFailed
 from paytrack.domain.ids import is_id
 from paytrack.domain.money import format_amount, parse_amount, validate_currency
 from paytrack.domain.payouts import PayoutMethod
-from paytrack.domain.periods import zone
+from paytrack.domain.periods import resolve_range, zone
 from paytrack.domain.states import PaymentStatus, PayoutStatus
 from paytrack.entrypoints.api.views import present_page, present_transactions
 from paytrack.entrypoints.web.actions import act
@@ -61,9 +61,10 @@ def balance_page(request: Request, viewer: Viewer, start: date | None, end: date
         uow.one_snapshot()
         today = uow.now().date()
         end = end or today
-        start = start or end - timedelta(days=29)
-        if start > end:
+        if start is not None and start > end:
             raise ValidationFailed("the range starts after it ends", field="start")
+        span = resolve_range(start, end, today)  # never before the calendar's first day
+        start, end = span.start, span.end
         balance = ledger.seller_balance(uow, seller_id, viewer.actor)
         known = [b["currency"] for b in balance["balances"]] or ["USD"]
         currency = validate_currency(currency) if currency else known[0]
@@ -193,6 +194,9 @@ def _statement(request: Request, viewer: Viewer, currency: str | None, start: da
         start = start or end.replace(day=1)
         if start > end:
             raise ValidationFailed("the period starts after it ends", field="start")
+        if end == date.max:
+            raise ValidationFailed("the period ends on the calendar's last day; choose an "
+                                   "earlier one", field="end")
         known = _currencies(uow, viewer)
         if currency:
             currency = validate_currency(currency)

@@ -1,0 +1,52 @@
+"""A hostile tester's requests: dates at the calendar's ends, numbers past any column,
+forged or replayed forms, other sellers' objects. Every one is an HTML 4xx page or a
+notice, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import sign_in
+from tests.web.test_dashboard_seller import pay
+
+
+def answered(response) -> None:
+    """A page, a download or an HTML refusal: anything but a 500."""
+    assert response.status_code < 500, response.text[:300]
+    if response.status_code >= 400:
+        assert "text/html" in response.headers["content-type"]
+
+
+def html_refusal(response) -> None:
+    assert response.status_code in (400, 422), (response.status_code, response.text[:300])
+    assert "text/html" in response.headers["content-type"]
+
+
+@pytest.fixture
+def seller_web(web, make_user, make_seller, api):
+    """Seller s1's user, with a captured payment (a statement to show)."""
+    make_seller("s1")
+    pay(api, seller_id="s1")
+    make_user("sam", role="seller", seller_id="s1")
+    assert sign_in(web, username="sam").status_code == 303
+    return web
+
+
+@pytest.mark.parametrize("query", [
+    "end=0001-01-01", "start=0001-01-01", "end=9999-12-31", "start=9999-12-31",
+    "start=0001-01-01&end=9999-12-31"])
+def test_the_overview_takes_dates_at_the_calendars_ends(admin_web, query):
+    answered(admin_web.get(f"/dashboard/?{query}"))
+
+
+@pytest.mark.parametrize("path", ["/dashboard/payments", "/dashboard/payments.csv"])
+@pytest.mark.parametrize("query", ["end=9999-12-31", "start=0001-01-01"])
+def test_the_payments_filters_take_dates_at_the_calendars_ends(admin_web, path, query):
+    answered(admin_web.get(f"{path}?{query}"))
+
+
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/statements",
+                                  "/dashboard/statements.csv", "/dashboard/statements.pdf"])
+@pytest.mark.parametrize("query", ["end=9999-12-31", "end=0001-01-01", "start=0001-01-01"])
+def test_the_sellers_pages_take_dates_at_the_calendars_ends(seller_web, path, query):
+    answered(seller_web.get(f"{path}?{query}"))
