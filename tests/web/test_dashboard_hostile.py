@@ -50,3 +50,9 @@ def test_the_payments_filters_take_dates_at_the_calendars_ends(admin_web, path, 
 @pytest.mark.parametrize("query", ["end=9999-12-31", "end=0001-01-01", "start=0001-01-01"])
 def test_the_sellers_pages_take_dates_at_the_calendars_ends(seller_web, path, query):
     answered(seller_web.get(f"{path}?{query}"))
+
+
+@pytest.mark.parametrize("cursor", ["9223372036854775808", "99999999999999999999", "0",
+                                    "-1", "1.5", "1e3"])
+def test_the_ledger_refuses_a_cursor_past_any_account_id(admin_web, cursor):
+    html_refusal(admin_web.get(f"/dashboard/ledger?cursor={cursor}"))

@@ -14,6 +14,7 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.coupons import CouponKind, FundedBy
 from paytrack.domain.errors import ValidationFailed
 from paytrack.domain.money import parse_amount, validate_currency
+from paytrack.entrypoints.api.parameters import NumberCursor
 from paytrack.entrypoints.api.schemas import (
     ID_PATTERN,
     CreateCouponIn,
@@ -231,8 +232,7 @@ def _ledger_page(request: Request, viewer: Any, cursor: int | None,
 
 
 @pages.get("/ledger", response_class=HTMLResponse)
-def ledger_page(request: Request, viewer: AdminDep,
-                cursor: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def ledger_page(request: Request, viewer: AdminDep, cursor: NumberCursor = None) -> Response:
     return _ledger_page(request, viewer, cursor)
 
 
