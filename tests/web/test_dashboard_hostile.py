@@ -56,3 +56,10 @@ def test_the_sellers_pages_take_dates_at_the_calendars_ends(seller_web, path, qu
                                     "-1", "1.5", "1e3"])
 def test_the_ledger_refuses_a_cursor_past_any_account_id(admin_web, cursor):
     html_refusal(admin_web.get(f"/dashboard/ledger?cursor={cursor}"))
+
+
+def test_an_empty_statement_date_is_no_choice(seller_web):
+    """The period form sends ``start=`` when its field is cleared: the default period."""
+    for path in ("/dashboard/statements", "/dashboard/statements.csv",
+                 "/dashboard/statements.pdf"):
+        assert seller_web.get(f"{path}?currency=&start=&end=").status_code == 200, path

@@ -21,6 +21,7 @@ from paytrack.domain.states import PaymentStatus, PayoutStatus
 from paytrack.entrypoints.api.views import present_page, present_transactions
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
+from paytrack.entrypoints.web.fields import DayText, day
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import analytics, ledger, payouts, seller_funds, statements
@@ -30,7 +31,7 @@ INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 Param = Annotated[str | None, Query(max_length=200)]
-Day = Annotated[date | None, Query()]
+Day = DayText  # an empty field (a cleared date input) is no choice, as on every page
 
 
 def seller(viewer: ViewerDep) -> Viewer:
@@ -181,11 +182,12 @@ async def form_of(request: Request) -> dict[str, str]:
 # -- statements --------------------------------------------------------------------------
 
 
-def _statement(request: Request, viewer: Viewer, currency: str | None, start: date | None,
-               end: date | None) -> tuple[statements.Statement | None, dict[str, Any]]:
+def _statement(request: Request, viewer: Viewer, currency: str | None, start_text: str | None,
+               end_text: str | None) -> tuple[statements.Statement | None, dict[str, Any]]:
     """The statement (``GET /v1/sellers/{id}/statement``) for the days ``start``..``end``
     (included) in the analytics time zone (the earnings chart's days), or none when the
     seller has no currency yet."""
+    start, end = day(start_text, "start"), day(end_text, "end")
     assert viewer.seller_id is not None
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
