@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import sign_in
+from tests.web.conftest import field, sign_in
 from tests.web.test_dashboard_seller import pay
 
 
@@ -17,8 +17,9 @@ def answered(response) -> None:
         assert "text/html" in response.headers["content-type"]
 
 
-def html_refusal(response) -> None:
-    assert response.status_code in (400, 422), (response.status_code, response.text[:300])
+def html_refusal(response, status: int | None = None) -> None:
+    expected = (status,) if status else (400, 422)
+    assert response.status_code in expected, (response.status_code, response.text[:300])
     assert "text/html" in response.headers["content-type"]
 
 
@@ -63,3 +64,25 @@ def test_an_empty_statement_date_is_no_choice(seller_web):
     for path in ("/dashboard/statements", "/dashboard/statements.csv",
                  "/dashboard/statements.pdf"):
         assert seller_web.get(f"{path}?currency=&start=&end=").status_code == 200, path
+
+
+# -- another seller's objects --------------------------------------------------------------
+
+
+def test_a_sellers_refund_form_on_another_sellers_payment_is_the_404_page(
+        seller_web, api, make_seller):
+    make_seller("s2")
+    other = pay(api, seller_id="s2")
+    html = seller_web.get("/dashboard/").text
+    posted = seller_web.post(f"/dashboard/payments/{other['id']}/refunds", data={
+        "csrf_token": field(html, "csrf_token"), "form_key": "k1", "amount": "1.00",
+        "reason": "mine now"}, follow_redirects=False)
+    html_refusal(posted, 404)
+    assert "paytrack_notice" not in posted.headers.get("set-cookie", "")
+    assert api.get("/v1/refunds", params={"payment_id": other["id"]}).json()["data"] == []
+    nothing = seller_web.post("/dashboard/payments/pay_01NOPE/refunds", data={
+        "csrf_token": field(html, "csrf_token"), "form_key": "k2"}, follow_redirects=False)
+    html_refusal(nothing, 404)
+    forged = seller_web.post(f"/dashboard/payments/{other['id']}/refunds",
+                             data={"form_key": "k3"}, follow_redirects=False)
+    html_refusal(forged, 403)

@@ -24,7 +24,7 @@ from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, Text, day, text
 from paytrack.entrypoints.web.forms import FormDep
 from paytrack.entrypoints.web.render import page
-from paytrack.entrypoints.web.session import Viewer, current_viewer, storage_of
+from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import (
     analytics,
     disputes,
@@ -214,9 +214,12 @@ def request_refund(request: Request, viewer: ViewerDep, form: FormDep,
     """The payment page's refund form: what ``POST /v1/refunds`` does (the refund policy
     may approve it at once; an approved one is sent to its gateway after the commit)."""
     here = f"/dashboard/payments/{payment_id}"
+    check_csrf(viewer, form.get("csrf_token"))
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        payments.get_payment(uow, payment_id, viewer.actor)  # another's: the 404 page
 
     def work(uow: UnitOfWork) -> str:
-        payment = payments.get_payment(uow, payment_id, viewer.actor)  # 404 if not its own
+        payment = payments.get_payment(uow, payment_id, viewer.actor)
         amount_text = forms.text(form, "amount", max_length=30)
         amount = None if amount_text is None else parse_amount(amount_text,
                                                                payment["currency"])
