@@ -86,3 +86,18 @@ def test_a_sellers_refund_form_on_another_sellers_payment_is_the_404_page(
     forged = seller_web.post(f"/dashboard/payments/{other['id']}/refunds",
                              data={"form_key": "k3"}, follow_redirects=False)
     html_refusal(forged, 403)
+
+
+# -- hostile bodies ------------------------------------------------------------------------
+
+
+def test_a_form_past_the_body_limit_is_an_html_page(admin_web):
+    html = admin_web.get("/dashboard/coupons").text
+    body = (f"csrf_token={field(html, 'csrf_token')}&form_key=k&description="
+            + "x" * 2_000_000).encode()
+    for content in (body, iter([body[:1000], body[1000:]])):  # declared, then streamed
+        too_large = admin_web.post("/dashboard/coupons", content=content, headers={
+            "content-type": "application/x-www-form-urlencoded"})
+        html_refusal(too_large, 413)
+    assert admin_web.post("/v1/payments", content=b"x" * 2_000_000).headers[
+        "content-type"].startswith("application/")  # the API's answer stays a problem
