@@ -66,6 +66,18 @@ def test_an_empty_statement_date_is_no_choice(seller_web):
         assert seller_web.get(f"{path}?currency=&start=&end=").status_code == 200, path
 
 
+
+@pytest.mark.parametrize("query", [
+    "payments?seller_id=%00", "payments?customer_id=a%00b", "payments?search=%00",
+    "payments.csv?seller_id=%00", "payments.csv?search=a%00b", "payments?gateway=%E2%80%AE",
+    "coupons?cursor=%00", "sellers?cursor=a%00b", "payments/%00", "payments/pay_%00x"])
+def test_a_nul_byte_in_a_query_or_an_id_is_a_4xx_page(admin_web, query):
+    """PostgreSQL cannot even compare a text holding NUL: it must not reach a query."""
+    response = admin_web.get(f"/dashboard/{query}")
+    assert 400 <= response.status_code < 500, (query, response.status_code)
+    assert "text/html" in response.headers["content-type"]
+
+
 # -- another seller's objects --------------------------------------------------------------
 
 

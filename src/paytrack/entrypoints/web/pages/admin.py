@@ -43,6 +43,7 @@ Day = DayText
 Param = Text
 INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
+PaymentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
 
 
 def admin(viewer: ViewerDep) -> Viewer:
@@ -177,11 +178,11 @@ def payments_csv(request: Request, viewer: AdminDep, status: Param = None,
 
 
 @pages.get("/payments/{payment_id}", response_class=HTMLResponse)
-def payment_page(request: Request, viewer: ViewerDep, payment_id: str) -> Response:
+def payment_page(request: Request, viewer: ViewerDep, payment_id: PaymentId) -> Response:
     actor = viewer.actor
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
-        payment = payments.get_payment(uow, payment_id[:60], actor)  # 404 if not its own
+        payment = payments.get_payment(uow, payment_id, actor)  # 404 if not its own
         history = payments.payment_history(uow, payment["id"], actor)
         its_refunds = refunds.list_refunds(uow, actor, limit=100, payment_id=payment["id"])
         its_disputes = disputes.list_disputes(uow, actor, limit=100, payment_id=payment["id"])
@@ -210,7 +211,7 @@ def _may(actor: Any, action: Action) -> bool:
 
 @pages.post("/payments/{payment_id}/refunds")
 def request_refund(request: Request, viewer: ViewerDep, form: FormDep,
-                         payment_id: Annotated[str, Path(max_length=60)]) -> Response:
+                         payment_id: PaymentId) -> Response:
     """The payment page's refund form: what ``POST /v1/refunds`` does (the refund policy
     may approve it at once; an approved one is sent to its gateway after the commit)."""
     here = f"/dashboard/payments/{payment_id}"

@@ -22,6 +22,7 @@ from paytrack.entrypoints.api.schemas import (
     SellerIn,
 )
 from paytrack.entrypoints.api.views import present
+from paytrack.entrypoints.web import fields
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.forms import FormDep, text, validated, whole
 from paytrack.entrypoints.web.pages.admin import AdminDep
@@ -44,7 +45,7 @@ def coupons_page(request: Request, viewer: AdminDep, cursor: Cursor = None,
                  active: Annotated[bool | None, Query()] = None) -> Response:
     with storage_of(request).unit_of_work(readonly=True) as uow:
         rows = coupons.list_coupons(uow, viewer.actor, limit=PAGE_SIZE + 1,
-                                    cursor=cursor or None, active=active)
+                                    cursor=fields.cursor(cursor, "cpn"), active=active)
     shown = [present(viewer.actor, "coupon", row) for row in rows[:PAGE_SIZE]]
     return page(request, viewer, "manage_coupons.html", coupons=shown,
                 params={"active": active, "cursor": cursor},
@@ -148,7 +149,7 @@ def sellers_page(request: Request, viewer: AdminDep, cursor: Cursor = None) -> R
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
         rows = parties.list_parties(uow, "seller", viewer.actor, limit=PAGE_SIZE + 1,
-                                    cursor=cursor or None)
+                                    cursor=fields.text(cursor, "cursor"))
         shown = rows[:PAGE_SIZE]
         balances = {row["id"]: ledger.seller_balance(uow, row["id"], viewer.actor)["balances"]
                     for row in shown}
