@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.conftest import field, sign_in
+from tests.web.conftest import field, form_post, sign_in
+from tests.web.test_dashboard_bookings import order, set_status
 from tests.web.test_dashboard_seller import pay
 
 
@@ -113,3 +114,42 @@ def test_a_form_past_the_body_limit_is_an_html_page(admin_web):
         html_refusal(too_large, 413)
     assert admin_web.post("/v1/payments", content=b"x" * 2_000_000).headers[
         "content-type"].startswith("application/")  # the API's answer stays a problem
+
+
+# -- free text the API would refuse --------------------------------------------------------
+
+
+def notice_after(client, response) -> str:
+    assert response.status_code == 303, (response.status_code, response.text[:300])
+    return client.get(response.headers["location"]).text
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "evil\u202eusrever", "", " "])
+def test_the_refund_forms_reason_is_the_apis(admin_web, api, make_seller, reason):
+    """``POST /v1/refunds`` takes a reason of 1 to 500 characters without control
+    characters or bidirectional overrides; so does the payment page's form."""
+    make_seller("s1")
+    paid = pay(api, seller_id="s1")
+    path = f"/dashboard/payments/{paid['id']}"
+    sent = form_post(admin_web, path, f"{path}/refunds", {"amount": "1.00", "reason": reason})
+    assert "notice error" in notice_after(admin_web, sent)
+    assert api.get("/v1/refunds", params={"payment_id": paid["id"]}).json()["data"] == []
+
+
+@pytest.mark.parametrize("amount", ["99999999999999999999", "1e309", "-1.00", "0", "NaN"])
+def test_the_refund_forms_amount_is_refused_past_the_apis_limits(admin_web, api, make_seller,
+                                                                 amount):
+    make_seller("s1")
+    paid = pay(api, seller_id="s1")
+    path = f"/dashboard/payments/{paid['id']}"
+    sent = form_post(admin_web, path, f"{path}/refunds", {"amount": amount, "reason": "r"})
+    assert "notice error" in notice_after(admin_web, sent)
+    assert api.get("/v1/refunds", params={"payment_id": paid["id"]}).json()["data"] == []
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "evil\u202eusrever", ""])
+def test_the_booking_status_reason_is_the_apis(admin_web, api, reason):
+    booked = order(api)
+    sent = set_status(admin_web, booked["id"], "confirmed", reason=reason)
+    assert "notice error" in notice_after(admin_web, sent)
+    assert api.get(f"/v1/orders/{booked['id']}").json()["status"] == booked["status"]

@@ -17,12 +17,13 @@ from paytrack.domain.money import parse_amount, validate_currency
 from paytrack.domain.payments import PaymentMethod
 from paytrack.domain.periods import resolve_range
 from paytrack.domain.states import PaymentStatus
+from paytrack.entrypoints.api.schemas import CreateRefundIn
 from paytrack.entrypoints.api.views import present
 from paytrack.entrypoints.web import fields, forms
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, Text, day, text
-from paytrack.entrypoints.web.forms import FormDep
+from paytrack.entrypoints.web.forms import FormDep, validated
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import (
@@ -224,9 +225,11 @@ def request_refund(request: Request, viewer: ViewerDep, form: FormDep,
         amount_text = forms.text(form, "amount", max_length=30)
         amount = None if amount_text is None else parse_amount(amount_text,
                                                                payment["currency"])
-        reason = forms.text(form, "reason", max_length=500) or ""
-        refund = refunds.request_refund(uow, payment["id"], viewer.actor, reason=reason,
-                                        amount=amount)
+        body = validated(CreateRefundIn, {  # what POST /v1/refunds takes
+            "payment_id": payment["id"], "amount": amount,
+            "reason": forms.text(form, "reason", max_length=500) or ""})
+        refund = refunds.request_refund(uow, body.payment_id, viewer.actor,
+                                        reason=body.reason, amount=body.amount)
         shown = present(viewer.actor, "refund", refund)
         return (f"Refund {shown['id']} of "
                 f"{viewer.formats.money(shown['amount'], shown['currency'])}: "

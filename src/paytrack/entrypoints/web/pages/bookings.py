@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse, Response
 from paytrack.domain.actors import Role
 from paytrack.domain.errors import NotFound, ValidationFailed
 from paytrack.domain.orders import OVERRIDABLE, OrderStatus
+from paytrack.entrypoints.api.order_schemas import OrderStatusIn
 from paytrack.entrypoints.api.views import present, present_page
 from paytrack.entrypoints.web.actions import act
+from paytrack.entrypoints.web.forms import validated
 from paytrack.entrypoints.web.pages.seller import cursor_of, form_of
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
@@ -69,8 +71,9 @@ async def set_booking_status(request: Request, viewer: Annotated[Viewer, Depends
     back = form.get("back") or "/dashboard/bookings"
 
     def work(uow: Any) -> str:
+        body = validated(OrderStatusIn, {"status": status, "reason": reason})  # as the API
         order = present(viewer.actor, "order", orders.override_status(
-            uow, order_id, viewer.actor, reason=reason, status=status))
+            uow, order_id, viewer.actor, reason=body.reason, status=body.status))
         return f"Booking {order['id']} is now {order['status']}."
 
     return act(request, viewer, form, work, done=back, back=back)
