@@ -153,3 +153,38 @@ def test_the_booking_status_reason_is_the_apis(admin_web, api, reason):
     sent = set_status(admin_web, booked["id"], "confirmed", reason=reason)
     assert "notice error" in notice_after(admin_web, sent)
     assert api.get(f"/v1/orders/{booked['id']}").json()["status"] == booked["status"]
+
+
+def _raw_post(client, path: str, body: str):
+    return client.post(path, content=body.encode(), follow_redirects=False,
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def test_a_field_sent_twice_is_refused_not_guessed(admin_web, api, make_seller):
+    make_seller("s1")
+    paid = pay(api, seller_id="s1")
+    path = f"/dashboard/payments/{paid['id']}"
+    csrf = field(admin_web.get(path).text, "csrf_token")
+    twice = _raw_post(admin_web, f"{path}/refunds", f"csrf_token={csrf}&form_key=k1"
+                      "&amount=1.00&amount=2.00&reason=r")
+    html_refusal(twice, 422)
+    booked = order(api)
+    twice = _raw_post(admin_web, f"/dashboard/bookings/{booked['id']}/status",
+                      f"csrf_token={csrf}&form_key=k2&status=confirmed&status=cancelled"
+                      "&reason=r")
+    html_refusal(twice, 422)
+    assert api.get("/v1/refunds", params={"payment_id": paid["id"]}).json()["data"] == []
+    assert api.get(f"/v1/orders/{booked['id']}").json()["status"] == booked["status"]
+
+
+def test_the_payout_forms_refuse_a_file_and_a_field_sent_twice(seller_web):
+    csrf = field(seller_web.get("/dashboard/payouts").text, "csrf_token")
+    twice = _raw_post(seller_web, "/dashboard/payouts", f"csrf_token={csrf}&form_key=k1"
+                      "&amount=10.00&amount=20.00&currency=USD&method=bank_transfer")
+    html_refusal(twice, 422)
+    with_file = seller_web.post("/dashboard/payouts", files={"amount": ("a", b"10.00")},
+                                data={"csrf_token": csrf, "form_key": "k2"})
+    html_refusal(with_file)
+    long = seller_web.post("/dashboard/payouts", data={
+        "csrf_token": csrf, "form_key": "k3", "amount": "1" * 100_000, "currency": "USD"})
+    html_refusal(long, 422)

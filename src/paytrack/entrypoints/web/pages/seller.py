@@ -22,6 +22,7 @@ from paytrack.entrypoints.api.views import present_page, present_transactions
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, day
+from paytrack.entrypoints.web.forms import read_form
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import analytics, ledger, payouts, seller_funds, statements
@@ -174,9 +175,8 @@ async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: str) -> 
 
 
 async def form_of(request: Request) -> dict[str, str]:
-    """The posted fields as text (a file or a field sent twice: its first text value)."""
-    posted = await request.form()
-    return {k: v for k, v in posted.multi_items()[::-1] if isinstance(v, str)}
+    """The posted fields as text, read as every other form is (``forms.read_form``)."""
+    return await read_form(request)
 
 
 # -- statements --------------------------------------------------------------------------
