@@ -188,3 +188,20 @@ def test_the_payout_forms_refuse_a_file_and_a_field_sent_twice(seller_web):
     long = seller_web.post("/dashboard/payouts", data={
         "csrf_token": csrf, "form_key": "k3", "amount": "1" * 100_000, "currency": "USD"})
     html_refusal(long, 422)
+
+
+# -- signing in ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [
+    {"username": "a\x00b", "password": "correct horse battery"},
+    {"username": "ana\x00", "password": "correct horse battery"},
+    {"api_key": "ptk_a\x00b_c"}, {"api_key": "ptk_\x00_\x00"}, {"api_key": "ptk_é_x"}])
+def test_a_nul_byte_in_the_sign_in_form_is_a_wrong_sign_in(web, make_user, data):
+    """Before any session: PostgreSQL cannot look up a text holding NUL."""
+    make_user("ana")
+    form = web.get("/dashboard/sign-in")
+    answer = web.post("/dashboard/sign-in", follow_redirects=False,
+                      data={"form_token": field(form.text, "form_token"), **data})
+    html_refusal(answer, 401)
+    assert "paytrack_session" not in answer.headers.get("set-cookie", "")
