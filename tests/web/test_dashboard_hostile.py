@@ -205,3 +205,13 @@ def test_a_nul_byte_in_the_sign_in_form_is_a_wrong_sign_in(web, make_user, data)
                       data={"form_token": field(form.text, "form_token"), **data})
     html_refusal(answer, 401)
     assert "paytrack_session" not in answer.headers.get("set-cookie", "")
+
+
+# -- the filter forms' own choices ---------------------------------------------------------
+
+
+def test_the_coupons_filters_all_choice_is_no_filter(admin_web):
+    """Its "All" option sends ``active=``: every coupon, not a 400 page."""
+    assert admin_web.get("/dashboard/coupons?active=").status_code == 200
+    assert admin_web.get("/dashboard/coupons?active=false").status_code == 200
+    html_refusal(admin_web.get("/dashboard/coupons?active=maybe"))

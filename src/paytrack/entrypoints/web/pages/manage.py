@@ -42,7 +42,12 @@ SellerId = Annotated[str, Path(max_length=100, pattern=ID_PATTERN)]
 
 @pages.get("/coupons", response_class=HTMLResponse)
 def coupons_page(request: Request, viewer: AdminDep, cursor: Cursor = None,
-                 active: Annotated[bool | None, Query()] = None) -> Response:
+                 active_text: Annotated[str | None, Query(alias="active", max_length=5)] = None,
+                 ) -> Response:
+    choice = fields.text(active_text, "active")  # the filter's "All" sends active=
+    if choice not in (None, "true", "false"):
+        raise ValidationFailed("active is true, false or empty (all)", field="active")
+    active = None if choice is None else choice == "true"
     with storage_of(request).unit_of_work(readonly=True) as uow:
         rows = coupons.list_coupons(uow, viewer.actor, limit=PAGE_SIZE + 1,
                                     cursor=fields.cursor(cursor, "cpn"), active=active)
