@@ -215,3 +215,25 @@ def test_the_coupons_filters_all_choice_is_no_filter(admin_web):
     assert admin_web.get("/dashboard/coupons?active=").status_code == 200
     assert admin_web.get("/dashboard/coupons?active=false").status_code == 200
     html_refusal(admin_web.get("/dashboard/coupons?active=maybe"))
+
+
+@pytest.mark.parametrize("who, path", [("admin", "/dashboard/bookings/ord_%00/status"),
+                                       ("seller", "/dashboard/payouts/po_%00/cancel")])
+def test_a_nul_byte_in_a_posted_id_is_a_4xx_page(request, who, path):
+    """The bookings' and payouts' posts looked their id up before acting (PostgreSQL cannot
+    bind a NUL)."""
+    client = request.getfixturevalue(f"{who}_web")
+    csrf = field(client.get("/dashboard/").text, "csrf_token")
+    answer = client.post(path, data={"csrf_token": csrf, "form_key": "k1",
+                                     "status": "confirmed", "reason": "r"})
+    assert 400 <= answer.status_code < 500, (path, answer.status_code)
+    assert "text/html" in answer.headers["content-type"]
+
+
+def test_a_payout_amount_past_the_fields_length_is_not_cut_to_fit(seller_web):
+    csrf = field(seller_web.get("/dashboard/payouts").text, "csrf_token")
+    sent = seller_web.post("/dashboard/payouts", follow_redirects=False, data={
+        "csrf_token": csrf, "form_key": "k1", "amount": "10.00" + " " * 40 + "7",
+        "currency": "USD", "method": "bank_transfer"})
+    page = notice_after(seller_web, sent)
+    assert "notice error" in page and "is not a decimal amount" in page

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paytrack.adapters.pdf.statement import render_statement
@@ -32,6 +32,7 @@ INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 Param = Annotated[str | None, Query(max_length=200)]
+ObjectId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
 Day = DayText  # an empty field (a cleared date input) is no choice, as on every page
 
 
@@ -149,9 +150,9 @@ async def request_payout(request: Request, viewer: SellerDep) -> Response:
 
     def work(uow: Any) -> str:
         code = validate_currency(currency.strip().upper())
-        minor = parse_amount(amount[:40], code)
+        minor = parse_amount(amount, code)
         payout = payouts.request_payout(uow, viewer.actor, amount=minor, currency=code,
-                                        method=method[:40])
+                                        method=method)
         return f"Payout {payout['id']} of {format_amount(minor, code)} {code} requested."
 
     return act(request, viewer, form, work, done="/dashboard/payouts",
@@ -159,12 +160,13 @@ async def request_payout(request: Request, viewer: SellerDep) -> Response:
 
 
 @pages.post("/payouts/{payout_id}/cancel")
-async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: str) -> Response:
+async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: ObjectId,
+                        ) -> Response:
     """``POST /v1/payouts/{id}/cancel``: withdraw a requested payout."""
     form = await form_of(request)
     check_csrf(viewer, form.get("csrf_token"))
     with storage_of(request).unit_of_work(readonly=True) as uow:
-        payouts.get_payout(uow, payout_id[:60], viewer.actor)  # another's: the 404 page
+        payouts.get_payout(uow, payout_id, viewer.actor)  # another's: the 404 page
 
     def work(uow: Any) -> str:
         payouts.cancel_payout(uow, payout_id, viewer.actor)
