@@ -237,3 +237,30 @@ def test_a_payout_amount_past_the_fields_length_is_not_cut_to_fit(seller_web):
         "currency": "USD", "method": "bank_transfer"})
     page = notice_after(seller_web, sent)
     assert "notice error" in page and "is not a decimal amount" in page
+
+
+# -- redirects -----------------------------------------------------------------------------
+
+OFF_SITE = ["//evil.example", "/\\evil.example", "https://evil.example", "https:evil.example",
+            "%2F%2Fevil.example", "/dashboard\\@evil.example", "/dashboard/\r\nSet-Cookie: x=1",
+            "/dashboard/\t", "\x00/dashboard/", "/dashboardevil", "/" + "d" * 5000,
+            "javascript:alert(1)", "/v1/payments"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_no_redirect_leaves_the_dashboard(admin_web, api, target):
+    """``next`` of the sign-in page and the language switch, ``back`` of a booking's form."""
+    for path in ("/dashboard/sign-in", "/dashboard/language?to=ru"):
+        answer = admin_web.get(path, params={"next": target[:2000]}, follow_redirects=False)
+        assert answer.status_code in (303, 400, 422), (path, answer.status_code)
+        if answer.status_code == 303:
+            assert answer.headers["location"] == "/dashboard/", (path, target)
+    booked = order(api)
+    sent = set_status(admin_web, booked["id"], "confirmed", page="/dashboard/bookings")
+    assert sent.headers["location"] == "/dashboard/bookings"
+    csrf = field(admin_web.get("/dashboard/bookings").text, "csrf_token")
+    moved = admin_web.post(f"/dashboard/bookings/{booked['id']}/status", follow_redirects=False,
+                           data={"csrf_token": csrf, "form_key": "k-back", "status": "pending",
+                                 "reason": "r", "back": target[:2000]})
+    assert moved.status_code in (303, 422) and moved.headers.get(
+        "location", "/dashboard/") == "/dashboard/", target
