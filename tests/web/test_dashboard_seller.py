@@ -263,7 +263,7 @@ def test_a_bad_statement_period_is_a_4xx_page(seller_web, funded):
     for path in ("/dashboard/statements", "/dashboard/statements.csv"):
         assert seller_web.get(path, params=backwards).status_code == 422
         assert seller_web.get(path, params={"currency": "XXZ"}).status_code in (400, 422)
-        assert seller_web.get(path, params={"start": "yesterday"}).status_code == 400
+        assert seller_web.get(path, params={"start": "yesterday"}).status_code in (400, 422)
 
 
 def test_a_seller_without_money_has_no_statement_yet(seller_web):

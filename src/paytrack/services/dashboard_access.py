@@ -124,7 +124,7 @@ def sign_in_with_password(uow: UnitOfWork, username: str, password: str
     """A new session for the user (and its token, to give the browser only); the same
     ``Unauthenticated`` whether the username or the password was wrong."""
     row = uow.dashboard.user_by_username(username_key(username)) \
-        if 0 < len(username) <= 100 else None
+        if 0 < len(username) <= 100 and username.isprintable() else None  # as create_user
     if not _password_matches(row["password_hash"] if row else _NOBODY, password) \
             or row is None or row["disabled_at"] is not None:
         raise Unauthenticated("wrong username or password")

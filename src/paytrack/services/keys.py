@@ -73,7 +73,8 @@ def create_key(uow: UnitOfWork, role: str, actor: Actor, *, seller_id: str | Non
 
 def authenticate(uow: UnitOfWork, token: str | None) -> tuple[Actor, ApiKey]:
     """The actor a bearer token stands for; ``Unauthenticated`` if none, unknown or revoked."""
-    if not token or not token.startswith("ptk_") or token.count("_") < 2:
+    if (not token or not token.startswith("ptk_") or token.count("_") < 2
+            or not (token.isascii() and token.isprintable())):  # a NUL cannot be looked up
         raise Unauthenticated("send 'Authorization: Bearer <key>' with a paytrack API key")
     prefix = token.split("_", 2)[1]
     row = uow.api_keys.by_prefix(prefix)

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paytrack.domain.errors import Unauthenticated
@@ -25,6 +25,7 @@ from paytrack.entrypoints.api.problems import response_for
 from paytrack.entrypoints.api.throttle import FailureLimiter
 
 API_PREFIX = "/v1/"
+DASHBOARD_PREFIX = "/dashboard/"
 
 
 def _route_path(scope: Scope) -> str:
@@ -142,6 +143,15 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = response_for(_TooLarge(self.max_body_bytes))
+        response: Response | None
+        if _route_path(scope).startswith(DASHBOARD_PREFIX):  # a browser's form: a page
+            response = HTMLResponse(
+                "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">"
+                "<title>Form too large</title><h1>Form too large</h1>"
+                f"<p>This form sent more than {self.max_body_bytes} bytes. "
+                "<a href=\"/dashboard/\">Back to the dashboard</a></p></html>",
+                status_code=413, headers={"Cache-Control": "no-store"})
+        else:
+            response = response_for(_TooLarge(self.max_body_bytes))
         assert response is not None
         await response(scope, receive, send)

@@ -19,14 +19,18 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The form's text fields (a file or an oversized field is refused: 422)."""
+    """The form's text fields (a file, an oversized field or one sent twice is refused:
+    422; no dashboard form has two fields of one name, and which one to act on would be
+    a guess)."""
     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     fields: dict[str, str] = {}
-    for name, value in form.items():
+    for name, value in form.multi_items():
         if not isinstance(value, str):
             raise ValidationFailed("this form takes no files", field=name)
         if len(value) > MAX_FIELD:
             raise ValidationFailed(f"{name} is too long", field=name)
+        if name in fields:
+            raise ValidationFailed(f"{name} is sent twice", field=name)
         fields[name] = value
     return fields
 

@@ -15,15 +15,17 @@ from paytrack.domain.actors import Role
 from paytrack.domain.errors import NotFound, ValidationFailed
 from paytrack.domain.money import parse_amount, validate_currency
 from paytrack.domain.payments import PaymentMethod
+from paytrack.domain.periods import resolve_range
 from paytrack.domain.states import PaymentStatus
+from paytrack.entrypoints.api.schemas import CreateRefundIn
 from paytrack.entrypoints.api.views import present
 from paytrack.entrypoints.web import fields, forms
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
 from paytrack.entrypoints.web.fields import DayText, Text, day, text
-from paytrack.entrypoints.web.forms import FormDep
+from paytrack.entrypoints.web.forms import FormDep, validated
 from paytrack.entrypoints.web.render import page
-from paytrack.entrypoints.web.session import Viewer, current_viewer, storage_of
+from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import (
     analytics,
     disputes,
@@ -42,6 +44,7 @@ Day = DayText
 Param = Text
 INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
+PaymentId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
 
 
 def admin(viewer: ViewerDep) -> Viewer:
@@ -61,13 +64,15 @@ def currencies(viewer: Viewer, request: Request) -> list[str]:
 
 
 def date_range(request: Request, start: date | None, end: date | None) -> tuple[date, date]:
+    """``start`` to ``end`` (today when not given); no ``start``: 30 days to ``end`` (as the
+    API's analytics count them, never stepping before the calendar's first day)."""
     with storage_of(request).unit_of_work(readonly=True) as uow:
         today = uow.now().date()
     end = end or today
-    start = start or end - timedelta(days=29)
-    if start > end:
+    if start is not None and start > end:
         raise ValidationFailed("the range starts after it ends", field="start")
-    return start, end
+    span = resolve_range(start, end, today)
+    return span.start, span.end
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -108,7 +113,7 @@ def overview(request: Request, viewer: Viewer, start: date | None, end: date | N
 
 
 def _moment(day: date | None, *, after: bool = False) -> datetime | None:
-    if day is None:
+    if day is None or after and day == date.max:  # the calendar's last day: no bound
         return None
     return datetime.combine(day + timedelta(days=1) if after else day, time(), UTC)
 
@@ -172,11 +177,11 @@ def payments_csv(request: Request, viewer: AdminDep, status: Param = None,
 
 
 @pages.get("/payments/{payment_id}", response_class=HTMLResponse)
-def payment_page(request: Request, viewer: ViewerDep, payment_id: str) -> Response:
+def payment_page(request: Request, viewer: ViewerDep, payment_id: PaymentId) -> Response:
     actor = viewer.actor
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
-        payment = payments.get_payment(uow, payment_id[:60], actor)  # 404 if not its own
+        payment = payments.get_payment(uow, payment_id, actor)  # 404 if not its own
         history = payments.payment_history(uow, payment["id"], actor)
         its_refunds = refunds.list_refunds(uow, actor, limit=100, payment_id=payment["id"])
         its_disputes = disputes.list_disputes(uow, actor, limit=100, payment_id=payment["id"])
@@ -205,19 +210,24 @@ def _may(actor: Any, action: Action) -> bool:
 
 @pages.post("/payments/{payment_id}/refunds")
 def request_refund(request: Request, viewer: ViewerDep, form: FormDep,
-                         payment_id: Annotated[str, Path(max_length=60)]) -> Response:
+                         payment_id: PaymentId) -> Response:
     """The payment page's refund form: what ``POST /v1/refunds`` does (the refund policy
     may approve it at once; an approved one is sent to its gateway after the commit)."""
     here = f"/dashboard/payments/{payment_id}"
+    check_csrf(viewer, form.get("csrf_token"))
+    with storage_of(request).unit_of_work(readonly=True) as uow:
+        payments.get_payment(uow, payment_id, viewer.actor)  # another's: the 404 page
 
     def work(uow: UnitOfWork) -> str:
-        payment = payments.get_payment(uow, payment_id, viewer.actor)  # 404 if not its own
+        payment = payments.get_payment(uow, payment_id, viewer.actor)
         amount_text = forms.text(form, "amount", max_length=30)
         amount = None if amount_text is None else parse_amount(amount_text,
                                                                payment["currency"])
-        reason = forms.text(form, "reason", max_length=500) or ""
-        refund = refunds.request_refund(uow, payment["id"], viewer.actor, reason=reason,
-                                        amount=amount)
+        body = validated(CreateRefundIn, {  # what POST /v1/refunds takes
+            "payment_id": payment["id"], "amount": amount,
+            "reason": forms.text(form, "reason", max_length=500) or ""})
+        refund = refunds.request_refund(uow, body.payment_id, viewer.actor,
+                                        reason=body.reason, amount=body.amount)
         shown = present(viewer.actor, "refund", refund)
         return (f"Refund {shown['id']} of "
                 f"{viewer.formats.money(shown['amount'], shown['currency'])}: "

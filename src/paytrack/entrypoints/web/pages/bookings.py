@@ -13,9 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from paytrack.domain.actors import Role
 from paytrack.domain.errors import NotFound, ValidationFailed
 from paytrack.domain.orders import OVERRIDABLE, OrderStatus
+from paytrack.entrypoints.api.order_schemas import OrderStatusIn
 from paytrack.entrypoints.api.views import present, present_page
 from paytrack.entrypoints.web.actions import act
-from paytrack.entrypoints.web.pages.seller import cursor_of, form_of
+from paytrack.entrypoints.web.forms import validated
+from paytrack.entrypoints.web.pages.seller import ObjectId, cursor_of, form_of
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import orders
@@ -59,18 +61,19 @@ def bookings_page(request: Request, viewer: ViewerDep, status: Param = None,
 
 @pages.post("/bookings/{order_id}/status")
 async def set_booking_status(request: Request, viewer: Annotated[Viewer, Depends(admin)],
-                             order_id: str) -> Response:
+                             order_id: ObjectId) -> Response:
     """``POST /v1/orders/{id}/status``: the admin's hand-set status, with its reason."""
     form = await form_of(request)
     check_csrf(viewer, form.get("csrf_token"))
     with storage_of(request).unit_of_work(readonly=True) as uow:
-        orders.get_order(uow, order_id[:60], viewer.actor)  # an unknown one: the 404 page
-    status, reason = form.get("status", "")[:40], form.get("reason", "")
+        orders.get_order(uow, order_id, viewer.actor)  # an unknown one: the 404 page
+    status, reason = form.get("status", ""), form.get("reason", "")
     back = form.get("back") or "/dashboard/bookings"
 
     def work(uow: Any) -> str:
+        body = validated(OrderStatusIn, {"status": status, "reason": reason})  # as the API
         order = present(viewer.actor, "order", orders.override_status(
-            uow, order_id, viewer.actor, reason=reason, status=status))
+            uow, order_id, viewer.actor, reason=body.reason, status=body.status))
         return f"Booking {order['id']} is now {order['status']}."
 
     return act(request, viewer, form, work, done=back, back=back)

@@ -14,6 +14,7 @@ from paytrack.adapters.storage.uow import UnitOfWork
 from paytrack.domain.coupons import CouponKind, FundedBy
 from paytrack.domain.errors import ValidationFailed
 from paytrack.domain.money import parse_amount, validate_currency
+from paytrack.entrypoints.api.parameters import NumberCursor
 from paytrack.entrypoints.api.schemas import (
     ID_PATTERN,
     CreateCouponIn,
@@ -21,6 +22,7 @@ from paytrack.entrypoints.api.schemas import (
     SellerIn,
 )
 from paytrack.entrypoints.api.views import present
+from paytrack.entrypoints.web import fields
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.forms import FormDep, text, validated, whole
 from paytrack.entrypoints.web.pages.admin import AdminDep
@@ -40,10 +42,15 @@ SellerId = Annotated[str, Path(max_length=100, pattern=ID_PATTERN)]
 
 @pages.get("/coupons", response_class=HTMLResponse)
 def coupons_page(request: Request, viewer: AdminDep, cursor: Cursor = None,
-                 active: Annotated[bool | None, Query()] = None) -> Response:
+                 active_text: Annotated[str | None, Query(alias="active", max_length=5)] = None,
+                 ) -> Response:
+    choice = fields.text(active_text, "active")  # the filter's "All" sends active=
+    if choice not in (None, "true", "false"):
+        raise ValidationFailed("active is true, false or empty (all)", field="active")
+    active = None if choice is None else choice == "true"
     with storage_of(request).unit_of_work(readonly=True) as uow:
         rows = coupons.list_coupons(uow, viewer.actor, limit=PAGE_SIZE + 1,
-                                    cursor=cursor or None, active=active)
+                                    cursor=fields.cursor(cursor, "cpn"), active=active)
     shown = [present(viewer.actor, "coupon", row) for row in rows[:PAGE_SIZE]]
     return page(request, viewer, "manage_coupons.html", coupons=shown,
                 params={"active": active, "cursor": cursor},
@@ -147,7 +154,7 @@ def sellers_page(request: Request, viewer: AdminDep, cursor: Cursor = None) -> R
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
         rows = parties.list_parties(uow, "seller", viewer.actor, limit=PAGE_SIZE + 1,
-                                    cursor=cursor or None)
+                                    cursor=fields.text(cursor, "cursor"))
         shown = rows[:PAGE_SIZE]
         balances = {row["id"]: ledger.seller_balance(uow, row["id"], viewer.actor)["balances"]
                     for row in shown}
@@ -231,8 +238,7 @@ def _ledger_page(request: Request, viewer: Any, cursor: int | None,
 
 
 @pages.get("/ledger", response_class=HTMLResponse)
-def ledger_page(request: Request, viewer: AdminDep,
-                cursor: Annotated[int | None, Query(ge=1)] = None) -> Response:
+def ledger_page(request: Request, viewer: AdminDep, cursor: NumberCursor = None) -> Response:
     return _ledger_page(request, viewer, cursor)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from paytrack.adapters.pdf.statement import render_statement
@@ -16,11 +16,13 @@ from paytrack.domain.errors import InvalidCursor, NotFound, ValidationFailed
 from paytrack.domain.ids import is_id
 from paytrack.domain.money import format_amount, parse_amount, validate_currency
 from paytrack.domain.payouts import PayoutMethod
-from paytrack.domain.periods import zone
+from paytrack.domain.periods import resolve_range, zone
 from paytrack.domain.states import PaymentStatus, PayoutStatus
 from paytrack.entrypoints.api.views import present_page, present_transactions
 from paytrack.entrypoints.web.actions import act
 from paytrack.entrypoints.web.charts import Series, line_chart
+from paytrack.entrypoints.web.fields import DayText, day
+from paytrack.entrypoints.web.forms import read_form
 from paytrack.entrypoints.web.render import page
 from paytrack.entrypoints.web.session import Viewer, check_csrf, current_viewer, storage_of
 from paytrack.services import analytics, ledger, payouts, seller_funds, statements
@@ -30,7 +32,8 @@ INTERVALS = ("day", "week", "month")
 PAGE_SIZE = 25
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 Param = Annotated[str | None, Query(max_length=200)]
-Day = Annotated[date | None, Query()]
+ObjectId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+Day = DayText  # an empty field (a cleared date input) is no choice, as on every page
 
 
 def seller(viewer: ViewerDep) -> Viewer:
@@ -61,9 +64,10 @@ def balance_page(request: Request, viewer: Viewer, start: date | None, end: date
         uow.one_snapshot()
         today = uow.now().date()
         end = end or today
-        start = start or end - timedelta(days=29)
-        if start > end:
+        if start is not None and start > end:
             raise ValidationFailed("the range starts after it ends", field="start")
+        span = resolve_range(start, end, today)  # never before the calendar's first day
+        start, end = span.start, span.end
         balance = ledger.seller_balance(uow, seller_id, viewer.actor)
         known = [b["currency"] for b in balance["balances"]] or ["USD"]
         currency = validate_currency(currency) if currency else known[0]
@@ -146,9 +150,9 @@ async def request_payout(request: Request, viewer: SellerDep) -> Response:
 
     def work(uow: Any) -> str:
         code = validate_currency(currency.strip().upper())
-        minor = parse_amount(amount[:40], code)
+        minor = parse_amount(amount, code)
         payout = payouts.request_payout(uow, viewer.actor, amount=minor, currency=code,
-                                        method=method[:40])
+                                        method=method)
         return f"Payout {payout['id']} of {format_amount(minor, code)} {code} requested."
 
     return act(request, viewer, form, work, done="/dashboard/payouts",
@@ -156,12 +160,13 @@ async def request_payout(request: Request, viewer: SellerDep) -> Response:
 
 
 @pages.post("/payouts/{payout_id}/cancel")
-async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: str) -> Response:
+async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: ObjectId,
+                        ) -> Response:
     """``POST /v1/payouts/{id}/cancel``: withdraw a requested payout."""
     form = await form_of(request)
     check_csrf(viewer, form.get("csrf_token"))
     with storage_of(request).unit_of_work(readonly=True) as uow:
-        payouts.get_payout(uow, payout_id[:60], viewer.actor)  # another's: the 404 page
+        payouts.get_payout(uow, payout_id, viewer.actor)  # another's: the 404 page
 
     def work(uow: Any) -> str:
         payouts.cancel_payout(uow, payout_id, viewer.actor)
@@ -172,19 +177,19 @@ async def cancel_payout(request: Request, viewer: ViewerDep, payout_id: str) -> 
 
 
 async def form_of(request: Request) -> dict[str, str]:
-    """The posted fields as text (a file or a field sent twice: its first text value)."""
-    posted = await request.form()
-    return {k: v for k, v in posted.multi_items()[::-1] if isinstance(v, str)}
+    """The posted fields as text, read as every other form is (``forms.read_form``)."""
+    return await read_form(request)
 
 
 # -- statements --------------------------------------------------------------------------
 
 
-def _statement(request: Request, viewer: Viewer, currency: str | None, start: date | None,
-               end: date | None) -> tuple[statements.Statement | None, dict[str, Any]]:
+def _statement(request: Request, viewer: Viewer, currency: str | None, start_text: str | None,
+               end_text: str | None) -> tuple[statements.Statement | None, dict[str, Any]]:
     """The statement (``GET /v1/sellers/{id}/statement``) for the days ``start``..``end``
     (included) in the analytics time zone (the earnings chart's days), or none when the
     seller has no currency yet."""
+    start, end = day(start_text, "start"), day(end_text, "end")
     assert viewer.seller_id is not None
     with storage_of(request).unit_of_work(readonly=True) as uow:
         uow.one_snapshot()
@@ -193,6 +198,9 @@ def _statement(request: Request, viewer: Viewer, currency: str | None, start: da
         start = start or end.replace(day=1)
         if start > end:
             raise ValidationFailed("the period starts after it ends", field="start")
+        if end == date.max:
+            raise ValidationFailed("the period ends on the calendar's last day; choose an "
+                                   "earlier one", field="end")
         known = _currencies(uow, viewer)
         if currency:
             currency = validate_currency(currency)
