@@ -264,3 +264,19 @@ def test_no_redirect_leaves_the_dashboard(admin_web, api, target):
                                  "reason": "r", "back": target[:2000]})
     assert moved.status_code in (303, 422) and moved.headers.get(
         "location", "/dashboard/") == "/dashboard/", target
+
+
+def test_a_form_without_its_one_time_key_asks_for_a_reload_and_acts_not(admin_web, api):
+    from tests.web.conftest import field
+
+    created = api.post("/v1/payments", json={
+        "customer_id": "c1", "seller_id": "s_key", "item_type": "course", "item_id": "i",
+        "currency": "USD", "subtotal": 1000, "method": "card"}).json()
+    api.post(f"/v1/payments/{created['id']}/capture")
+    page = f"/dashboard/payments/{created['id']}"
+    html = admin_web.get(page).text
+    response = admin_web.post(f"{page}/refunds", data={
+        "csrf_token": field(html, "csrf_token"), "reason": "no key", "amount": ""},
+        follow_redirects=True)
+    assert "out of date: reload the page" in response.text
+    assert api.get(f"/v1/refunds?payment_id={created['id']}").json()["data"] == []

@@ -39,6 +39,11 @@ def act(request: Request, viewer: Viewer, form: Mapping[str, str],
     ``done`` with ``work``'s notice (or back to ``back`` with the refusal)."""
     check_csrf(viewer, form.get("csrf_token"))
     key = form.get("form_key") or ""
+    if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
+        response = RedirectResponse(local(back), status_code=303)
+        flash(request, response, "error", "This form is out of date: reload the page and "
+                                          "send it again.")
+        return response
     fields = {k: v for k, v in sorted(form.items()) if k not in ("csrf_token", "form_key")}
     fingerprint = idempotency.request_fingerprint(
         "POST", request.url.path, "", json.dumps(fields, ensure_ascii=False).encode())

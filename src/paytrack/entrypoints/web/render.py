@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from paytrack.domain.money import format_amount
 from paytrack.entrypoints.web.i18n import LOCALES, Formats, translations
 from paytrack.entrypoints.web.labels import STATUSES
 from paytrack.entrypoints.web.session import FLASH, Viewer, language_of, take_flash
@@ -32,6 +33,7 @@ def environment(language: str) -> Environment:
     gettext = translations(language).gettext
     env.globals["LOCALES"] = LOCALES
     env.globals["query"] = _query
+    env.globals["plain_amount"] = format_amount  # what an amount field takes: "12.50"
     env.globals["new_form_key"] = lambda: secrets.token_urlsafe(18)
     env.globals["status_name"] = lambda status: gettext(STATUSES.get(status) or str(status))
     return env
