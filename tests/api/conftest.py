@@ -27,9 +27,31 @@ class Api:
                                headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
 
+@pytest.fixture(scope="session")
+def _shared_app():
+    """One app for the whole run: FastAPI builds each route's fields on an app's first
+    request (~0.5 s an app: most of a short test)."""
+    return create_app(None)
+
+
+def fresh(app, storage):
+    """``app`` on this test's database, with no failed sign-ins or keys remembered."""
+    app.state.storage = storage
+    for limiter in (app.state.auth_limiter, app.state.sign_in_limiter):
+        if limiter is not None:
+            limiter.clear()
+    return app
+
+
 @pytest.fixture
 def app(storage):
     return create_app(storage)
+
+
+@pytest.fixture
+def shared_app(_shared_app, storage):
+    """The run's one app, on this test's database (tests/web)."""
+    return fresh(_shared_app, storage)
 
 
 @pytest.fixture

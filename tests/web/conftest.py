@@ -6,14 +6,16 @@ from html import unescape
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from starlette.routing import Mount
 
-from paytrack.entrypoints.api import create_app
-from paytrack.entrypoints.api.throttle import FailureLimiter
 from paytrack.services import dashboard_access
 from paytrack.services.dashboard_access import create_user
 from paytrack.services.parties import upsert_party
-from tests.api.conftest import Api, make_key  # noqa: F401 - fixtures used here
+from tests.api.conftest import (  # noqa: F401 - fixtures used here
+    Api,
+    _shared_app,
+    make_key,
+    shared_app,
+)
 from tests.integration.conftest import ADMIN
 
 PASSWORD = "correct horse battery"
@@ -27,27 +29,10 @@ def cheap_hashes(monkeypatch):
     monkeypatch.setattr(dashboard_access, "_NOBODY", hasher.hash("nobody's password"))
 
 
-@pytest.fixture(scope="session")
-def _shared_app():
-    """One app for the whole run: FastAPI builds each route's fields on an app's first
-    request (~0.5 s an app, ~1 s a test when every test made its own two)."""
-    return create_app(None)
-
-
 @pytest.fixture
-def app(_shared_app, storage):
-    """The shared app, on this test's database, with fresh sign-in lockouts."""
-    _shared_app.state.storage = storage
-    for route in _shared_app.routes:
-        if isinstance(route, Mount) and route.path == "/dashboard":
-            route.app.state.limiter = FailureLimiter(20, 60.0, 60.0)  # the defaults
-    return _shared_app
-
-
-@pytest.fixture
-def web(app):
+def web(shared_app):  # noqa: F811 - the fixture imported above
     """A browser without a session (its own cookie jar)."""
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(shared_app, raise_server_exceptions=False) as client:
         yield client
 
 
@@ -105,6 +90,6 @@ def admin_web(web, make_user):
 
 
 @pytest.fixture
-def api(app, make_key):  # noqa: F811
-    with TestClient(app, raise_server_exceptions=False) as client:
+def api(shared_app, make_key):  # noqa: F811
+    with TestClient(shared_app, raise_server_exceptions=False) as client:
         yield Api(client, make_key("admin"))

@@ -107,6 +107,7 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     limiter = FailureLimiter(settings.auth_failures_max, settings.auth_failure_window_s,
                              settings.auth_lockout_s) if settings.auth_failures_max else None
     app.add_middleware(Authenticate, public_paths=PUBLIC_PATHS, limiter=limiter)
+    app.state.auth_limiter = limiter
     _add_security_headers_outermost(app)
     for module in (payments, refunds, coupons, disputes, payouts, parties, ledger,
                    refund_policy, gateways, webhooks, events, subscriptions, orders,
@@ -117,9 +118,10 @@ def create_app(storage: Storage | None, settings: Settings | None = None, *,
     app.include_router(webhooks.intake)
     simulator.serve(app, lambda: _simulator(app.state.storage))
     app.include_router(checkout.pages)
-    dashboard.mount(app, limiter=FailureLimiter(
-        settings.auth_failures_max, settings.auth_failure_window_s, settings.auth_lockout_s)
-        if settings.auth_failures_max else None)
+    app.state.sign_in_limiter = FailureLimiter(
+        settings.auth_failures_max, settings.auth_failure_window_s, settings.auth_lockout_s
+    ) if settings.auth_failures_max else None
+    dashboard.mount(app, limiter=app.state.sign_in_limiter)
 
     app.add_api_route("/v1/health", health, methods=["GET"], tags=["health"],
                       responses=problems.documented(400))

@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     TypeAdapter,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -222,9 +223,16 @@ def _in_utc(value: datetime) -> datetime:
             "ISO-8601 date-time within those years, e.g. 2026-01-31T00:00:00Z") from None
 
 
+_DATE_TIME_EXPECTED = ("an ISO-8601 date-time (a date alone: its midnight); one without an "
+                       "offset is UTC")
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_in_utc),
-                        Field(description="an ISO-8601 date-time; one without an offset is UTC",
-                              examples=["2026-01-31T00:00:00Z"])]
+                        # A date alone is its midnight in UTC: the schema says so too.
+                        WithJsonSchema({
+                            "anyOf": [{"type": "string", "format": "date-time"},
+                                      {"type": "string", "format": "date"}],
+                            "description": _DATE_TIME_EXPECTED,
+                            "examples": ["2026-01-31T00:00:00Z"]}),
+                        Field(description=_DATE_TIME_EXPECTED, examples=["2026-01-31T00:00:00Z"])]
 
 
 _AWARE_EXAMPLE = "2026-02-14T23:59:59Z"

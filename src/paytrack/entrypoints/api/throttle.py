@@ -58,6 +58,10 @@ class FailureLimiter:
         while len(self._clients) > self.clients_max:
             self._clients.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every address (a test's fresh start)."""
+        self._clients.clear()
+
     @property
     def addresses_tracked(self) -> int:
         return len(self._clients)
